@@ -54,8 +54,9 @@ public sealed interface ModelConfig permits TextDecoderConfig, LlavaConfig, Idef
                             .toList()
                     : List.of();
             if (archs.isEmpty()) {
-                throw root.fieldError("model_type", "is missing, and there is no \"architectures\" list to infer it"
-                        + " from; expected one of " + SUPPORTED_TYPES);
+                throw new dev.akvq.weights.WeightsFormatException(root.sourceName() + ": field \"model_type\" is"
+                        + " missing, and there is no \"architectures\" list to infer it from; expected one of "
+                        + SUPPORTED_TYPES);
             }
             modelType = ARCHITECTURE_TYPES.get(archs.get(0));
             if (modelType == null) {
