@@ -31,6 +31,8 @@ import java.util.Set;
  *       {@code ..});</li>
  *   <li>failing both, the directory's only {@code *.safetensors} file.</li>
  * </ol>
+ * The shard check is on the name only: symbolic links are followed, because the Hugging Face
+ * cache links every file of a snapshot to {@code ../../blobs/<hash>}.
  * For a sharded checkpoint the index is the list of tensors: a tensor a shard holds but the
  * index does not name is not visible, as transformers would not load it either.
  */
