@@ -120,6 +120,19 @@ class CheckpointTest {
     }
 
     @Test
+    void followsSymlinkedShardsAsTheHuggingFaceCacheLaysThemOut() throws IOException {
+        Path blobs = Files.createDirectories(dir.resolve("blobs"));
+        Path snapshot = Files.createDirectories(dir.resolve("snapshots/abc"));
+        new SafetensorsWriter().addF32("a", shape(1), 9).write(blobs.resolve("1234"));
+        Files.createSymbolicLink(snapshot.resolve("model-00001-of-00001.safetensors"), Path.of("../../blobs/1234"));
+        Files.writeString(snapshot.resolve(Checkpoint.INDEX_FILE),
+                "{\"weight_map\": {\"a\": \"model-00001-of-00001.safetensors\"}}");
+        try (Checkpoint c = Checkpoint.open(snapshot)) {
+            assertArrayEquals(new float[] {9}, c.require("a").toFloatArray());
+        }
+    }
+
+    @Test
     void aBrokenShardNamesItsFile() throws IOException {
         writeShards();
         Files.write(dir.resolve("model-00002-of-00002.safetensors"), new byte[5]);
