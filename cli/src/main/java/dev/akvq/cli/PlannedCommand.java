@@ -1,0 +1,32 @@
+package dev.akvq.cli;
+
+import java.io.PrintStream;
+
+/**
+ * A command whose name and flags are fixed (DEVELOPERS.md) but whose engine part has not landed
+ * yet. It says so plainly instead of pretending to work.
+ */
+record PlannedCommand(String name, String summary, String usage, String arrivesWith) implements Command {
+    static final PlannedCommand RUN = new PlannedCommand("run", "generate text from a prompt and images, streamed",
+            "akvq run --model DIR [--image FILE]... --prompt TEXT [--kv MODE]", "the decoder");
+    static final PlannedCommand TRACE = new PlannedCommand("trace", "write every intermediate tensor under the goldens' names",
+            "akvq trace --model DIR --inputs IN.safetensors --out OUT.safetensors [--kv MODE] [--decode N]", "the decoder");
+    static final PlannedCommand PREPROCESS = new PlannedCommand("preprocess", "run a family's image processor",
+            "akvq preprocess --processor DIR --image FILE --out OUT.safetensors", "the image preprocessors");
+    static final PlannedCommand EVAL = new PlannedCommand("eval", "accuracy of a KV-cache mode on a prompt set",
+            "akvq eval --model DIR --set FILE.jsonl [--kv MODE] [--json]", "the AKVQ-VL cache");
+    static final PlannedCommand TOKENIZE = new PlannedCommand("tokenize", "encode JSON lines with a tokenizer.json",
+            "akvq tokenize --tokenizer DIR --jsonl FILE [--add-special-tokens]", "the tokenizer");
+
+    @Override
+    public String help() {
+        return summary + "\n\nUsage: " + usage + "\n\nNot available in this build yet: it arrives with " + arrivesWith + ".\n"
+                + "KV modes (--kv): fp32, fp16, rtn2, kivi2, akvq.\n\nExample:\n  " + usage + "\n";
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) {
+        err.println("akvq " + name + ": not available in this build yet (arrives with " + arrivesWith + ").");
+        return 2;
+    }
+}
