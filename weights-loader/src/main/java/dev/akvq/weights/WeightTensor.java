@@ -1,6 +1,7 @@
 package dev.akvq.weights;
 
 import dev.akvq.tensor.DType;
+import dev.akvq.tensor.MatrixView;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -121,6 +122,27 @@ public final class WeightTensor {
         }
         throw error("expected dtype " + (allowed.length == 1 ? allowed[0] : "one of " + Arrays.toString(allowed))
                 + ", found " + dtype);
+    }
+
+    /**
+     * This tensor as a row-major weight matrix read in place (no copy): a 2-D F32, BF16 or F16
+     * tensor of shape [rows, cols], which for an nn.Linear weight is [out_features, in_features].
+     *
+     * @throws WeightsFormatException naming the tensor and file if it is not 2-D, not a float
+     *         dtype, has an empty or over-2^31 dimension
+     */
+    public MatrixView asMatrix() {
+        if (shape.length != 2) {
+            throw error("expected a 2-D weight matrix, found shape " + Arrays.toString(shape) + " (rank " + shape.length
+                    + ")");
+        }
+        if (!dtype.isFloatWeight()) {
+            throw error("expected a float weight matrix (F32, BF16 or F16), found dtype " + dtype);
+        }
+        if (shape[0] < 1 || shape[1] < 1 || shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
+            throw error("matrix shape " + Arrays.toString(shape) + " must have both dimensions in [1, 2^31 - 1]");
+        }
+        return new MatrixView(dtype, (int) shape[0], (int) shape[1], data);
     }
 
     /**

@@ -117,6 +117,31 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void asMatrixViewsTwoDimensionalFloatWeightsInPlace() throws IOException {
+        Path file = new SafetensorsWriter()
+                .addBf16("proj.weight", shape(2, 3), 1, 2, 3, 4, 5, 6)
+                .addF32("norm.weight", shape(3), 1, 1, 1)
+                .addI64("ids", shape(1, 2), 1, 2)
+                .addF32("empty", shape(0, 3))
+                .padding(1)
+                .write(dir.resolve("m.safetensors"));
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            dev.akvq.tensor.MatrixView m = f.require("proj.weight").asMatrix();
+            assertEquals(DType.BF16, m.dtype());
+            assertEquals(2, m.rows());
+            assertEquals(3, m.cols());
+            assertEquals(f.require("proj.weight").data(), m.data());
+            assertEquals(6f, m.get(1, 2));
+            assertMessage(assertThrows(WeightsFormatException.class, () -> f.require("norm.weight").asMatrix()),
+                    "m.safetensors", "tensor \"norm.weight\"", "expected a 2-D weight matrix, found shape [3]");
+            assertMessage(assertThrows(WeightsFormatException.class, () -> f.require("ids").asMatrix()),
+                    "tensor \"ids\"", "found dtype I64");
+            assertMessage(assertThrows(WeightsFormatException.class, () -> f.require("empty").asMatrix()),
+                    "tensor \"empty\"", "[0, 3]");
+        }
+    }
+
+    @Test
     void closeUnmaps() throws IOException {
         Path file = new SafetensorsWriter().addF32("x", shape(1), 1).write(dir.resolve("m.safetensors"));
         WeightTensor t;
