@@ -17,7 +17,7 @@ public final class Main {
                 new DemoCommand(),
                 new InspectCommand(),
                 PlannedCommand.RUN,
-                PlannedCommand.TRACE,
+                new TraceCommand(),
                 PlannedCommand.PREPROCESS,
                 PlannedCommand.EVAL,
                 PlannedCommand.TOKENIZE);

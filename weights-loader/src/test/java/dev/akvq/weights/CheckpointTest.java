@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static dev.akvq.weights.SafetensorsFileTest.assertMessage;
-import static dev.akvq.weights.SafetensorsWriter.shape;
+import static dev.akvq.weights.HandMadeSafetensors.shape;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,9 +26,9 @@ class CheckpointTest {
     }
 
     private void writeShards() throws IOException {
-        new SafetensorsWriter().addF32("a", shape(2), 1, 2).addF32("b", shape(1), 3)
+        new HandMadeSafetensors().addF32("a", shape(2), 1, 2).addF32("b", shape(1), 3)
                 .write(dir.resolve("model-00001-of-00002.safetensors"));
-        new SafetensorsWriter().addF32("c", shape(1), 4).write(dir.resolve("model-00002-of-00002.safetensors"));
+        new HandMadeSafetensors().addF32("c", shape(1), 4).write(dir.resolve("model-00002-of-00002.safetensors"));
     }
 
     private void writeIndex(String weightMap) throws IOException {
@@ -38,9 +38,9 @@ class CheckpointTest {
 
     @Test
     void opensSingleFile() throws IOException {
-        new SafetensorsWriter().addF32("w", shape(2), 5, 6).write(dir.resolve("model.safetensors"));
+        new HandMadeSafetensors().addF32("w", shape(2), 5, 6).write(dir.resolve("model.safetensors"));
         // A golden file beside model.safetensors does not confuse the lookup.
-        new SafetensorsWriter().addF32("g", shape(1), 0).write(dir.resolve("goldens.safetensors"));
+        new HandMadeSafetensors().addF32("g", shape(1), 0).write(dir.resolve("goldens.safetensors"));
         try (Checkpoint c = Checkpoint.open(dir)) {
             assertEquals(1, c.files().size());
             assertArrayEquals(new float[] {5, 6}, c.require("w", 2).toFloatArray());
@@ -71,11 +71,11 @@ class CheckpointTest {
 
     @Test
     void fallsBackToTheOnlySafetensorsFile() throws IOException {
-        new SafetensorsWriter().addF32("w", shape(1), 1).write(dir.resolve("weights.safetensors"));
+        new HandMadeSafetensors().addF32("w", shape(1), 1).write(dir.resolve("weights.safetensors"));
         try (Checkpoint c = Checkpoint.open(dir)) {
             assertEquals(List.of("w"), List.copyOf(c.names()));
         }
-        new SafetensorsWriter().addF32("v", shape(1), 1).write(dir.resolve("other.safetensors"));
+        new HandMadeSafetensors().addF32("v", shape(1), 1).write(dir.resolve("other.safetensors"));
         rejected(dir, dir.toString(), "looked for model.safetensors, then model.safetensors.index.json",
                 "2 *.safetensors files", "other.safetensors", "weights.safetensors");
     }
@@ -123,7 +123,7 @@ class CheckpointTest {
     void followsSymlinkedShardsAsTheHuggingFaceCacheLaysThemOut() throws IOException {
         Path blobs = Files.createDirectories(dir.resolve("blobs"));
         Path snapshot = Files.createDirectories(dir.resolve("snapshots/abc"));
-        new SafetensorsWriter().addF32("a", shape(1), 9).write(blobs.resolve("1234"));
+        new HandMadeSafetensors().addF32("a", shape(1), 9).write(blobs.resolve("1234"));
         Files.createSymbolicLink(snapshot.resolve("model-00001-of-00001.safetensors"), Path.of("../../blobs/1234"));
         Files.writeString(snapshot.resolve(Checkpoint.INDEX_FILE),
                 "{\"weight_map\": {\"a\": \"model-00001-of-00001.safetensors\"}}");

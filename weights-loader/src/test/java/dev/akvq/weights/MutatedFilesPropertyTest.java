@@ -19,7 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-import static dev.akvq.weights.SafetensorsWriter.shape;
+import static dev.akvq.weights.HandMadeSafetensors.shape;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
@@ -39,15 +39,15 @@ class MutatedFilesPropertyTest {
     Path dir;
 
     private static final List<byte[]> SEEDS = List.of(
-            new SafetensorsWriter()
+            new HandMadeSafetensors()
                     .addF32("model.layers.0.w", shape(2, 3), 1, 2, 3, 4, 5, 6)
                     .addBf16("norm", shape(3), 1, 2, 3)
                     .addI64("ids", shape(2), 10, 20)
                     .headerOrder("norm", "ids", "model.layers.0.w")
                     .metadata("format", "pt")
                     .toBytes(),
-            new SafetensorsWriter().addF16("h", shape(1, 1, 2), 0.5f, 2).addF32("s", shape(), 7).padding(5).toBytes(),
-            new SafetensorsWriter().addF32("z", shape(0, 3)).add("u", DType.U8, shape(3), new byte[] {1, 2, 3})
+            new HandMadeSafetensors().addF16("h", shape(1, 1, 2), 0.5f, 2).addF32("s", shape(), 7).padding(5).toBytes(),
+            new HandMadeSafetensors().addF32("z", shape(0, 3)).add("u", DType.U8, shape(3), new byte[] {1, 2, 3})
                     .toBytes());
 
     /** Characters an edit of the header JSON draws from: structure, digits, escapes, junk. */
@@ -162,7 +162,7 @@ class MutatedFilesPropertyTest {
             if (header.isEmpty()) header.append(c);
         }
         if (r.nextInt(8) == 0) data = Arrays.copyOf(data, Math.max(0, data.length + r.nextInt(9) - 4)); // data cut or grown
-        return SafetensorsWriter.assemble(header.toString().getBytes(StandardCharsets.UTF_8), data);
+        return HandMadeSafetensors.assemble(header.toString().getBytes(StandardCharsets.UTF_8), data);
     }
 
     private void check(byte[] bytes) {

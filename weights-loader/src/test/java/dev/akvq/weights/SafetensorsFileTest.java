@@ -15,7 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-import static dev.akvq.weights.SafetensorsWriter.shape;
+import static dev.akvq.weights.HandMadeSafetensors.shape;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -47,7 +47,7 @@ class SafetensorsFileTest {
     @Test
     void assertRejectedCanFail() throws IOException {
         // The helper must fail on a file that opens, and on a message lacking a fragment.
-        Path ok = new SafetensorsWriter().addF32("x", shape(1), 1).write(dir.resolve("ok.safetensors"));
+        Path ok = new HandMadeSafetensors().addF32("x", shape(1), 1).write(dir.resolve("ok.safetensors"));
         assertThrows(org.opentest4j.AssertionFailedError.class, () -> assertRejected(ok, "ok.safetensors"));
         assertThrows(org.opentest4j.AssertionFailedError.class,
                 () -> assertRejected(bytes("short.safetensors", new byte[3]), "short.safetensors", "no such words"));
@@ -55,7 +55,7 @@ class SafetensorsFileTest {
 
     @Test
     void readsEveryDtypeInHeaderOrderWithOffsetsInAnotherOrder() throws IOException {
-        Path file = new SafetensorsWriter()
+        Path file = new HandMadeSafetensors()
                 .addF32("b.weight", shape(2, 3), 1, 2, 3, 4, 5, -6.5f)
                 .addBf16("a.norm", shape(3), 1.5f, -2f, 0.25f)
                 .addF16("c.half", shape(2), 0.5f, 65504f)
@@ -88,7 +88,7 @@ class SafetensorsFileTest {
 
     @Test
     void slicesAreZeroCopyViewsOfTheMappedFile() throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter().addF32("x", shape(2), 3, 4).addF32("y", shape(1), 5);
+        HandMadeSafetensors w = new HandMadeSafetensors().addF32("x", shape(2), 3, 4).addF32("y", shape(1), 5);
         Path file = w.write(dir.resolve("m.safetensors"));
         int dataStart = 8 + w.headerJson().getBytes(StandardCharsets.UTF_8).length;
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
@@ -103,11 +103,11 @@ class SafetensorsFileTest {
 
     @Test
     void acceptsEmptyHeaderZeroSizedTensorsAndScalars() throws IOException {
-        Path empty = SafetensorsWriter.writeRaw(dir.resolve("empty.safetensors"), "{}  ", 0);
+        Path empty = HandMadeSafetensors.writeRaw(dir.resolve("empty.safetensors"), "{}  ", 0);
         try (SafetensorsFile f = SafetensorsFile.open(empty)) {
             assertTrue(f.tensors().isEmpty());
         }
-        Path file = new SafetensorsWriter().addF32("z", shape(0, 4)).addF32("s", shape(), 2.5f).addF32("z2", shape(3, 0))
+        Path file = new HandMadeSafetensors().addF32("z", shape(0, 4)).addF32("s", shape(), 2.5f).addF32("z2", shape(3, 0))
                 .write(dir.resolve("zero.safetensors"));
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertEquals(0, f.require("z").elementCount());
@@ -118,7 +118,7 @@ class SafetensorsFileTest {
 
     @Test
     void asMatrixViewsTwoDimensionalFloatWeightsInPlace() throws IOException {
-        Path file = new SafetensorsWriter()
+        Path file = new HandMadeSafetensors()
                 .addBf16("proj.weight", shape(2, 3), 1, 2, 3, 4, 5, 6)
                 .addF32("norm.weight", shape(3), 1, 1, 1)
                 .addI64("ids", shape(1, 2), 1, 2)
@@ -143,7 +143,7 @@ class SafetensorsFileTest {
 
     @Test
     void closeUnmaps() throws IOException {
-        Path file = new SafetensorsWriter().addF32("x", shape(1), 1).write(dir.resolve("m.safetensors"));
+        Path file = new HandMadeSafetensors().addF32("x", shape(1), 1).write(dir.resolve("m.safetensors"));
         WeightTensor t;
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             t = f.require("x");
@@ -153,7 +153,7 @@ class SafetensorsFileTest {
 
     @Test
     void requireShapeNamesTensorFileAndBothShapes() throws IOException {
-        Path file = new SafetensorsWriter().addF32("model.norm.weight", shape(2), 1, 2).write(dir.resolve("m.safetensors"));
+        Path file = new HandMadeSafetensors().addF32("model.norm.weight", shape(2), 1, 2).write(dir.resolve("m.safetensors"));
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             WeightsFormatException e = assertThrows(WeightsFormatException.class,
                     () -> f.require("model.norm.weight").requireShape(64));
@@ -179,7 +179,7 @@ class SafetensorsFileTest {
 
     @Test
     void rejectsTruncatedHeaderAndData() throws IOException {
-        byte[] good = new SafetensorsWriter().addF32("w", shape(4), 1, 2, 3, 4).toBytes();
+        byte[] good = new HandMadeSafetensors().addF32("w", shape(4), 1, 2, 3, 4).toBytes();
         assertRejected(bytes("hcut.safetensors", Arrays.copyOf(good, 20)), "hcut.safetensors", "header length",
                 "exceeds the 12 bytes");
         assertRejected(bytes("dcut.safetensors", Arrays.copyOf(good, good.length - 1)), "dcut.safetensors",
@@ -204,78 +204,78 @@ class SafetensorsFileTest {
     @Test
     void rejectsOffsetProblems() throws IOException {
         String f32x2 = "\"dtype\":\"F32\",\"shape\":[2]";
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("overlap.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("overlap.safetensors"),
                 "{\"a\":{" + f32x2 + ",\"data_offsets\":[0,8]},\"b\":{" + f32x2 + ",\"data_offsets\":[4,12]}}", 12),
                 "overlap.safetensors", "tensor \"b\" [4, 12) overlaps tensor \"a\" [0, 8)");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("range.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("range.safetensors"),
                 "{\"a\":{" + f32x2 + ",\"data_offsets\":[8,16]}}", 8),
                 "range.safetensors", "tensor \"a\"", "[8, 16] reach past the end of the 8-byte data region");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("order.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("order.safetensors"),
                 "{\"a\":{" + f32x2 + ",\"data_offsets\":[8,0]}}", 8),
                 "order.safetensors", "tensor \"a\"", "[8, 0] begin after they end");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("gap.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("gap.safetensors"),
                 "{\"a\":{" + f32x2 + ",\"data_offsets\":[4,12]}}", 12),
                 "gap.safetensors", "4 unused bytes at data offset 0 before tensor \"a\"");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("tail.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("tail.safetensors"),
                 "{\"a\":{" + f32x2 + ",\"data_offsets\":[0,8]}}", 9),
                 "tail.safetensors", "1 trailing bytes", "MetadataIncompleteBuffer");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("neg.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("neg.safetensors"),
                 "{\"a\":{" + f32x2 + ",\"data_offsets\":[-8,0]}}", 8),
                 "neg.safetensors", "tensor \"a\"", "data_offsets\" element 0", "non-negative");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("three.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("three.safetensors"),
                 "{\"a\":{" + f32x2 + ",\"data_offsets\":[0,4,8]}}", 8),
                 "three.safetensors", "expected 2 integers, found 3");
     }
 
     @Test
     void rejectsBadEntries() throws IOException {
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("dtype.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("dtype.safetensors"),
                 "{\"w\":{\"dtype\":\"F128\",\"shape\":[1],\"data_offsets\":[0,16]}}", 16),
                 "dtype.safetensors", "tensor \"w\"", "unknown dtype \"F128\"", "BF16");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("mismatch.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("mismatch.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]}}", 20),
                 "mismatch.safetensors", "tensor \"w\"", "hold 20 bytes, but shape [2, 3] of F32 needs 24");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("overflow.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("overflow.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", 0),
                 "overflow.safetensors", "tensor \"w\"", "overflows 64 bits");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("bytes.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("bytes.safetensors"),
                 "{\"w\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,0]}}", 0),
                 "bytes.safetensors", "tensor \"w\"", "overflows 64 bits");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("negdim.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("negdim.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,4],\"data_offsets\":[0,0]}}", 0),
                 "negdim.safetensors", "tensor \"w\"", "\"shape\" element 0", "found the number -1");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("float.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("float.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]}}", 4),
                 "float.safetensors", "\"shape\" element 0", "the number 1.0");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("extra.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("extra.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4),
                 "extra.safetensors", "tensor \"w\"", "unexpected field \"x\"");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("missing.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("missing.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4),
                 "missing.safetensors", "tensor \"w\"", "\"data_offsets\" is missing");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("notobj.safetensors"), "{\"w\":[1,2]}", 0),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("notobj.safetensors"), "{\"w\":[1,2]}", 0),
                 "notobj.safetensors", "tensor \"w\"", "found an array of 2 elements");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("meta.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("meta.safetensors"),
                 "{\"__metadata__\":{\"k\":1}}", 0),
                 "meta.safetensors", "\"__metadata__\" entry \"k\" must be a string");
     }
 
     @Test
     void rejectsBadHeaderJson() throws IOException {
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("array.safetensors"), "[]", 0),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("array.safetensors"), "[]", 0),
                 "array.safetensors", "header must be a JSON object", "found an array of 0 elements");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("dup.safetensors"),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("dup.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\n"
                         + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
                 "dup.safetensors (JSON header):2:1", "duplicate key \"w\"", "first at line 1, column 2");
         byte[] header = "{\"w\u00ff\":{}}".getBytes(StandardCharsets.ISO_8859_1);
-        assertRejected(bytes("utf8.safetensors", SafetensorsWriter.assemble(header, new byte[0])),
+        assertRejected(bytes("utf8.safetensors", HandMadeSafetensors.assemble(header, new byte[0])),
                 "utf8.safetensors", "not valid UTF-8", "byte offset 3", "0xFF");
         assertRejected(bytes("nul.safetensors", lengthPrefix(0)), "nul.safetensors", "empty document");
         String deep = "[".repeat(10_000) + "]".repeat(10_000);
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("deep.safetensors"), deep, 0),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("deep.safetensors"), deep, 0),
                 "deep.safetensors", "nesting deeper than 512");
-        assertRejected(SafetensorsWriter.writeRaw(dir.resolve("trail.safetensors"), "{},", 0),
+        assertRejected(HandMadeSafetensors.writeRaw(dir.resolve("trail.safetensors"), "{},", 0),
                 "trail.safetensors", ":1:3:", "expected the end of the input");
         assertFalse(Files.exists(dir.resolve("never")));
         assertRejected(dir.resolve("never.safetensors"), "never.safetensors", "no such file");

@@ -20,7 +20,7 @@ import java.util.Map;
  * listing them in {@code headerOrder} (default: the order added), optional padding spaces after
  * the JSON to move the data region's alignment, or a raw header for hostile files.
  */
-final class SafetensorsWriter {
+final class HandMadeSafetensors {
     record Tensor(String name, DType dtype, long[] shape, byte[] data) {
     }
 
@@ -29,46 +29,46 @@ final class SafetensorsWriter {
     private List<String> headerOrder;
     private int padding;
 
-    SafetensorsWriter add(String name, DType dtype, long[] shape, byte[] data) {
+    HandMadeSafetensors add(String name, DType dtype, long[] shape, byte[] data) {
         tensors.add(new Tensor(name, dtype, shape, data));
         return this;
     }
 
-    SafetensorsWriter addF32(String name, long[] shape, float... values) {
+    HandMadeSafetensors addF32(String name, long[] shape, float... values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) b.putFloat(v);
         return add(name, DType.F32, shape, b.array());
     }
 
-    SafetensorsWriter addBf16(String name, long[] shape, float... values) {
+    HandMadeSafetensors addBf16(String name, long[] shape, float... values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) b.putShort(DType.f32ToBf16(v));
         return add(name, DType.BF16, shape, b.array());
     }
 
-    SafetensorsWriter addF16(String name, long[] shape, float... values) {
+    HandMadeSafetensors addF16(String name, long[] shape, float... values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) b.putShort(DType.f32ToF16(v));
         return add(name, DType.F16, shape, b.array());
     }
 
-    SafetensorsWriter addI64(String name, long[] shape, long... values) {
+    HandMadeSafetensors addI64(String name, long[] shape, long... values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long v : values) b.putLong(v);
         return add(name, DType.I64, shape, b.array());
     }
 
-    SafetensorsWriter metadata(String key, String value) {
+    HandMadeSafetensors metadata(String key, String value) {
         metadata.put(key, value);
         return this;
     }
 
-    SafetensorsWriter headerOrder(String... names) {
+    HandMadeSafetensors headerOrder(String... names) {
         headerOrder = List.of(names);
         return this;
     }
 
-    SafetensorsWriter padding(int spaces) {
+    HandMadeSafetensors padding(int spaces) {
         padding = spaces;
         return this;
     }

@@ -1,0 +1,170 @@
+package dev.akvq.cli;
+
+import dev.akvq.model.Trace;
+import dev.akvq.model.generate.Greedy;
+import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.model.llama.LlamaWeights;
+import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.SafetensorsFile;
+import dev.akvq.weights.WeightTensor;
+import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.TextDecoderConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * {@code akvq trace}: runs the inputs of a safetensors file through the model and writes every
+ * intermediate under the goldens' names, for diffing layer by layer against a reference.
+ */
+final class TraceCommand implements Command {
+    @Override
+    public String name() {
+        return "trace";
+    }
+
+    @Override
+    public String summary() {
+        return "write every intermediate tensor under the goldens' names";
+    }
+
+    @Override
+    public String help() {
+        return """
+                akvq trace: every intermediate tensor, under the reference goldens' names
+
+                Usage: akvq trace --model DIR --inputs IN.safetensors --out OUT.safetensors
+                                  [--kv MODE] [--decode N] [--threads N]
+
+                Reads input_ids [batch, seq] (I64) and, if present, attention_mask [batch, seq]
+                (1 = token, 0 = left padding). For one sequence it writes decoder_inputs_embeds,
+                decoder_layer_out.{i}, decoder_final_norm_out, attn_probs.{i}, kv.key.{i},
+                kv.value.{i}, logits and position_ids; for a padded batch, logits and position_ids
+                (rows at padded positions are zero). With --decode N, also decode_tokens [batch, N]
+                and decode_logits [batch, N, vocab] of greedy decoding (step 0 = the prompt's last
+                logits). All tensors F32 except ids and positions (I64).
+                Text decoders (llama, mistral, qwen2) now; the VLM families arrive with their issues.
+
+                Options:
+                  --model DIR      a Hugging Face model directory
+                  --inputs FILE    safetensors with input_ids (and attention_mask)
+                  --out FILE       where to write the trace
+                  --kv MODE        fp32 (default), fp16, rtn2, kivi2, akvq
+                  --decode N       greedy decode steps to record (default 0)
+                  --threads N      worker threads (default: all cores)
+
+                Example:
+                  akvq trace --model tests/src/test/resources/fixtures/models/llama \\
+                      --inputs tests/src/test/resources/fixtures/models/llama/goldens.safetensors \\
+                      --out /tmp/llama-trace.safetensors --decode 8
+                """;
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) {
+        Flags flags = Flags.parse(name(), args, Set.of("model", "inputs", "out", "kv", "decode", "threads"), Set.of());
+        Path dir = flags.existingDirectory("model");
+        Path inputs = Path.of(flags.require("inputs")), output = Path.of(flags.require("out"));
+        KvMode mode = kvMode(flags);
+        int decodeSteps = flags.optional("decode").isPresent() ? flags.positiveInt("decode", 0) : 0;
+        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+
+        ModelConfig config = ModelConfig.load(dir);
+        if (!(config instanceof TextDecoderConfig text)) {
+            throw new UsageException("trace supports the text decoders (llama, mistral, qwen2) in this build; "
+                    + dir + " is " + config.modelType());
+        }
+        long start = System.nanoTime();
+        try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
+             WorkerPool pool = WorkerPool.create(threads)) {
+            LlamaDecoder decoder = new LlamaDecoder(text, LlamaWeights.load(checkpoint, text, "model.", "lm_head.weight"), pool);
+            long[][] ids = rows(in.require("input_ids"), "input_ids");
+            long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
+            TraceFile trace = new TraceFile();
+            traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+            trace.writer.write(output);
+        }
+        err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
+                threads, mode.flag());
+        return 0;
+    }
+
+    static KvMode kvMode(Flags flags) {
+        try {
+            return KvMode.parse(flags.optional("kv").orElse("fp32"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--kv: " + e.getMessage());
+        }
+    }
+
+    /** Each row runs on its own over its real tokens: left padding is masked out entirely, as in transformers. */
+    static void traceBatch(LlamaDecoder decoder, KvMode mode, long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
+        int batch = ids.length, seq = ids[0].length, vocab = decoder.config().vocabSize();
+        float[] logits = new float[batch * seq * vocab];
+        long[] positions = new long[batch * seq];
+        long[] tokens = new long[batch * decodeSteps];
+        float[] stepLogits = new float[batch * decodeSteps * vocab];
+        for (int b = 0; b < batch; b++) {
+            int first = firstRealToken(ids, mask, b);
+            int n = seq - first;
+            int[] rowIds = new int[n];
+            for (int t = 0; t < n; t++) {
+                rowIds[t] = Math.toIntExact(ids[b][first + t]);
+                positions[b * seq + first + t] = t;
+            }
+            // transformers' generate() sets padded positions to 1 (position_ids.masked_fill_(mask == 0, 1)).
+            for (int t = 0; t < first; t++) positions[b * seq + t] = 1;
+            Trace rowTrace = batch == 1 ? trace : Trace.NONE;
+            LlamaSequence sequence = new LlamaSequence(decoder, mode);
+            Modality[] modality = new Modality[n];
+            Arrays.fill(modality, Modality.TEXT);
+            float[] normed = sequence.prefill(decoder.embed(rowIds), modality, rowTrace);
+            float[] all = decoder.allLogits(normed, n);
+            System.arraycopy(all, 0, logits, (b * seq + first) * vocab, n * vocab);
+            float[] last = Arrays.copyOfRange(all, (n - 1) * vocab, n * vocab);
+            for (int s = 0; s < decodeSteps; s++) {
+                System.arraycopy(last, 0, stepLogits, (b * decodeSteps + s) * vocab, vocab);
+                int next = Greedy.argmax(last);
+                tokens[b * decodeSteps + s] = next;
+                if (s + 1 < decodeSteps) last = sequence.step(next);
+            }
+        }
+        trace.put("logits", logits, batch, seq, vocab);
+        trace.writer.i64("position_ids", positions, batch, seq);
+        if (decodeSteps > 0) {
+            trace.writer.i64("decode_tokens", tokens, batch, decodeSteps);
+            trace.put("decode_logits", stepLogits, batch, decodeSteps, vocab);
+        }
+    }
+
+    /** Index of the first unmasked token of row {@code b}; the mask must be 0s then 1s (left padding). */
+    private static int firstRealToken(long[][] ids, long[][] mask, int b) {
+        if (mask == null) return 0;
+        int first = 0;
+        while (first < mask[b].length && mask[b][first] == 0) first++;
+        for (int t = first; t < mask[b].length; t++) {
+            if (mask[b][t] != 1) {
+                throw new IllegalArgumentException("attention_mask row " + b + " is not left padding (0s then 1s) at index " + t);
+            }
+        }
+        if (first == mask[b].length) throw new IllegalArgumentException("attention_mask row " + b + " has no tokens");
+        return first;
+    }
+
+    /** A [batch, seq] integer tensor as rows. */
+    private static long[][] rows(WeightTensor t, String name) {
+        if (t.rank() != 2 || t.dim(0) < 1 || t.dim(1) < 1) {
+            throw t.error("expected " + name + " of shape [batch, seq], found " + Arrays.toString(t.shape()));
+        }
+        long[] flat = t.toLongArray();
+        int batch = (int) t.dim(0), seq = (int) t.dim(1);
+        long[][] out = new long[batch][];
+        for (int b = 0; b < batch; b++) out[b] = Arrays.copyOfRange(flat, b * seq, (b + 1) * seq);
+        return out;
+    }
+}

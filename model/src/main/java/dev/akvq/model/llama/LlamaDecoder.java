@@ -1,0 +1,195 @@
+package dev.akvq.model.llama;
+
+import dev.akvq.model.Trace;
+import dev.akvq.quant.kv.CachedToken;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.tensor.Add;
+import dev.akvq.tensor.MatrixMatrix;
+import dev.akvq.tensor.MatrixVector;
+import dev.akvq.tensor.MatrixView;
+import dev.akvq.tensor.RmsNorm;
+import dev.akvq.tensor.RotaryEmbedding;
+import dev.akvq.tensor.RotaryTables;
+import dev.akvq.tensor.SwiGlu;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.config.SlidingWindow;
+import dev.akvq.weights.config.TextDecoderConfig;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The Llama-family decoder (Llama, Mistral, Qwen2, and the language model of LLaVA and
+ * Idefics3), following transformers 4.47.1's modeling_llama.py with eager attention:
+ *
+ * <pre>
+ * x = embeds
+ * for each layer:
+ *   h = RMSNorm(x);  q, k, v = h Wqᵀ (+bq), h Wkᵀ (+bk), h Wvᵀ (+bv)
+ *   q, k = RoPE(q), RoPE(k)                       (rotate_half layout)
+ *   cache ← k, v;    a = softmax(q kᵀ / √d + causal mask) v   (grouped-query: head h reads KV head h / (H / H_kv))
+ *   x = x + a Woᵀ (+bo)
+ *   h = RMSNorm(x);  x = x + (silu(h Wgᵀ) · h Wuᵀ) Wdᵀ
+ * out = RMSNorm(x)
+ * </pre>
+ *
+ * One code path serves prefill (many tokens, matrix-matrix) and decode (one token,
+ * matrix-vector); the KV cache is whatever {@link KeyValueStore} each layer was given.
+ */
+public final class LlamaDecoder {
+    private final TextDecoderConfig config;
+    private final LlamaWeights weights;
+    private final float[] inverseFrequencies;
+    private final WorkerPool pool;
+
+    public LlamaDecoder(TextDecoderConfig config, LlamaWeights weights, WorkerPool pool) {
+        if (!config.hiddenAct().equals("silu")) {
+            throw new IllegalArgumentException("config.json: hidden_act \"" + config.hiddenAct()
+                    + "\" is not supported for the Llama-family MLP; expected \"silu\"");
+        }
+        this.config = config;
+        this.weights = weights;
+        this.inverseFrequencies = RopeFrequencies.of(config);
+        this.pool = pool;
+    }
+
+    public TextDecoderConfig config() {
+        return config;
+    }
+
+    /** Token embeddings {@code [ids.length, hidden]}; an id outside the vocabulary is an error naming it. */
+    public float[] embed(int[] ids) {
+        int h = config.hiddenSize();
+        float[] out = new float[ids.length * h];
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] < 0 || ids[t] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + ids[t] + " at index " + t
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+            weights.embedTokens().copyRow(ids[t], out, t * h);
+        }
+        return out;
+    }
+
+    /**
+     * Runs {@code tokens.length} new tokens of one sequence through every layer, appending their
+     * keys and values to {@code cache} (one store per layer), and returns the final norm's output
+     * {@code [tokens, hidden]}. {@code x} is the input embeddings and is overwritten with the
+     * residual stream.
+     */
+    public float[] forward(float[] x, CachedToken[] tokens, List<KeyValueStore> cache, Trace trace) {
+        int n = tokens.length, hidden = config.hiddenSize(), heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads(), headDim = config.headDim(), ffn = config.intermediateSize();
+        int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        float eps = (float) config.rmsNormEps();
+        if (cache.size() != config.numHiddenLayers()) {
+            throw new IllegalArgumentException("cache has " + cache.size() + " layers, the model " + config.numHiddenLayers());
+        }
+        int past = cache.get(0).length();
+        if (past + n > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence of " + (past + n) + " tokens exceeds max_position_embeddings "
+                    + config.maxPositionEmbeddings() + " of config.json");
+        }
+        float[] h = new float[n * hidden];                 // normed residual stream
+        float[] q = new float[n * qWidth], k = new float[n * kvWidth], v = new float[n * kvWidth];
+        float[] attention = new float[n * qWidth];          // per-head outputs, concatenated
+        float[] projected = new float[n * hidden];          // o_proj / down_proj output
+        float[] gate = new float[n * ffn], up = new float[n * ffn];
+        float[] cos = new float[n * headDim], sin = new float[n * headDim];
+        for (int t = 0; t < n; t++) {
+            RotaryTables.cosSin(inverseFrequencies, tokens[t].position(), 1f, cos, sin, t * headDim);
+        }
+        if (trace.enabled()) trace.put("decoder_inputs_embeds", x.clone(), 1, n, hidden);
+
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            LlamaWeights.Layer w = weights.layers().get(l);
+            KeyValueStore store = cache.get(l);
+
+            // Attention block: RMSNorm, q/k/v projections, RoPE on q and k.
+            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.inputNorm(), eps);
+            linear(h, n, w.q(), w.qBias(), q);
+            linear(h, n, w.k(), w.kBias(), k);
+            linear(h, n, w.v(), w.vBias(), v);
+            for (int t = 0; t < n; t++) {
+                RotaryEmbedding.rotateHalf(q, t * qWidth, heads, headDim, cos, sin, t * headDim);
+                RotaryEmbedding.rotateHalf(k, t * kvWidth, kvHeads, headDim, cos, sin, t * headDim);
+            }
+
+            // The cache receives the post-RoPE keys and values; at prefill, also the residual stream.
+            if (past == 0) store.beginPrefill(x, n, hidden);
+            for (int t = 0; t < n; t++) store.append(k, t * kvWidth, v, t * kvWidth, tokens[t]);
+            float[] probabilities = attend(store, l, q, n, past, attention, trace.enabled() && past == 0);
+            if (past == 0) store.endPrefill();
+            if (probabilities != null) trace.put("attn_probs." + l, probabilities, 1, heads, n, n);
+            if (trace.enabled() && past == 0) {
+                trace.put("kv.key." + l, store.keysForTrace(), 1, kvHeads, store.length(), headDim);
+                trace.put("kv.value." + l, store.valuesForTrace(), 1, kvHeads, store.length(), headDim);
+            }
+
+            // Output projection back into the residual stream.
+            linear(attention, n, w.o(), w.oBias(), projected);
+            Add.add(x, projected);
+
+            // MLP block: x += down(silu(gate(h)) · up(h)), h = RMSNorm(x).
+            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.postAttentionNorm(), eps);
+            linear(h, n, w.gate(), w.gateBias(), gate);
+            linear(h, n, w.up(), w.upBias(), up);
+            SwiGlu.apply(gate, 0, up, 0, n * ffn);
+            linear(gate, n, w.down(), w.downBias(), projected);
+            Add.add(x, projected);
+            if (trace.enabled()) trace.put("decoder_layer_out." + l, x.clone(), 1, n, hidden);
+        }
+
+        float[] out = new float[n * hidden];
+        for (int t = 0; t < n; t++) RmsNorm.apply(out, t * hidden, x, t * hidden, weights.finalNorm(), eps);
+        if (trace.enabled()) trace.put("decoder_final_norm_out", out.clone(), 1, n, hidden);
+        return out;
+    }
+
+    /**
+     * Causal (and, for Mistral-style configs, sliding-window) attention of every new token's
+     * query heads; query head {@code h} reads KV head {@code h / (heads / kvHeads)}. Returns the
+     * probabilities {@code [heads, n, n]} when asked (prefill trace), else null.
+     */
+    private float[] attend(KeyValueStore store, int layer, float[] q, int n, int past, float[] out, boolean keepProbabilities) {
+        int heads = config.numAttentionHeads(), headDim = config.headDim(), group = config.queriesPerKeyValueHead();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        Optional<SlidingWindow> window = config.slidingWindow().filter(s -> layer >= s.firstLayer());
+        float[] kept = keepProbabilities ? new float[heads * n * n] : null;
+        pool.forRange(n * heads, (start, end) -> {
+            float[] p = new float[past + n];
+            for (int job = start; job < end; job++) {
+                int t = job / heads, head = job % heads;
+                int to = past + t + 1;                          // causal: itself and everything before
+                int from = window.map(s -> Math.max(0, to - s.size())).orElse(0);
+                store.attend(q, t * heads * headDim + head * headDim, head / group, from, to, scale,
+                        p, out, t * heads * headDim + head * headDim);
+                if (kept != null) System.arraycopy(p, 0, kept, (head * n + t) * n + from, to - from);
+            }
+        });
+        return kept;
+    }
+
+    /** {@code y = x Wᵀ (+ bias)} for {@code n} tokens: matrix-vector for one, matrix-matrix for more. */
+    private void linear(float[] x, int n, MatrixView w, Optional<float[]> bias, float[] y) {
+        if (n == 1) {
+            MatrixVector.multiply(w, x, 0, y, 0, pool);
+        } else {
+            MatrixMatrix.multiplyTransposed(x, n, w, y, pool);
+        }
+        if (bias.isPresent()) {
+            for (int t = 0; t < n; t++) Add.add(y, t * w.rows(), bias.get(), 0, w.rows());
+        }
+    }
+
+    /** lm_head over one row of the final norm's output: {@code out[vocab]}. */
+    public void logits(float[] normed, int row, float[] out) {
+        MatrixVector.multiply(weights.lmHead(), normed, row * config.hiddenSize(), out, 0, pool);
+    }
+
+    /** lm_head over every row: {@code [n, vocab]} (the trace's {@code logits}). */
+    public float[] allLogits(float[] normed, int n) {
+        float[] out = new float[n * config.vocabSize()];
+        MatrixMatrix.multiplyTransposed(normed, n, weights.lmHead(), out, pool);
+        return out;
+    }
+}

@@ -1,0 +1,137 @@
+package dev.akvq.quant.kv;
+
+import dev.akvq.tensor.DType;
+import dev.akvq.tensor.MatrixVector;
+import dev.akvq.tensor.MatrixView;
+import dev.akvq.tensor.Scale;
+import dev.akvq.tensor.Softmax;
+import dev.akvq.tensor.WeightedRowSum;
+import dev.akvq.tensor.WorkerPool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * The unquantized baselines: every key and value kept as F32 (the reference) or rounded to F16
+ * (round-to-nearest-even, as torch's {@code .half()}). Rows are stored per KV head, token after
+ * token, so the keys of one head form a {@code [length, headDim]} matrix that the matrix-vector
+ * kernel scores against the query directly.
+ */
+public final class DenseKeyValueStore implements KeyValueStore {
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final DType dtype;
+    private final int kvHeads, headDim, rowBytes;
+    /** Per KV head: {@code [capacity, headDim]} rows of {@code dtype}, little-endian. */
+    private final byte[][] keys, values;
+    private int length;
+    /** The attention runs on the caller's thread; heads are what callers parallelise over. */
+    private final WorkerPool serial = WorkerPool.create(1);
+
+    /** @param dtype F32 or F16 */
+    public DenseKeyValueStore(DType dtype, int kvHeads, int headDim) {
+        if (dtype != DType.F32 && dtype != DType.F16) {
+            throw new IllegalArgumentException("DenseKeyValueStore stores F32 or F16, not " + dtype);
+        }
+        if (kvHeads < 1 || headDim < 1) {
+            throw new IllegalArgumentException("DenseKeyValueStore: kvHeads and headDim must be >= 1, got "
+                    + kvHeads + ", " + headDim);
+        }
+        this.dtype = dtype;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.rowBytes = headDim * dtype.size;
+        this.keys = new byte[kvHeads][rowBytes * 16];
+        this.values = new byte[kvHeads][rowBytes * 16];
+    }
+
+    @Override
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    @Override
+    public int headDim() {
+        return headDim;
+    }
+
+    @Override
+    public int length() {
+        return length;
+    }
+
+    @Override
+    public void append(float[] k, int keysOffset, float[] v, int valuesOffset, CachedToken token) {
+        if ((long) (length + 1) * rowBytes > keys[0].length) grow();
+        for (int h = 0; h < kvHeads; h++) {
+            write(keys[h], k, keysOffset + h * headDim);
+            write(values[h], v, valuesOffset + h * headDim);
+        }
+        length++;
+    }
+
+    private void write(byte[] rows, float[] source, int offset) {
+        MemorySegment row = MemorySegment.ofArray(rows).asSlice((long) length * rowBytes, rowBytes);
+        for (int i = 0; i < headDim; i++) {
+            if (dtype == DType.F32) row.setAtIndex(F32_LE, i, source[offset + i]);
+            else row.setAtIndex(F16_LE, i, DType.f32ToF16(source[offset + i]));
+        }
+    }
+
+    private void grow() {
+        long capacity = 2L * keys[0].length;
+        if (capacity > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("DenseKeyValueStore: more than " + length + " tokens per head do not fit in one array");
+        }
+        for (int h = 0; h < kvHeads; h++) {
+            keys[h] = Arrays.copyOf(keys[h], (int) capacity);
+            values[h] = Arrays.copyOf(values[h], (int) capacity);
+        }
+    }
+
+    @Override
+    public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
+                       float[] probabilities, float[] out, int outOffset) {
+        if (from < 0 || to > length || from >= to) {
+            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
+        }
+        int n = to - from;
+        // Scores q·k_j, then scaled: eager attention's matmul(q, kᵀ) * scaling, in that order.
+        MatrixVector.multiply(rows(keys[kvHead], from, to), query, queryOffset, probabilities, 0, serial);
+        Scale.scale(probabilities, 0, n, scale);
+        Softmax.inPlace(probabilities, 0, n);
+        WeightedRowSum.sum(rows(values[kvHead], from, to), probabilities, 0, out, outOffset);
+    }
+
+    private MatrixView rows(byte[] head, int from, int to) {
+        MemorySegment slice = MemorySegment.ofArray(head).asSlice((long) from * rowBytes, (long) (to - from) * rowBytes);
+        return new MatrixView(dtype, to - from, headDim, slice);
+    }
+
+    @Override
+    public float[] keysForTrace() {
+        return widen(keys);
+    }
+
+    @Override
+    public float[] valuesForTrace() {
+        return widen(values);
+    }
+
+    private float[] widen(byte[][] perHead) {
+        float[] out = new float[kvHeads * length * headDim];
+        for (int h = 0; h < kvHeads; h++) {
+            if (length == 0) continue;
+            MatrixView rows = rows(perHead[h], 0, length);
+            for (int t = 0; t < length; t++) rows.copyRow(t, out, (h * length + t) * headDim);
+        }
+        return out;
+    }
+
+    @Override
+    public long bytes() {
+        return 2L * kvHeads * length * rowBytes;
+    }
+}

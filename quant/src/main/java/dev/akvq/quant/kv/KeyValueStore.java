@@ -1,0 +1,58 @@
+package dev.akvq.quant.kv;
+
+/**
+ * One decoder layer's KV cache for one sequence, and the attention that reads it. The forward pass
+ * hands each token's post-RoPE keys and values to {@link #append} and asks {@link #attend} for
+ * each query head's output; how keys and values are stored (FP32, FP16, packed 2/4-bit codes,
+ * rotated or not) is the store's business, so every cache mode runs in the same loop.
+ *
+ * <p>Lifecycle of a request: at prefill, {@link #beginPrefill} (with the residual stream entering
+ * the layer, from which AKVQ-VL picks pivot tokens), one {@link #append} per prompt token, the
+ * prompt's attention, then {@link #endPrefill} (where a quantizing store may compress the prompt
+ * it kept unquantized for the prefill's own attention). Each decode step is one append and one
+ * attention per head.
+ *
+ * <p>Key and value rows are {@code [kvHeads * headDim]}, head-major, as the k_proj/v_proj outputs.
+ */
+public interface KeyValueStore {
+
+    int kvHeads();
+
+    int headDim();
+
+    /** Tokens stored so far. */
+    int length();
+
+    /**
+     * Called once per request before the prompt's tokens are appended.
+     *
+     * @param residual the residual stream entering this layer, {@code [tokens, hidden]} row-major
+     */
+    default void beginPrefill(float[] residual, int tokens, int hidden) {}
+
+    /** Stores one token's keys and values, {@code [kvHeads * headDim]} each, at index {@link #length()}. */
+    void append(float[] keys, int keysOffset, float[] values, int valuesOffset, CachedToken token);
+
+    /** Called once the prompt's attention is done, before the first decode step. */
+    default void endPrefill() {}
+
+    /**
+     * Scaled dot-product attention of one query head over the stored tokens {@code [from, to)}:
+     * {@code p = softmax(scale · K q)}, {@code out = Σ_j p_j V_j}. The query is the head's
+     * post-RoPE query, unrotated (a rotating store rotates its copy).
+     *
+     * @param probabilities at least {@code to - from} floats; holds {@code p} on return
+     * @param out           receives the head's {@code headDim} outputs at {@code outOffset}
+     */
+    void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
+                float[] probabilities, float[] out, int outOffset);
+
+    /** The keys as attention sees them, dequantised, {@code [kvHeads, length, headDim]}: for the trace. */
+    float[] keysForTrace();
+
+    /** The values as attention sees them, dequantised, {@code [kvHeads, length, headDim]}: for the trace. */
+    float[] valuesForTrace();
+
+    /** Bytes the store holds for its tokens (codes, scales, zero points, full-precision rows). */
+    long bytes();
+}
