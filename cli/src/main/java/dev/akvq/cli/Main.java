@@ -16,7 +16,7 @@ public final class Main {
         return List.of(
                 new DemoCommand(),
                 new InspectCommand(),
-                PlannedCommand.RUN,
+                new RunCommand(),
                 new TraceCommand(),
                 PlannedCommand.PREPROCESS,
                 PlannedCommand.EVAL,

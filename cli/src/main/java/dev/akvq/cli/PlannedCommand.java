@@ -7,8 +7,6 @@ import java.io.PrintStream;
  * yet. It says so plainly instead of pretending to work.
  */
 record PlannedCommand(String name, String summary, String usage, String arrivesWith) implements Command {
-    static final PlannedCommand RUN = new PlannedCommand("run", "generate text from a prompt and images, streamed",
-            "akvq run --model DIR [--image FILE]... --prompt TEXT [--kv MODE]", "the decoder");
     static final PlannedCommand PREPROCESS = new PlannedCommand("preprocess", "run a family's image processor",
             "akvq preprocess --processor DIR --image FILE --out OUT.safetensors", "the image preprocessors");
     static final PlannedCommand EVAL = new PlannedCommand("eval", "accuracy of a KV-cache mode on a prompt set",

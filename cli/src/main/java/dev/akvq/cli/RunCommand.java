@@ -1,0 +1,180 @@
+package dev.akvq.cli;
+
+import dev.akvq.model.Trace;
+import dev.akvq.model.generate.Sampler;
+import dev.akvq.model.generate.StopCondition;
+import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.model.llama.LlamaWeights;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.GenerationConfig;
+import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.TextDecoderConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code akvq run}: generates from a prompt and streams each token as it is produced (ids to
+ * stdout; timings, speed and memory to stderr). Ctrl-C stops after the current token and still
+ * prints the statistics.
+ */
+final class RunCommand implements Command {
+    @Override
+    public String name() {
+        return "run";
+    }
+
+    @Override
+    public String summary() {
+        return "generate from a prompt, streamed token by token";
+    }
+
+    @Override
+    public String help() {
+        return """
+                akvq run: generate from a prompt, streamed token by token
+
+                Usage: akvq run --model DIR (--prompt-ids IDS | --prompt TEXT) [--image FILE]...
+                                [--kv MODE] [--max-new-tokens N] [--temperature T] [--top-k K]
+                                [--top-p P] [--seed S] [--threads N]
+
+                Streams generated token ids to stdout as they are produced; progress, tokens/s and
+                memory go to stderr. Stops at an EOS id of generation_config.json or after
+                --max-new-tokens. Sampling defaults come from generation_config.json (greedy when
+                it does not sample); --temperature 0 forces greedy.
+                In this build: text decoders (llama, mistral, qwen2) with --prompt-ids; --prompt
+                arrives with the tokenizer, --image with the vision families.
+
+                Options:
+                  --model DIR          a Hugging Face model directory
+                  --prompt-ids IDS     comma-separated token ids, e.g. 1,450,4996
+                  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq
+                  --max-new-tokens N   default: generation_config's max_new_tokens, else 128
+                  --temperature T      0 = greedy; > 0 samples
+                  --top-k K            keep the K most likely tokens (0 = all)
+                  --top-p P            nucleus sampling threshold in (0, 1]
+                  --seed S             random seed for sampling (default 0)
+                  --threads N          worker threads (default: all cores)
+
+                Examples:
+                  akvq run --model tests/src/test/resources/fixtures/models/llama --prompt-ids 1,20,30,40
+                  akvq run --model ~/models/SmolLM2-360M --prompt-ids 1,2,3 --temperature 0.7 --top-p 0.9 --seed 7
+                """;
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) {
+        Flags flags = Flags.parse(name(), args, Set.of("model", "prompt-ids", "prompt", "image", "kv", "max-new-tokens",
+                "temperature", "top-k", "top-p", "seed", "threads"), Set.of());
+        Path dir = flags.existingDirectory("model");
+        if (flags.has("prompt")) throw new UsageException("--prompt TEXT needs the tokenizer, not in this build; use --prompt-ids");
+        if (flags.has("image")) throw new UsageException("--image needs a vision family, not in this build");
+        int[] ids = promptIds(flags.require("prompt-ids"));
+        KvMode mode = TraceCommand.kvMode(flags);
+        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+
+        ModelConfig config = ModelConfig.load(dir);
+        if (!(config instanceof TextDecoderConfig text)) {
+            throw new UsageException("run supports the text decoders (llama, mistral, qwen2) in this build; "
+                    + dir + " is " + config.modelType());
+        }
+        GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
+        Sampler sampler = sampler(flags, generation);
+        int maxNew = flags.positiveInt("max-new-tokens", generation.maxNewTokens().orElse(128));
+        StopCondition stop = StopCondition.of(generation.eosTokenIds().isEmpty() ? text.eosTokenIds() : generation.eosTokenIds(), maxNew);
+
+        AtomicBoolean interrupted = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread onCtrlC = new Thread(() -> {
+            interrupted.set(true);
+            try {
+                finished.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
+            long loadStart = System.nanoTime();
+            LlamaDecoder decoder = new LlamaDecoder(text, LlamaWeights.load(checkpoint, text, "model.", "lm_head.weight"), pool);
+            err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
+                    threads, mode.flag());
+
+            LlamaSequence sequence = new LlamaSequence(decoder, mode);
+            long prefillStart = System.nanoTime();
+            Modality[] modality = new Modality[ids.length];
+            Arrays.fill(modality, Modality.TEXT);
+            float[] normed = sequence.prefill(decoder.embed(ids), modality, Trace.NONE);
+            float[] logits = sequence.lastLogits(normed, ids.length);
+            long decodeStart = System.nanoTime();
+            int generated = 0;
+            while (true) {
+                int token = sampler.next(logits);
+                out.print((generated == 0 ? "" : " ") + token);
+                out.flush();
+                generated++;
+                if (stop.isEos(token) || generated >= stop.maxNewTokens() || interrupted.get()) break;
+                logits = sequence.step(token);
+            }
+            out.println();
+            long end = System.nanoTime();
+            double prefillSeconds = (decodeStart - prefillStart) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
+            long kvBytes = sequence.cache().stream().mapToLong(KeyValueStore::bytes).sum();
+            Runtime rt = Runtime.getRuntime();
+            err.printf("akvq run: prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s)%s%n",
+                    ids.length, prefillSeconds, ids.length / prefillSeconds, generated, decodeSeconds,
+                    generated / decodeSeconds, interrupted.get() ? " (stopped by Ctrl-C)" : "");
+            err.printf("akvq run: KV cache %s for %d tokens; Java heap in use %s%n", InspectCommand.bytes(kvBytes),
+                    sequence.length(), InspectCommand.bytes(rt.totalMemory() - rt.freeMemory()));
+            return 0;
+        } finally {
+            finished.countDown();
+            if (!interrupted.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
+        }
+    }
+
+    static int[] promptIds(String text) {
+        String[] parts = text.split(",");
+        int[] ids = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--prompt-ids expects comma-separated whole numbers; item " + (i + 1)
+                        + " is '" + parts[i].trim() + "'");
+            }
+        }
+        return ids;
+    }
+
+    private static Sampler sampler(Flags flags, GenerationConfig generation) {
+        double temperature = flags.optional("temperature").map(t -> number("temperature", t))
+                .orElse(generation.doSample() ? generation.temperature() : 0.0);
+        if (temperature == 0) return Sampler.greedy();
+        int topK = flags.optional("top-k").map(k -> (int) number("top-k", k)).orElse(generation.topK());
+        double topP = flags.optional("top-p").map(p -> number("top-p", p)).orElse(generation.topP());
+        long seed = flags.optional("seed").map(s -> (long) number("seed", s)).orElse(0L);
+        try {
+            return Sampler.sampling(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    private static double number(String flag, String text) {
+        try {
+            return Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + flag + " expects a number, got '" + text + "'");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.akvq.model.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+
+    static float[] logits(SplittableRandom r, int n) {
+        float[] l = new float[n];
+        for (int i = 0; i < n; i++) l[i] = (float) (3 * r.nextGaussian());
+        return l;
+    }
+
+    @Test
+    void greedyTakesTheFirstHighest() {
+        assertEquals(1, Greedy.argmax(new float[] {0f, 2f, 2f, -1f}));
+        assertEquals(0, Greedy.argmax(new float[] {5f}));
+    }
+
+    @Test
+    void topKOfOneAndTinyTopPAreGreedyAtAnyTemperature() {
+        qt().withExamples(200).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] l = logits(r, 2 + r.nextInt(60));
+            double temperature = 0.05 + 3 * r.nextDouble();
+            assertEquals(Greedy.argmax(l), Sampler.sampling(temperature, 1, 1.0, seed).next(l));
+            assertEquals(Greedy.argmax(l), Sampler.sampling(temperature, 0, 1e-9, seed).next(l));
+        });
+    }
+
+    @Test
+    void samplesStayInsideTheTopKAndRepeatForTheSameSeed() {
+        qt().withExamples(100).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] l = logits(r, 10 + r.nextInt(50));
+            int k = 1 + r.nextInt(5);
+            float[] sorted = l.clone();
+            java.util.Arrays.sort(sorted);
+            float kth = sorted[l.length - k];
+            Sampler a = Sampler.sampling(1.0, k, 1.0, seed), b = Sampler.sampling(1.0, k, 1.0, seed);
+            for (int i = 0; i < 20; i++) {
+                int x = a.next(l);
+                assertTrue(l[x] >= kth, "token " + x + " outside the top " + k);
+                assertEquals(x, b.next(l));
+            }
+        });
+    }
+
+    @Test
+    void frequenciesFollowTheSoftmax() {
+        float[] l = {0f, (float) Math.log(3)};        // probabilities 1/4 and 3/4
+        Sampler s = Sampler.sampling(1.0, 0, 1.0, 42);
+        int ones = 0, draws = 20000;
+        for (int i = 0; i < draws; i++) ones += s.next(l);
+        assertEquals(0.75, ones / (double) draws, 0.015);
+    }
+
+    @Test
+    void invalidSettingsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Sampler.sampling(-1, 0, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> Sampler.sampling(1, -1, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> Sampler.sampling(1, 0, 0, 0));
+    }
+}
