@@ -30,6 +30,11 @@ public final class MatrixMatrix {
     private static final VectorSpecies<Float> F = KernelMode.FLOAT;
     /** Bytes of {@code X} rows one token block may occupy: half of a 1 MiB L2, leaving room for the panel. */
     private static final int TOKEN_BLOCK_BYTES = 512 * 1024;
+    /**
+     * Columns per pass of the micro-kernel: 4 weight rows and 4 token rows of 512 floats are 16 KiB,
+     * a third of a 48 KiB L1, so both operands of the inner loop stay in L1.
+     */
+    private static final int IN_BLOCK_FLOATS = 512;
 
     /** {@code y[t * out + o] = Σ_i x[t * in + i] · W[o, i]} for {@code t < tokens}, {@code o < out = W.rows}. */
     public static void multiplyTransposed(float[] x, int tokens, MatrixView w, float[] y, WorkerPool pool) {
@@ -62,18 +67,36 @@ public final class MatrixMatrix {
 
     /** Output rows {@code [start, end)} for all tokens, vector form. */
     static void rowsVector(float[] x, int tokens, MatrixView w, float[] y, int start, int end) {
-        int in = w.cols(), out = w.rows();
+        int in = w.cols(), out = w.rows(), lanes = F.length();
         int upper = F.loopBound(in);
         int tokenBlock = Math.max(4, (TOKEN_BLOCK_BYTES / (4 * in)) & ~3);
+        int inBlock = Math.max(lanes, IN_BLOCK_FLOATS / lanes * lanes);
         float[] panel = new float[4 * in];
+        float[] acc = new float[(tokenBlock / 4) * 16 * lanes];
         for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
             int t1 = Math.min(tokens, t0 + tokenBlock);
+            int quads = (t1 - t0) / 4;
             int o = start;
             for (; o + 4 <= end; o += 4) {
                 WeightLanes.widen(w.dtype(), w.data(), (long) o * in, 4 * in, panel, 0, true);
-                int t = t0;
-                for (; t + 4 <= t1; t += 4) tile4x4(x, t * in, in, upper, panel, y, t * out + o, out);
-                for (; t < t1; t++) {
+                // Blocks of `in` outermost, so a block of the panel stays in L1 while every token quad
+                // of the block passes over it; each 4x4 tile keeps its 16 accumulators in acc between
+                // blocks: the same FMA chain per output as one pass over the whole row.
+                java.util.Arrays.fill(acc, 0, quads * 16 * lanes, 0f);
+                for (int k0 = 0; k0 < upper; k0 += inBlock) {
+                    int k1 = Math.min(upper, k0 + inBlock);
+                    for (int q = 0; q < quads; q++) tile4x4(x, (t0 + 4 * q) * in, in, k0, k1, panel, acc, q * 16 * lanes);
+                }
+                for (int q = 0; q < quads; q++) {
+                    int t = t0 + 4 * q;
+                    for (int a = 0; a < 4; a++) {
+                        for (int b = 0; b < 4; b++) {
+                            float lanesSum = LaneSum.of(FloatVector.fromArray(F, acc, (16 * q + 4 * a + b) * lanes));
+                            y[(t + a) * out + o + b] = tail(x, (t + a) * in, panel, b * in, in, upper, lanesSum);
+                        }
+                    }
+                }
+                for (int t = t0 + 4 * quads; t < t1; t++) {
                     for (int k = 0; k < 4; k++) y[t * out + o + k] = pair(x, t * in, panel, k * in, in, upper);
                 }
             }
@@ -84,15 +107,24 @@ public final class MatrixMatrix {
         }
     }
 
-    /** The 4x4 micro-kernel: tokens at x rows {@code xr, xr+in, ..}, weight rows at panel {@code 0, in, 2in, 3in}. */
-    private static void tile4x4(float[] x, int xr, int in, int upper, float[] p, float[] y, int yr, int out) {
+    /**
+     * The 4x4 micro-kernel over columns {@code [k0, k1)}: tokens at x rows {@code xr, xr+in, ..},
+     * weight rows at panel {@code 0, in, 2in, 3in}, accumulator (token i, row j) at
+     * {@code acc[a + (4i + j)·lanes]}, loaded before and stored after.
+     */
+    private static void tile4x4(float[] x, int xr, int in, int k0, int k1, float[] p, float[] acc, int a) {
+        int l = F.length();
         int xr1 = xr + in, xr2 = xr1 + in, xr3 = xr2 + in;
         int p1 = in, p2 = 2 * in, p3 = 3 * in;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int i = 0; i < upper; i += F.length()) {
+        FloatVector c00 = FloatVector.fromArray(F, acc, a), c01 = FloatVector.fromArray(F, acc, a + l);
+        FloatVector c02 = FloatVector.fromArray(F, acc, a + 2 * l), c03 = FloatVector.fromArray(F, acc, a + 3 * l);
+        FloatVector c10 = FloatVector.fromArray(F, acc, a + 4 * l), c11 = FloatVector.fromArray(F, acc, a + 5 * l);
+        FloatVector c12 = FloatVector.fromArray(F, acc, a + 6 * l), c13 = FloatVector.fromArray(F, acc, a + 7 * l);
+        FloatVector c20 = FloatVector.fromArray(F, acc, a + 8 * l), c21 = FloatVector.fromArray(F, acc, a + 9 * l);
+        FloatVector c22 = FloatVector.fromArray(F, acc, a + 10 * l), c23 = FloatVector.fromArray(F, acc, a + 11 * l);
+        FloatVector c30 = FloatVector.fromArray(F, acc, a + 12 * l), c31 = FloatVector.fromArray(F, acc, a + 13 * l);
+        FloatVector c32 = FloatVector.fromArray(F, acc, a + 14 * l), c33 = FloatVector.fromArray(F, acc, a + 15 * l);
+        for (int i = k0; i < k1; i += l) {
             FloatVector w0 = FloatVector.fromArray(F, p, i);
             FloatVector w1 = FloatVector.fromArray(F, p, p1 + i);
             FloatVector w2 = FloatVector.fromArray(F, p, p2 + i);
@@ -106,23 +138,10 @@ public final class MatrixMatrix {
             xv = FloatVector.fromArray(F, x, xr3 + i);
             c30 = w0.fma(xv, c30); c31 = w1.fma(xv, c31); c32 = w2.fma(xv, c32); c33 = w3.fma(xv, c33);
         }
-        int y1 = yr + out, y2 = y1 + out, y3 = y2 + out;
-        y[yr] = tail(x, xr, p, 0, in, upper, LaneSum.of(c00));
-        y[yr + 1] = tail(x, xr, p, p1, in, upper, LaneSum.of(c01));
-        y[yr + 2] = tail(x, xr, p, p2, in, upper, LaneSum.of(c02));
-        y[yr + 3] = tail(x, xr, p, p3, in, upper, LaneSum.of(c03));
-        y[y1] = tail(x, xr1, p, 0, in, upper, LaneSum.of(c10));
-        y[y1 + 1] = tail(x, xr1, p, p1, in, upper, LaneSum.of(c11));
-        y[y1 + 2] = tail(x, xr1, p, p2, in, upper, LaneSum.of(c12));
-        y[y1 + 3] = tail(x, xr1, p, p3, in, upper, LaneSum.of(c13));
-        y[y2] = tail(x, xr2, p, 0, in, upper, LaneSum.of(c20));
-        y[y2 + 1] = tail(x, xr2, p, p1, in, upper, LaneSum.of(c21));
-        y[y2 + 2] = tail(x, xr2, p, p2, in, upper, LaneSum.of(c22));
-        y[y2 + 3] = tail(x, xr2, p, p3, in, upper, LaneSum.of(c23));
-        y[y3] = tail(x, xr3, p, 0, in, upper, LaneSum.of(c30));
-        y[y3 + 1] = tail(x, xr3, p, p1, in, upper, LaneSum.of(c31));
-        y[y3 + 2] = tail(x, xr3, p, p2, in, upper, LaneSum.of(c32));
-        y[y3 + 3] = tail(x, xr3, p, p3, in, upper, LaneSum.of(c33));
+        c00.intoArray(acc, a); c01.intoArray(acc, a + l); c02.intoArray(acc, a + 2 * l); c03.intoArray(acc, a + 3 * l);
+        c10.intoArray(acc, a + 4 * l); c11.intoArray(acc, a + 5 * l); c12.intoArray(acc, a + 6 * l); c13.intoArray(acc, a + 7 * l);
+        c20.intoArray(acc, a + 8 * l); c21.intoArray(acc, a + 9 * l); c22.intoArray(acc, a + 10 * l); c23.intoArray(acc, a + 11 * l);
+        c30.intoArray(acc, a + 12 * l); c31.intoArray(acc, a + 13 * l); c32.intoArray(acc, a + 14 * l); c33.intoArray(acc, a + 15 * l);
     }
 
     /** One token x one weight row: the 1x1 case of the tile, same arithmetic. */
