@@ -11,7 +11,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs the kernel benchmarks behind the README's numbers and prints each as a ratio to a bound
+ * Runs the kernel benchmarks (two JVM forks each: memory placement differs between forks) behind the README's numbers and prints each as a ratio to a bound
  * measured in the same run: BF16 matrix-vector GB/s against {@link MemoryRead}'s GB/s over the same
  * rotating buffer, F32 matrix-matrix GFLOP/s against {@link FmaPeakBench}'s, and 2-thread over
  * 1-thread scaling. Each number is the median of the measured iterations (see {@link #median}).
@@ -73,7 +73,7 @@ public final class KernelReport {
     }
 
     private static ChainedOptionsBuilder base(int warmup, int measure) {
-        return new OptionsBuilder().forks(1).warmupIterations(warmup).warmupTime(TimeValue.seconds(1))
+        return new OptionsBuilder().forks(2).warmupIterations(warmup).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(measure).measurementTime(TimeValue.seconds(1)).jvmArgsAppend(JVM);
     }
 

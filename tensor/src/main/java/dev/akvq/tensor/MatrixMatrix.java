@@ -16,8 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>a panel of four weight rows is widened to float once into a small buffer (so BF16/F16 are
  *       converted once per panel, not once per token) and stays in L1/L2;</li>
  *   <li>tokens are visited in blocks sized so the block's rows of {@code X} stay in L2;</li>
+ *   <li>{@code in} is walked in blocks of 512 columns, outermost, so the panel's block stays in L1
+ *       while every token of the block passes over it;</li>
  *   <li>the micro-kernel computes a 4-token x 4-row tile with 16 vector accumulators along
- *       {@code in}: 8 loads feed 16 FMAs, and 16 independent chains hide FMA latency.</li>
+ *       {@code in}: 8 loads feed 16 FMAs, and 16 independent chains hide FMA latency. Between
+ *       blocks of {@code in} the accumulators are parked in a small array, unreduced.</li>
  * </ul>
  * Each {@code Y[t, o]} keeps one accumulator over the whole row, sums its lanes in
  * {@link LaneSum}'s fixed order and adds the tail with scalar FMAs: exactly

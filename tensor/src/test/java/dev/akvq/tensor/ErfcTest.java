@@ -43,7 +43,8 @@ class ErfcTest {
 
     @Test
     void scalarAndVectorMatchTheOracle() {
-        qt().withExamples(3000).forAll(doubles().between(-8, 28)).checkAssert(z -> {
+        qt().withExamples(3000).forAll(doubles().between(-8, 26)).checkAssert(z -> {
+            // Up to 26: beyond, erfc is below 1e-296 and double itself goes subnormal (and float is long 0).
             double scalar = Erfc.erfc(z);
             double vector = Erfc.erfc(DoubleVector.broadcast(KernelMode.DOUBLE, z)).lane(0);
             // 1e-13 relative is a million times finer than a float ulp and far coarser than either method's error.
