@@ -7,16 +7,20 @@ import dev.akvq.tensor.Scale;
 import dev.akvq.tensor.Softmax;
 import dev.akvq.tensor.WeightedRowSum;
 import dev.akvq.tensor.WorkerPool;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * The unquantized baselines: every key and value kept as F32 (the reference) or rounded to F16
  * (round-to-nearest-even, as torch's {@code .half()}). Rows are stored per KV head, token after
  * token, so the keys of one head form a {@code [length, headDim]} matrix that the matrix-vector
  * kernel scores against the query directly.
+ *
+ * <p>The rows live off-heap, like the mapped weights: the Vector API's segment loads are compiled
+ * to plain vector loads only while every segment a kernel sees is of one kind, and the same
+ * kernels read mapped weights, so heap-backed cache rows would push both onto a slow path.
  */
 public final class DenseKeyValueStore implements KeyValueStore {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -24,8 +28,9 @@ public final class DenseKeyValueStore implements KeyValueStore {
 
     private final DType dtype;
     private final int kvHeads, headDim, rowBytes;
-    /** Per KV head: {@code [capacity, headDim]} rows of {@code dtype}, little-endian. */
-    private final byte[][] keys, values;
+    /** Per KV head: {@code [capacity, headDim]} rows of {@code dtype}, little-endian, off-heap. */
+    private final MemorySegment[] keys, values;
+    private long capacity = 16;
     private int length;
     /** The attention runs on the caller's thread; heads are what callers parallelise over. */
     private final WorkerPool serial = WorkerPool.create(1);
@@ -43,8 +48,12 @@ public final class DenseKeyValueStore implements KeyValueStore {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.rowBytes = headDim * dtype.size;
-        this.keys = new byte[kvHeads][rowBytes * 16];
-        this.values = new byte[kvHeads][rowBytes * 16];
+        this.keys = new MemorySegment[kvHeads];
+        this.values = new MemorySegment[kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            keys[h] = allocate(capacity);
+            values[h] = allocate(capacity);
+        }
     }
 
     @Override
@@ -64,7 +73,7 @@ public final class DenseKeyValueStore implements KeyValueStore {
 
     @Override
     public void append(float[] k, int keysOffset, float[] v, int valuesOffset, CachedToken token) {
-        if ((long) (length + 1) * rowBytes > keys[0].length) grow();
+        if (length == capacity) grow();
         for (int h = 0; h < kvHeads; h++) {
             write(keys[h], k, keysOffset + h * headDim);
             write(values[h], v, valuesOffset + h * headDim);
@@ -72,23 +81,25 @@ public final class DenseKeyValueStore implements KeyValueStore {
         length++;
     }
 
-    private void write(byte[] rows, float[] source, int offset) {
-        MemorySegment row = MemorySegment.ofArray(rows).asSlice((long) length * rowBytes, rowBytes);
+    private void write(MemorySegment rows, float[] source, int offset) {
+        MemorySegment row = rows.asSlice((long) length * rowBytes, rowBytes);
         for (int i = 0; i < headDim; i++) {
             if (dtype == DType.F32) row.setAtIndex(F32_LE, i, source[offset + i]);
             else row.setAtIndex(F16_LE, i, DType.f32ToF16(source[offset + i]));
         }
     }
 
+    /** Doubles the capacity; the old rows are copied and their memory freed by the GC (automatic arena). */
     private void grow() {
-        long capacity = 2L * keys[0].length;
-        if (capacity > Integer.MAX_VALUE - 8) {
-            throw new IllegalStateException("DenseKeyValueStore: more than " + length + " tokens per head do not fit in one array");
-        }
+        capacity *= 2;
         for (int h = 0; h < kvHeads; h++) {
-            keys[h] = Arrays.copyOf(keys[h], (int) capacity);
-            values[h] = Arrays.copyOf(values[h], (int) capacity);
+            keys[h] = allocate(capacity).copyFrom(keys[h]);
+            values[h] = allocate(capacity).copyFrom(values[h]);
         }
+    }
+
+    private MemorySegment allocate(long rows) {
+        return Arena.ofAuto().allocate(rows * rowBytes, 64);
     }
 
     @Override
@@ -105,8 +116,8 @@ public final class DenseKeyValueStore implements KeyValueStore {
         WeightedRowSum.sum(rows(values[kvHead], from, to), probabilities, 0, out, outOffset);
     }
 
-    private MatrixView rows(byte[] head, int from, int to) {
-        MemorySegment slice = MemorySegment.ofArray(head).asSlice((long) from * rowBytes, (long) (to - from) * rowBytes);
+    private MatrixView rows(MemorySegment head, int from, int to) {
+        MemorySegment slice = head.asSlice((long) from * rowBytes, (long) (to - from) * rowBytes);
         return new MatrixView(dtype, to - from, headDim, slice);
     }
 
@@ -120,7 +131,7 @@ public final class DenseKeyValueStore implements KeyValueStore {
         return widen(values);
     }
 
-    private float[] widen(byte[][] perHead) {
+    private float[] widen(MemorySegment[] perHead) {
         float[] out = new float[kvHeads * length * headDim];
         for (int h = 0; h < kvHeads; h++) {
             if (length == 0) continue;

@@ -1,0 +1,65 @@
+package dev.akvq.bench;
+
+import java.util.Collection;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs {@link DecoderBench} and prints decode tokens/s as a fraction of its bound (the weights'
+ * read bandwidth measured in the same run divided by the bytes read per token) and prefill
+ * tokens/s and GFLOP/s.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+ *      -cp bench/target/benchmarks.jar dev.akvq.bench.DecoderReport
+ * </pre>
+ */
+public final class DecoderReport {
+    private DecoderReport() {}
+
+    public static void main(String[] args) throws RunnerException {
+        Collection<RunResult> results = new Runner(new OptionsBuilder()
+                .include(DecoderBench.class.getName() + "\\.")
+                .forks(1).warmupIterations(3).measurementIterations(5)
+                .warmupTime(TimeValue.seconds(2)).measurementTime(TimeValue.seconds(2))
+                .jvmArgs("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx8g")
+                .build()).run();
+        System.out.println();
+        System.out.println("| shape | threads | decode tok/s | weight GB/s in decode | weight read GB/s | decode / bound | prefill-128 tok/s | prefill GFLOP/s |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (String shape : new String[] {"smollm2-360m", "llama3.2-1b"}) {
+            for (String threads : new String[] {"1", "2"}) {
+                double decodeMs = score(results, "decodeStep", shape, threads);
+                double prefillMs = score(results, "prefill128", shape, threads);
+                double readMs = score(results, "readWeights", shape, threads);
+                long bytes = bytes(shape);
+                double decodeGbs = bytes / (decodeMs * 1e6), readGbs = bytes / (readMs * 1e6);
+                // ~2 FLOP per weight per token for the matrices (attention over 128 tokens is negligible).
+                double prefillGflops = 2.0 * (bytes / 2) * DecoderBench.PREFILL / (prefillMs * 1e6);
+                System.out.printf("| %s | %s | %.1f | %.1f | %.1f | %.0f%% | %.0f | %.1f |%n", shape, threads, 1000 / decodeMs,
+                        decodeGbs, readGbs, 100 * readMs / decodeMs, DecoderBench.PREFILL * 1000 / prefillMs, prefillGflops);
+            }
+        }
+    }
+
+    private static double score(Collection<RunResult> results, String benchmark, String shape, String threads) {
+        for (RunResult r : results) {
+            var p = r.getParams();
+            if (p.getBenchmark().endsWith("." + benchmark) && p.getParam("shape").equals(shape) && p.getParam("threads").equals(threads)) {
+                return r.getPrimaryResult().getScore();
+            }
+        }
+        throw new IllegalStateException("no result for " + benchmark + " " + shape + " " + threads);
+    }
+
+    /** Matrix bytes of the BF16 shapes (2 bytes per parameter; the norms are negligible and not read as matrices). */
+    private static long bytes(String shape) {
+        RandomCheckpoint.Shape s = shape.equals("llama3.2-1b") ? RandomCheckpoint.LLAMA32_1B : RandomCheckpoint.SMOLLM2_360M;
+        long q = (long) s.heads() * s.headDim(), kv = (long) s.kvHeads() * s.headDim();
+        long perLayer = s.hidden() * (q + 2 * kv) + q * s.hidden() + 3L * s.hidden() * s.intermediate();
+        return 2 * (s.layers() * perLayer + (long) s.vocab() * s.hidden());
+    }
+}
