@@ -1,5 +1,6 @@
 package dev.akvq.tensor;
 
+import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -9,35 +10,45 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code tokens x in} row-major floats, {@code W} an {@code out x in} {@link MatrixView} (as
  * {@code nn.Linear.weight}), {@code Y} is {@code tokens x out} row-major.
  *
- * <p>Prefill is bound by arithmetic, not memory, so the work is tiled (the classic GEMM blocking of
- * Goto and van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3),
- * 2008, reduced to what a dot-product layout needs):
+ * <p>Prefill is bound by arithmetic, not memory, so this is the GEMM layout of Goto and van de
+ * Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008 (as BLIS
+ * writes it, Van Zee and van de Geijn, ACM TOMS 41(3), 2015):
  * <ul>
- *   <li>a panel of four weight rows is widened to float once into a small buffer (so BF16/F16 are
- *       converted once per panel, not once per token) and stays in L1/L2;</li>
- *   <li>tokens are visited in blocks sized so the block's rows of {@code X} stay in L2;</li>
- *   <li>{@code in} is walked in blocks of 512 columns, outermost, so the panel's block stays in L1
- *       while every token of the block passes over it;</li>
- *   <li>the micro-kernel computes a 4-token x 4-row tile with 16 vector accumulators along
- *       {@code in}: 8 loads feed 16 FMAs, and 16 independent chains hide FMA latency. Between
- *       blocks of {@code in} the accumulators are parked in a small array, unreduced.</li>
+ *   <li>{@code X} is packed once per call, in blocks of {@link #KC} columns of {@code in}: for each
+ *       group of {@link #MR} tokens, {@code k}-major, the group's {@code MR} values of column
+ *       {@code k} side by side (missing tokens of the last group are zeros);</li>
+ *   <li>each thread owns whole panels of {@code NR = 2·lanes} output rows and, per block of
+ *       {@code KC} columns, packs the panel transposed ({@code k}-major, {@code NR} floats per
+ *       {@code k}: two vectors) into its own scratch, widening BF16/F16 to float once there; the
+ *       packed panel ({@code NR·KC·4} = 32 KiB with 16 lanes) stays in L1 while every token group
+ *       passes over it;</li>
+ *   <li>the micro-kernel keeps an {@code MR x NR} tile of {@code Y} in {@code 2·MR} = 16 vector
+ *       registers; per {@code k} it loads the panel's two vectors, broadcasts each of the
+ *       {@code MR} token values, and does {@code 2·MR} FMAs, no lane reductions. Between blocks of
+ *       {@code KC} the tile is parked in {@code Y} itself (zeroed first).</li>
  * </ul>
- * Each {@code Y[t, o]} keeps one accumulator over the whole row, sums its lanes in
- * {@link LaneSum}'s fixed order and adds the tail with scalar FMAs: exactly
- * {@link MatrixVector}'s arithmetic, so a prefill row equals the decode of that token bit for bit.
- * Output rows are split over the pool's threads.
+ * Every lane of every accumulator is one {@code Y[t, o]}, and it receives the products in column
+ * order, one FMA each, starting from +0: the same arithmetic as the scalar twin
+ * ({@link MatrixVector}'s scalar loop), so the vector form equals the scalar form bit for bit,
+ * whatever the thread count or tile position. It does not equal {@link MatrixVector}'s vector form
+ * (which sums lanes of a partial-sum vector): prefill and decode of one token agree within the
+ * float error bound {@code (in + 2)·2^-24·Σ|x_i w_i|}, not bit for bit.
+ *
+ * <p>Below {@link #MIN_TOKENS} tokens packing does not pay for itself (every weight is transposed
+ * once whatever the token count), and each token goes through {@link MatrixVector} instead.
  */
 public final class MatrixMatrix {
     private MatrixMatrix() {}
 
     private static final VectorSpecies<Float> F = KernelMode.FLOAT;
-    /** Bytes of {@code X} rows one token block may occupy: half of a 1 MiB L2, leaving room for the panel. */
-    private static final int TOKEN_BLOCK_BYTES = 512 * 1024;
-    /**
-     * Columns per pass of the micro-kernel: 4 weight rows and 4 token rows of 512 floats are 16 KiB,
-     * a third of a 48 KiB L1, so both operands of the inner loop stay in L1.
-     */
-    private static final int IN_BLOCK_FLOATS = 512;
+    /** Tokens per micro-tile: 8 x 2 accumulators + 2 weight vectors + 1 broadcast fit AVX-512's 32 registers. */
+    static final int MR = 8;
+    /** Output rows per panel and micro-tile: two vectors. */
+    static final int NR = 2 * F.length();
+    /** Columns of {@code in} per packed block: a 32 x 256 float panel is 32 KiB, two thirds of a 48 KiB L1. */
+    static final int KC = 256;
+    /** Fewer tokens than this go through the matrix-vector kernel, one token at a time. */
+    static final int MIN_TOKENS = MR;
 
     /** {@code y[t * out + o] = Σ_i x[t * in + i] · W[o, i]} for {@code t < tokens}, {@code o < out = W.rows}. */
     public static void multiplyTransposed(float[] x, int tokens, MatrixView w, float[] y, WorkerPool pool) {
@@ -62,103 +73,135 @@ public final class MatrixMatrix {
             throw new IllegalArgumentException("MatrixMatrix: y holds " + y.length + " floats, " + tokens + " tokens x " + out + " need " + (long) tokens * out);
         }
         if (tokens == 0) return;
-        pool.forRange(out, (start, end) -> {
-            if (vector) rowsVector(x, tokens, w, y, start, end);
-            else rowsScalar(x, tokens, w, y, start, end);
-        });
+        if (!vector) {
+            pool.forRange(out, (start, end) -> rowsScalar(x, tokens, w, y, start, end));
+        } else if (tokens < MIN_TOKENS) {
+            for (int t = 0; t < tokens; t++) MatrixVector.multiply(w, x, t * in, y, t * out, pool, true);
+        } else {
+            int groups = (tokens + MR - 1) / MR;
+            if ((long) groups * MR * in > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("MatrixMatrix: " + tokens + " tokens x " + in + " exceed one packed float[]; split the tokens");
+            }
+            float[] xp = new float[groups * MR * in];
+            pool.forRange(groups, (g0, g1) -> packTokens(x, tokens, in, xp, g0, g1));
+            pool.forRange((out + NR - 1) / NR, (p0, p1) -> panelsVector(xp, tokens, w, y, p0, p1));
+        }
     }
 
-    /** Output rows {@code [start, end)} for all tokens, vector form. */
-    static void rowsVector(float[] x, int tokens, MatrixView w, float[] y, int start, int end) {
-        int in = w.cols(), out = w.rows(), lanes = F.length();
-        int upper = F.loopBound(in);
-        int tokenBlock = Math.max(4, (TOKEN_BLOCK_BYTES / (4 * in)) & ~3);
-        int inBlock = Math.max(lanes, IN_BLOCK_FLOATS / lanes * lanes);
-        float[] panel = new float[4 * in];
-        float[] acc = new float[(tokenBlock / 4) * 16 * lanes];
-        for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
-            int t1 = Math.min(tokens, t0 + tokenBlock);
-            int quads = (t1 - t0) / 4;
-            int o = start;
-            for (; o + 4 <= end; o += 4) {
-                WeightLanes.widen(w.dtype(), w.data(), (long) o * in, 4 * in, panel, 0, true);
-                // Blocks of `in` outermost, so a block of the panel stays in L1 while every token quad
-                // of the block passes over it; each 4x4 tile keeps its 16 accumulators in acc between
-                // blocks: the same FMA chain per output as one pass over the whole row.
-                java.util.Arrays.fill(acc, 0, quads * 16 * lanes, 0f);
-                for (int k0 = 0; k0 < upper; k0 += inBlock) {
-                    int k1 = Math.min(upper, k0 + inBlock);
-                    for (int q = 0; q < quads; q++) tile4x4(x, (t0 + 4 * q) * in, in, k0, k1, panel, acc, q * 16 * lanes);
-                }
-                for (int q = 0; q < quads; q++) {
-                    int t = t0 + 4 * q;
-                    for (int a = 0; a < 4; a++) {
-                        for (int b = 0; b < 4; b++) {
-                            float lanesSum = LaneSum.of(FloatVector.fromArray(F, acc, (16 * q + 4 * a + b) * lanes));
-                            y[(t + a) * out + o + b] = tail(x, (t + a) * in, panel, b * in, in, upper, lanesSum);
-                        }
-                    }
-                }
-                for (int t = t0 + 4 * quads; t < t1; t++) {
-                    for (int k = 0; k < 4; k++) y[t * out + o + k] = pair(x, t * in, panel, k * in, in, upper);
+    /**
+     * Packs token groups {@code [g0, g1)}: block {@code k0} of column count {@code kc} starts at
+     * {@code groups·MR·k0}; in it, group {@code g}'s value of token {@code g·MR + r}, column
+     * {@code k0 + k}, is at {@code g·MR·kc + k·MR + r}. Tokens past {@code tokens} stay zero.
+     */
+    static void packTokens(float[] x, int tokens, int in, float[] xp, int g0, int g1) {
+        int groups = xp.length / (MR * in);
+        for (int k0 = 0; k0 < in; k0 += KC) {
+            int kc = Math.min(KC, in - k0);
+            for (int g = g0; g < g1; g++) {
+                int base = groups * MR * k0 + g * MR * kc;
+                for (int r = 0; r < MR && g * MR + r < tokens; r++) {
+                    int row = (g * MR + r) * in + k0;
+                    for (int k = 0; k < kc; k++) xp[base + k * MR + r] = x[row + k];
                 }
             }
-            for (; o < end; o++) {
-                WeightLanes.widen(w.dtype(), w.data(), (long) o * in, in, panel, 0, true);
-                for (int t = t0; t < t1; t++) y[t * out + o] = pair(x, t * in, panel, 0, in, upper);
+        }
+    }
+
+    /** Output panels {@code [p0, p1)} (rows {@code [p0·NR, min(out, p1·NR))}) for all tokens, vector form. */
+    static void panelsVector(float[] xp, int tokens, MatrixView w, float[] y, int p0, int p1) {
+        int in = w.cols(), out = w.rows(), groups = (tokens + MR - 1) / MR;
+        int first = p0 * NR, last = Math.min(out, p1 * NR);
+        float[] rows = new float[NR * KC], wp = new float[NR * KC], edge = new float[MR * NR];
+        for (int t = 0; t < tokens; t++) Arrays.fill(y, t * out + first, t * out + last, 0f);
+        for (int k0 = 0; k0 < in; k0 += KC) {
+            int kc = Math.min(KC, in - k0);
+            int block = groups * MR * k0;
+            for (int p = p0; p < p1; p++) {
+                int o0 = p * NR, nr = Math.min(NR, out - o0);
+                packWeights(w, o0, nr, k0, kc, rows, wp);
+                for (int g = 0; g < groups; g++) {
+                    int t0 = g * MR, mr = Math.min(MR, tokens - t0), xo = block + g * MR * kc;
+                    if (mr == MR && nr == NR) {
+                        tile(xp, xo, wp, kc, y, t0 * out + o0, out);
+                    } else {
+                        // A partial tile runs on a copy: padded tokens and rows are zeros, and only real entries go back.
+                        Arrays.fill(edge, 0f);
+                        for (int r = 0; r < mr; r++) System.arraycopy(y, (t0 + r) * out + o0, edge, r * NR, nr);
+                        tile(xp, xo, wp, kc, edge, 0, NR);
+                        for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, y, (t0 + r) * out + o0, nr);
+                    }
+                }
             }
         }
     }
 
     /**
-     * The 4x4 micro-kernel over columns {@code [k0, k1)}: tokens at x rows {@code xr, xr+in, ..},
-     * weight rows at panel {@code 0, in, 2in, 3in}, accumulator (token i, row j) at
-     * {@code acc[a + (4i + j)·lanes]}, loaded before and stored after.
+     * Packs weight rows {@code [o0, o0 + nr)}, columns {@code [k0, k0 + kc)} into {@code wp}
+     * {@code k}-major: {@code wp[k·NR + j] = W[o0 + j, k0 + k]}, rows past {@code nr} zero. The
+     * rows are first widened to float side by side in {@code rows}, then transposed.
      */
-    private static void tile4x4(float[] x, int xr, int in, int k0, int k1, float[] p, float[] acc, int a) {
+    static void packWeights(MatrixView w, int o0, int nr, int k0, int kc, float[] rows, float[] wp) {
+        long in = w.cols();
+        for (int j = 0; j < nr; j++) WeightLanes.widen(w.dtype(), w.data(), (o0 + j) * in + k0, kc, rows, j * kc, true);
+        if (nr < NR) Arrays.fill(rows, nr * kc, NR * kc, 0f);
+        for (int k = 0; k < kc; k++) {
+            for (int j = 0; j < NR; j++) wp[k * NR + j] = rows[j * kc + k];
+        }
+    }
+
+    /**
+     * The micro-kernel: {@code C[r, j] += Σ_k xp[xo + k·MR + r] · wp[k·NR + j]} for an
+     * {@code MR x NR} tile of {@code C} at {@code c[co + r·cs + j]}, one FMA per product in
+     * {@code k} order, the tile held in registers from its load to its store.
+     */
+    private static void tile(float[] xp, int xo, float[] wp, int kc, float[] c, int co, int cs) {
         int l = F.length();
-        int xr1 = xr + in, xr2 = xr1 + in, xr3 = xr2 + in;
-        int p1 = in, p2 = 2 * in, p3 = 3 * in;
-        FloatVector c00 = FloatVector.fromArray(F, acc, a), c01 = FloatVector.fromArray(F, acc, a + l);
-        FloatVector c02 = FloatVector.fromArray(F, acc, a + 2 * l), c03 = FloatVector.fromArray(F, acc, a + 3 * l);
-        FloatVector c10 = FloatVector.fromArray(F, acc, a + 4 * l), c11 = FloatVector.fromArray(F, acc, a + 5 * l);
-        FloatVector c12 = FloatVector.fromArray(F, acc, a + 6 * l), c13 = FloatVector.fromArray(F, acc, a + 7 * l);
-        FloatVector c20 = FloatVector.fromArray(F, acc, a + 8 * l), c21 = FloatVector.fromArray(F, acc, a + 9 * l);
-        FloatVector c22 = FloatVector.fromArray(F, acc, a + 10 * l), c23 = FloatVector.fromArray(F, acc, a + 11 * l);
-        FloatVector c30 = FloatVector.fromArray(F, acc, a + 12 * l), c31 = FloatVector.fromArray(F, acc, a + 13 * l);
-        FloatVector c32 = FloatVector.fromArray(F, acc, a + 14 * l), c33 = FloatVector.fromArray(F, acc, a + 15 * l);
-        for (int i = k0; i < k1; i += l) {
-            FloatVector w0 = FloatVector.fromArray(F, p, i);
-            FloatVector w1 = FloatVector.fromArray(F, p, p1 + i);
-            FloatVector w2 = FloatVector.fromArray(F, p, p2 + i);
-            FloatVector w3 = FloatVector.fromArray(F, p, p3 + i);
-            FloatVector xv = FloatVector.fromArray(F, x, xr + i);
-            c00 = w0.fma(xv, c00); c01 = w1.fma(xv, c01); c02 = w2.fma(xv, c02); c03 = w3.fma(xv, c03);
-            xv = FloatVector.fromArray(F, x, xr1 + i);
-            c10 = w0.fma(xv, c10); c11 = w1.fma(xv, c11); c12 = w2.fma(xv, c12); c13 = w3.fma(xv, c13);
-            xv = FloatVector.fromArray(F, x, xr2 + i);
-            c20 = w0.fma(xv, c20); c21 = w1.fma(xv, c21); c22 = w2.fma(xv, c22); c23 = w3.fma(xv, c23);
-            xv = FloatVector.fromArray(F, x, xr3 + i);
-            c30 = w0.fma(xv, c30); c31 = w1.fma(xv, c31); c32 = w2.fma(xv, c32); c33 = w3.fma(xv, c33);
+        int c0 = co;
+        int c1 = co + 1 * cs;
+        int c2 = co + 2 * cs;
+        int c3 = co + 3 * cs;
+        int c4 = co + 4 * cs;
+        int c5 = co + 5 * cs;
+        int c6 = co + 6 * cs;
+        int c7 = co + 7 * cs;
+        FloatVector a00 = FloatVector.fromArray(F, c, c0);
+        FloatVector a01 = FloatVector.fromArray(F, c, c0 + l);
+        FloatVector a10 = FloatVector.fromArray(F, c, c1);
+        FloatVector a11 = FloatVector.fromArray(F, c, c1 + l);
+        FloatVector a20 = FloatVector.fromArray(F, c, c2);
+        FloatVector a21 = FloatVector.fromArray(F, c, c2 + l);
+        FloatVector a30 = FloatVector.fromArray(F, c, c3);
+        FloatVector a31 = FloatVector.fromArray(F, c, c3 + l);
+        FloatVector a40 = FloatVector.fromArray(F, c, c4);
+        FloatVector a41 = FloatVector.fromArray(F, c, c4 + l);
+        FloatVector a50 = FloatVector.fromArray(F, c, c5);
+        FloatVector a51 = FloatVector.fromArray(F, c, c5 + l);
+        FloatVector a60 = FloatVector.fromArray(F, c, c6);
+        FloatVector a61 = FloatVector.fromArray(F, c, c6 + l);
+        FloatVector a70 = FloatVector.fromArray(F, c, c7);
+        FloatVector a71 = FloatVector.fromArray(F, c, c7 + l);
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, wp, 2 * l * k);
+            FloatVector w1 = FloatVector.fromArray(F, wp, 2 * l * k + l);
+            int xk = xo + MR * k;
+            FloatVector b;
+            b = FloatVector.broadcast(F, xp[xk + 0]); a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(F, xp[xk + 1]); a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(F, xp[xk + 2]); a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(F, xp[xk + 3]); a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+            b = FloatVector.broadcast(F, xp[xk + 4]); a40 = w0.fma(b, a40); a41 = w1.fma(b, a41);
+            b = FloatVector.broadcast(F, xp[xk + 5]); a50 = w0.fma(b, a50); a51 = w1.fma(b, a51);
+            b = FloatVector.broadcast(F, xp[xk + 6]); a60 = w0.fma(b, a60); a61 = w1.fma(b, a61);
+            b = FloatVector.broadcast(F, xp[xk + 7]); a70 = w0.fma(b, a70); a71 = w1.fma(b, a71);
         }
-        c00.intoArray(acc, a); c01.intoArray(acc, a + l); c02.intoArray(acc, a + 2 * l); c03.intoArray(acc, a + 3 * l);
-        c10.intoArray(acc, a + 4 * l); c11.intoArray(acc, a + 5 * l); c12.intoArray(acc, a + 6 * l); c13.intoArray(acc, a + 7 * l);
-        c20.intoArray(acc, a + 8 * l); c21.intoArray(acc, a + 9 * l); c22.intoArray(acc, a + 10 * l); c23.intoArray(acc, a + 11 * l);
-        c30.intoArray(acc, a + 12 * l); c31.intoArray(acc, a + 13 * l); c32.intoArray(acc, a + 14 * l); c33.intoArray(acc, a + 15 * l);
-    }
-
-    /** One token x one weight row: the 1x1 case of the tile, same arithmetic. */
-    private static float pair(float[] x, int xr, float[] p, int pr, int in, int upper) {
-        FloatVector c = FloatVector.zero(F);
-        for (int i = 0; i < upper; i += F.length()) {
-            c = FloatVector.fromArray(F, p, pr + i).fma(FloatVector.fromArray(F, x, xr + i), c);
-        }
-        return tail(x, xr, p, pr, in, upper, LaneSum.of(c));
-    }
-
-    private static float tail(float[] x, int xr, float[] p, int pr, int in, int from, float sum) {
-        for (int i = from; i < in; i++) sum = Math.fma(p[pr + i], x[xr + i], sum);
-        return sum;
+        a00.intoArray(c, c0); a01.intoArray(c, c0 + l);
+        a10.intoArray(c, c1); a11.intoArray(c, c1 + l);
+        a20.intoArray(c, c2); a21.intoArray(c, c2 + l);
+        a30.intoArray(c, c3); a31.intoArray(c, c3 + l);
+        a40.intoArray(c, c4); a41.intoArray(c, c4 + l);
+        a50.intoArray(c, c5); a51.intoArray(c, c5 + l);
+        a60.intoArray(c, c6); a61.intoArray(c, c6 + l);
+        a70.intoArray(c, c7); a71.intoArray(c, c7 + l);
     }
 
     /** Output rows {@code [start, end)} for all tokens, scalar twin: one FMA per product, in column order. */
