@@ -14,28 +14,33 @@ import jdk.incubator.vector.VectorSpecies;
  * Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008 (as BLIS
  * writes it, Van Zee and van de Geijn, ACM TOMS 41(3), 2015):
  * <ul>
- *   <li>{@code X} is packed once per call, in blocks of {@link #KC} columns of {@code in}: for each
- *       group of {@link #MR} tokens, {@code k}-major, the group's {@code MR} values of column
- *       {@code k} side by side (missing tokens of the last group are zeros);</li>
- *   <li>each thread owns whole panels of {@code NR = 2·lanes} output rows and, per block of
- *       {@code KC} columns, packs the panel transposed ({@code k}-major, {@code NR} floats per
- *       {@code k}: two vectors) into its own scratch, widening BF16/F16 to float once there; the
- *       packed panel ({@code NR·KC·4} = 32 KiB with 16 lanes) stays in L1 while every token group
- *       passes over it;</li>
+ *   <li>{@code X} is packed once per call: for each group of {@link #MR} tokens, column by column,
+ *       the group's {@code MR} values of a column side by side (missing tokens of the last group
+ *       are zeros);</li>
+ *   <li>each thread owns whole panels of {@code NR = 2·lanes} output rows and packs each panel
+ *       transposed, column by column, {@code NR} floats (two vectors) per column, into its own
+ *       scratch, widening BF16/F16 to float once there;</li>
  *   <li>the micro-kernel keeps an {@code MR x NR} tile of {@code Y} in {@code 2·MR} = 16 vector
- *       registers; per {@code k} it loads the panel's two vectors, broadcasts each of the
- *       {@code MR} token values, and does {@code 2·MR} FMAs, no lane reductions. Between blocks of
- *       {@code KC} the tile is parked in {@code Y} itself (zeroed first).</li>
+ *       registers; per column it loads the panel's two vectors, broadcasts each of the {@code MR}
+ *       token values, and does {@code 2·MR} FMAs: no lane reductions in the inner loop.</li>
  * </ul>
- * Every lane of every accumulator is one {@code Y[t, o]}, and it receives the products in column
- * order, one FMA each, starting from +0: the same arithmetic as the scalar twin
- * ({@link MatrixVector}'s scalar loop), so the vector form equals the scalar form bit for bit,
- * whatever the thread count or tile position. It does not equal {@link MatrixVector}'s vector form
- * (which sums lanes of a partial-sum vector): prefill and decode of one token agree within the
- * float error bound {@code (in + 2)·2^-24·Σ|x_i w_i|}, not bit for bit.
+ *
+ * <p>Same bits as decode. {@link MatrixVector} gives {@code W[o]·x} as: lane {@code i} of one
+ * accumulator takes the columns {@code k ≡ i (mod lanes)} below {@code loopBound(in)} in order,
+ * one FMA each; {@link LaneSum} adds the lanes in its butterfly order; scalar FMAs add the tail
+ * columns. Here both packs store the columns in that order (all {@code k ≡ 0} first, then
+ * {@code k ≡ 1}, ..., then the tail), so the micro-kernel run over the {@code i}-th segment from
+ * zero yields lane {@code i}'s partial sums for the whole tile; the tile's {@code lanes} partial
+ * tiles are added with the butterfly's pairing (elementwise, so still vector adds), and the
+ * micro-kernel run over the tail segment finishes each sum. Every {@code Y[t, o]} is therefore
+ * {@link MatrixVector}'s result for token {@code t} bit for bit, whatever the thread count, and a
+ * prefill agrees exactly with a cached decode (an FP16 KV cache would otherwise turn a float ulp
+ * into an FP16 ulp). The cost: the panel spans all of {@code in} ({@code NR·in·4} bytes, 256 KiB at
+ * {@code in = 2048}), so it sits in L2 rather than L1.
  *
  * <p>Below {@link #MIN_TOKENS} tokens packing does not pay for itself (every weight is transposed
- * once whatever the token count), and each token goes through {@link MatrixVector} instead.
+ * once whatever the token count), and each token goes through {@link MatrixVector} directly. The
+ * scalar twin is {@link MatrixVector}'s scalar loop per token.
  */
 public final class MatrixMatrix {
     private MatrixMatrix() {}
@@ -45,8 +50,8 @@ public final class MatrixMatrix {
     static final int MR = 8;
     /** Output rows per panel and micro-tile: two vectors. */
     static final int NR = 2 * F.length();
-    /** Columns of {@code in} per packed block: a 32 x 256 float panel is 32 KiB, two thirds of a 48 KiB L1. */
-    static final int KC = 256;
+    /** Token groups whose lane partial tiles are kept at once: 8 x 16 x 8 x 32 floats = 128 KiB, in L2. */
+    static final int GROUPS_PER_BLOCK = 8;
     /** Fewer tokens than this go through the matrix-vector kernel, one token at a time. */
     static final int MIN_TOKENS = MR;
 
@@ -88,46 +93,67 @@ public final class MatrixMatrix {
         }
     }
 
+    /** Where column {@code k} goes in a packed row: lane-major below {@code upper = loopBound(in)}, in place after. */
+    static int packedColumn(int k, int upper) {
+        int lanes = F.length();
+        return k < upper ? (k % lanes) * (upper / lanes) + k / lanes : k;
+    }
+
     /**
-     * Packs token groups {@code [g0, g1)}: block {@code k0} of column count {@code kc} starts at
-     * {@code groups·MR·k0}; in it, group {@code g}'s value of token {@code g·MR + r}, column
-     * {@code k0 + k}, is at {@code g·MR·kc + k·MR + r}. Tokens past {@code tokens} stay zero.
+     * Packs token groups {@code [g0, g1)}: token {@code g·MR + r}, column {@code k} goes to
+     * {@code xp[g·MR·in + packedColumn(k)·MR + r]}. Tokens past {@code tokens} stay zero (a new array).
      */
     static void packTokens(float[] x, int tokens, int in, float[] xp, int g0, int g1) {
-        int groups = xp.length / (MR * in);
-        for (int k0 = 0; k0 < in; k0 += KC) {
-            int kc = Math.min(KC, in - k0);
-            for (int g = g0; g < g1; g++) {
-                int base = groups * MR * k0 + g * MR * kc;
-                for (int r = 0; r < MR && g * MR + r < tokens; r++) {
-                    int row = (g * MR + r) * in + k0;
-                    for (int k = 0; k < kc; k++) xp[base + k * MR + r] = x[row + k];
+        int upper = F.loopBound(in), lanes = F.length(), segment = upper / lanes;
+        for (int g = g0; g < g1; g++) {
+            int base = g * MR * in, valid = Math.min(MR, tokens - g * MR), row = g * MR * in;
+            // Column k = q·lanes + i goes to (i·segment + q)·MR: q outer keeps the reads in MR cache
+            // lines, r inner writes MR consecutive floats.
+            for (int q = 0; q < segment; q++) {
+                for (int i = 0; i < lanes; i++) {
+                    int to = base + (i * segment + q) * MR, from = row + q * lanes + i;
+                    for (int r = 0; r < valid; r++) xp[to + r] = x[from + r * in];
                 }
+            }
+            for (int k = upper; k < in; k++) {
+                for (int r = 0; r < valid; r++) xp[base + k * MR + r] = x[row + r * in + k];
             }
         }
     }
 
     /** Output panels {@code [p0, p1)} (rows {@code [p0·NR, min(out, p1·NR))}) for all tokens, vector form. */
     static void panelsVector(float[] xp, int tokens, MatrixView w, float[] y, int p0, int p1) {
-        int in = w.cols(), out = w.rows(), groups = (tokens + MR - 1) / MR;
-        int first = p0 * NR, last = Math.min(out, p1 * NR);
-        float[] rows = new float[NR * KC], wp = new float[NR * KC], edge = new float[MR * NR];
-        for (int t = 0; t < tokens; t++) Arrays.fill(y, t * out + first, t * out + last, 0f);
-        for (int k0 = 0; k0 < in; k0 += KC) {
-            int kc = Math.min(KC, in - k0);
-            int block = groups * MR * k0;
-            for (int p = p0; p < p1; p++) {
-                int o0 = p * NR, nr = Math.min(NR, out - o0);
-                packWeights(w, o0, nr, k0, kc, rows, wp);
-                for (int g = 0; g < groups; g++) {
-                    int t0 = g * MR, mr = Math.min(MR, tokens - t0), xo = block + g * MR * kc;
+        int in = w.cols(), out = w.rows(), groups = (tokens + MR - 1) / MR, lanes = F.length();
+        int upper = F.loopBound(in), segment = upper / lanes, tile = MR * NR;
+        float[] rows = new float[NR * (in + lanes)], wp = new float[NR * in], edge = new float[tile];
+        int[] rowStarts = rowStarts(in);
+        float[] partial = new float[GROUPS_PER_BLOCK * lanes * tile];
+        for (int p = p0; p < p1; p++) {
+            int o0 = p * NR, nr = Math.min(NR, out - o0);
+            packWeights(w, o0, nr, rows, wp, rowStarts);
+            for (int gb = 0; gb < groups; gb += GROUPS_PER_BLOCK) {
+                int ge = Math.min(groups, gb + GROUPS_PER_BLOCK);
+                // Lane i's partial sums for each tile of the block: the micro-kernel over segment i from
+                // zero. Segment i of the panel (NR·in/lanes floats) stays in L1 while the block's groups pass.
+                for (int i = 0; i < lanes; i++) {
+                    for (int g = gb; g < ge; g++) {
+                        tileFromZero(xp, g * MR * in + i * segment * MR, wp, i * segment * NR, segment, partial, ((g - gb) * lanes + i) * tile, NR);
+                    }
+                }
+                for (int g = gb; g < ge; g++) {
+                    int t0 = g * MR, mr = Math.min(MR, tokens - t0), xo = g * MR * in, at = (g - gb) * lanes * tile;
+                    // LaneSum's butterfly, elementwise over the tile: partial j += partial j + h, for h = lanes/2 .. 1.
+                    for (int h = lanes / 2; h >= 1; h /= 2) {
+                        for (int j = 0; j < h; j++) Add.vector(partial, at + j * tile, partial, at + (j + h) * tile, tile);
+                    }
+                    // The tail columns, one FMA each, on the lane sums.
                     if (mr == MR && nr == NR) {
-                        tile(xp, xo, wp, kc, y, t0 * out + o0, out);
+                        for (int r = 0; r < MR; r++) System.arraycopy(partial, at + r * NR, y, (t0 + r) * out + o0, NR);
+                        tile(xp, xo + upper * MR, wp, upper * NR, in - upper, y, t0 * out + o0, out);
                     } else {
-                        // A partial tile runs on a copy: padded tokens and rows are zeros, and only real entries go back.
-                        Arrays.fill(edge, 0f);
-                        for (int r = 0; r < mr; r++) System.arraycopy(y, (t0 + r) * out + o0, edge, r * NR, nr);
-                        tile(xp, xo, wp, kc, edge, 0, NR);
+                        // A partial tile finishes in a copy: padded tokens and rows are discarded.
+                        System.arraycopy(partial, at, edge, 0, tile);
+                        tile(xp, xo + upper * MR, wp, upper * NR, in - upper, edge, 0, NR);
                         for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, y, (t0 + r) * out + o0, nr);
                     }
                 }
@@ -136,17 +162,33 @@ public final class MatrixMatrix {
     }
 
     /**
-     * Packs weight rows {@code [o0, o0 + nr)}, columns {@code [k0, k0 + kc)} into {@code wp}
-     * {@code k}-major: {@code wp[k·NR + j] = W[o0 + j, k0 + k]}, rows past {@code nr} zero. The
-     * rows are first widened to float side by side in {@code rows}, then transposed.
+     * Packs weight rows {@code [o0, o0 + nr)} into {@code wp}: {@code wp[packedColumn(k)·NR + j] =
+     * W[o0 + j, k]}, rows past {@code nr} zero. The rows are first widened to float in {@code rows}
+     * (row stride {@code in + lanes}: a stride of a multiple of 4 KiB would put every row in the
+     * same L1 set), then each vector of the pack is gathered from {@code lanes} consecutive rows.
      */
-    static void packWeights(MatrixView w, int o0, int nr, int k0, int kc, float[] rows, float[] wp) {
-        long in = w.cols();
-        for (int j = 0; j < nr; j++) WeightLanes.widen(w.dtype(), w.data(), (o0 + j) * in + k0, kc, rows, j * kc, true);
-        if (nr < NR) Arrays.fill(rows, nr * kc, NR * kc, 0f);
-        for (int k = 0; k < kc; k++) {
-            for (int j = 0; j < NR; j++) wp[k * NR + j] = rows[j * kc + k];
+    static void packWeights(MatrixView w, int o0, int nr, float[] rows, float[] wp, int[] rowStarts) {
+        int in = w.cols(), upper = F.loopBound(in), lanes = F.length(), segment = upper / lanes, stride = in + lanes;
+        for (int j = 0; j < nr; j++) WeightLanes.widen(w.dtype(), w.data(), (long) (o0 + j) * in, in, rows, j * stride, true);
+        if (nr < NR) Arrays.fill(rows, nr * stride, NR * stride, 0f);
+        // Column k = q·lanes + i of rows 0..NR-1 goes to the NR floats at (i·segment + q)·NR.
+        for (int q = 0; q < segment; q++) {
+            for (int i = 0; i < lanes; i++) {
+                int to = (i * segment + q) * NR, from = q * lanes + i;
+                FloatVector.fromArray(F, rows, from, rowStarts, 0).intoArray(wp, to);
+                FloatVector.fromArray(F, rows, from + lanes * stride, rowStarts, 0).intoArray(wp, to + lanes);
+            }
         }
+        for (int k = upper; k < in; k++) {
+            for (int j = 0; j < NR; j++) wp[k * NR + j] = rows[j * stride + k];
+        }
+    }
+
+    /** The gather map of {@link #packWeights}: {@code j·(in + lanes)} for {@code j < lanes}. */
+    static int[] rowStarts(int in) {
+        int[] starts = new int[F.length()];
+        for (int j = 0; j < starts.length; j++) starts[j] = j * (in + F.length());
+        return starts;
     }
 
     /**
@@ -154,35 +196,27 @@ public final class MatrixMatrix {
      * {@code MR x NR} tile of {@code C} at {@code c[co + r·cs + j]}, one FMA per product in
      * {@code k} order, the tile held in registers from its load to its store.
      */
-    private static void tile(float[] xp, int xo, float[] wp, int kc, float[] c, int co, int cs) {
+    private static void tile(float[] xp, int xo, float[] wp, int wo, int kc, float[] c, int co, int cs) {
         int l = F.length();
-        int c0 = co;
-        int c1 = co + 1 * cs;
-        int c2 = co + 2 * cs;
-        int c3 = co + 3 * cs;
-        int c4 = co + 4 * cs;
-        int c5 = co + 5 * cs;
-        int c6 = co + 6 * cs;
-        int c7 = co + 7 * cs;
-        FloatVector a00 = FloatVector.fromArray(F, c, c0);
-        FloatVector a01 = FloatVector.fromArray(F, c, c0 + l);
-        FloatVector a10 = FloatVector.fromArray(F, c, c1);
-        FloatVector a11 = FloatVector.fromArray(F, c, c1 + l);
-        FloatVector a20 = FloatVector.fromArray(F, c, c2);
-        FloatVector a21 = FloatVector.fromArray(F, c, c2 + l);
-        FloatVector a30 = FloatVector.fromArray(F, c, c3);
-        FloatVector a31 = FloatVector.fromArray(F, c, c3 + l);
-        FloatVector a40 = FloatVector.fromArray(F, c, c4);
-        FloatVector a41 = FloatVector.fromArray(F, c, c4 + l);
-        FloatVector a50 = FloatVector.fromArray(F, c, c5);
-        FloatVector a51 = FloatVector.fromArray(F, c, c5 + l);
-        FloatVector a60 = FloatVector.fromArray(F, c, c6);
-        FloatVector a61 = FloatVector.fromArray(F, c, c6 + l);
-        FloatVector a70 = FloatVector.fromArray(F, c, c7);
-        FloatVector a71 = FloatVector.fromArray(F, c, c7 + l);
+        FloatVector a00 = FloatVector.fromArray(F, c, co + 0 * cs);
+        FloatVector a01 = FloatVector.fromArray(F, c, co + 0 * cs + l);
+        FloatVector a10 = FloatVector.fromArray(F, c, co + 1 * cs);
+        FloatVector a11 = FloatVector.fromArray(F, c, co + 1 * cs + l);
+        FloatVector a20 = FloatVector.fromArray(F, c, co + 2 * cs);
+        FloatVector a21 = FloatVector.fromArray(F, c, co + 2 * cs + l);
+        FloatVector a30 = FloatVector.fromArray(F, c, co + 3 * cs);
+        FloatVector a31 = FloatVector.fromArray(F, c, co + 3 * cs + l);
+        FloatVector a40 = FloatVector.fromArray(F, c, co + 4 * cs);
+        FloatVector a41 = FloatVector.fromArray(F, c, co + 4 * cs + l);
+        FloatVector a50 = FloatVector.fromArray(F, c, co + 5 * cs);
+        FloatVector a51 = FloatVector.fromArray(F, c, co + 5 * cs + l);
+        FloatVector a60 = FloatVector.fromArray(F, c, co + 6 * cs);
+        FloatVector a61 = FloatVector.fromArray(F, c, co + 6 * cs + l);
+        FloatVector a70 = FloatVector.fromArray(F, c, co + 7 * cs);
+        FloatVector a71 = FloatVector.fromArray(F, c, co + 7 * cs + l);
         for (int k = 0; k < kc; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, wp, 2 * l * k);
-            FloatVector w1 = FloatVector.fromArray(F, wp, 2 * l * k + l);
+            FloatVector w0 = FloatVector.fromArray(F, wp, wo + 2 * l * k);
+            FloatVector w1 = FloatVector.fromArray(F, wp, wo + 2 * l * k + l);
             int xk = xo + MR * k;
             FloatVector b;
             b = FloatVector.broadcast(F, xp[xk + 0]); a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
@@ -194,14 +228,57 @@ public final class MatrixMatrix {
             b = FloatVector.broadcast(F, xp[xk + 6]); a60 = w0.fma(b, a60); a61 = w1.fma(b, a61);
             b = FloatVector.broadcast(F, xp[xk + 7]); a70 = w0.fma(b, a70); a71 = w1.fma(b, a71);
         }
-        a00.intoArray(c, c0); a01.intoArray(c, c0 + l);
-        a10.intoArray(c, c1); a11.intoArray(c, c1 + l);
-        a20.intoArray(c, c2); a21.intoArray(c, c2 + l);
-        a30.intoArray(c, c3); a31.intoArray(c, c3 + l);
-        a40.intoArray(c, c4); a41.intoArray(c, c4 + l);
-        a50.intoArray(c, c5); a51.intoArray(c, c5 + l);
-        a60.intoArray(c, c6); a61.intoArray(c, c6 + l);
-        a70.intoArray(c, c7); a71.intoArray(c, c7 + l);
+        a00.intoArray(c, co + 0 * cs); a01.intoArray(c, co + 0 * cs + l);
+        a10.intoArray(c, co + 1 * cs); a11.intoArray(c, co + 1 * cs + l);
+        a20.intoArray(c, co + 2 * cs); a21.intoArray(c, co + 2 * cs + l);
+        a30.intoArray(c, co + 3 * cs); a31.intoArray(c, co + 3 * cs + l);
+        a40.intoArray(c, co + 4 * cs); a41.intoArray(c, co + 4 * cs + l);
+        a50.intoArray(c, co + 5 * cs); a51.intoArray(c, co + 5 * cs + l);
+        a60.intoArray(c, co + 6 * cs); a61.intoArray(c, co + 6 * cs + l);
+        a70.intoArray(c, co + 7 * cs); a71.intoArray(c, co + 7 * cs + l);
+    }
+
+    /** As {@link #tile} with the tile starting from +0 instead of loaded from {@code c} (which is only written). */
+    private static void tileFromZero(float[] xp, int xo, float[] wp, int wo, int kc, float[] c, int co, int cs) {
+        int l = F.length();
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a40 = FloatVector.zero(F);
+        FloatVector a41 = FloatVector.zero(F);
+        FloatVector a50 = FloatVector.zero(F);
+        FloatVector a51 = FloatVector.zero(F);
+        FloatVector a60 = FloatVector.zero(F);
+        FloatVector a61 = FloatVector.zero(F);
+        FloatVector a70 = FloatVector.zero(F);
+        FloatVector a71 = FloatVector.zero(F);
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, wp, wo + 2 * l * k);
+            FloatVector w1 = FloatVector.fromArray(F, wp, wo + 2 * l * k + l);
+            int xk = xo + MR * k;
+            FloatVector b;
+            b = FloatVector.broadcast(F, xp[xk + 0]); a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(F, xp[xk + 1]); a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(F, xp[xk + 2]); a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(F, xp[xk + 3]); a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+            b = FloatVector.broadcast(F, xp[xk + 4]); a40 = w0.fma(b, a40); a41 = w1.fma(b, a41);
+            b = FloatVector.broadcast(F, xp[xk + 5]); a50 = w0.fma(b, a50); a51 = w1.fma(b, a51);
+            b = FloatVector.broadcast(F, xp[xk + 6]); a60 = w0.fma(b, a60); a61 = w1.fma(b, a61);
+            b = FloatVector.broadcast(F, xp[xk + 7]); a70 = w0.fma(b, a70); a71 = w1.fma(b, a71);
+        }
+        a00.intoArray(c, co + 0 * cs); a01.intoArray(c, co + 0 * cs + l);
+        a10.intoArray(c, co + 1 * cs); a11.intoArray(c, co + 1 * cs + l);
+        a20.intoArray(c, co + 2 * cs); a21.intoArray(c, co + 2 * cs + l);
+        a30.intoArray(c, co + 3 * cs); a31.intoArray(c, co + 3 * cs + l);
+        a40.intoArray(c, co + 4 * cs); a41.intoArray(c, co + 4 * cs + l);
+        a50.intoArray(c, co + 5 * cs); a51.intoArray(c, co + 5 * cs + l);
+        a60.intoArray(c, co + 6 * cs); a61.intoArray(c, co + 6 * cs + l);
+        a70.intoArray(c, co + 7 * cs); a71.intoArray(c, co + 7 * cs + l);
     }
 
     /** Output rows {@code [start, end)} for all tokens, scalar twin: one FMA per product, in column order. */

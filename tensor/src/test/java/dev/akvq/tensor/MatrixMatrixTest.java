@@ -10,15 +10,15 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code Y = X·Wᵀ} against the double oracle, per element bound {@code (in + 2)·2^-24·Σ_i|x_i w_i|},
  * for every dtype, both paths and unaligned segments, at sizes below, at and above the tile
- * ({@link MatrixMatrix#MR} tokens, {@link MatrixMatrix#NR} rows) and the {@link MatrixMatrix#KC}
- * block of {@code in}; the same bits for 1, 2 and 3 threads; and the packed vector form equal to the
- * scalar twin bit for bit (both add the products in column order, one FMA each).
+ * ({@link MatrixMatrix#MR} tokens, {@link MatrixMatrix#NR} rows) and the lane count; the same bits
+ * for 1, 2 and 3 threads; and the property that makes prefill and decode agree: each row of
+ * {@code Y} equals {@link MatrixVector} on that token bit for bit, in each path.
  */
 class MatrixMatrixTest {
 
-    private static final int MR = MatrixMatrix.MR, NR = MatrixMatrix.NR, KC = MatrixMatrix.KC;
-    /** Input sizes: the lane-count sizes plus the edges of one and two KC blocks. */
-    private static final int[] IN = concat(Inputs.SIZES, new int[] {KC - 1, KC, KC + 1, 2 * KC + 3});
+    private static final int MR = MatrixMatrix.MR, NR = MatrixMatrix.NR;
+    /** Input sizes: the lane-count sizes plus a few longer rows with every tail length class. */
+    private static final int[] IN = concat(Inputs.SIZES, new int[] {255, 256, 257, 515});
     /** Output sizes: a few rows, and one or two panels plus or minus one. */
     private static final int[] OUT = {1, 2, 3, 5, 13, NR - 1, NR, NR + 1, 2 * NR - 1, 2 * NR + 1};
 
@@ -42,26 +42,34 @@ class MatrixMatrixTest {
             String what = dtype + " " + tokens + "x" + in + " -> " + rows;
             Closeness.sameArrays(what + " 2 threads", two, vector);
             Closeness.sameArrays(what + " 3 threads", three, vector);
-            if (tokens >= MatrixMatrix.MIN_TOKENS) Closeness.sameArrays(what + " packed vector equals scalar", vector, scalar);
             for (int t = 0; t < tokens; t++) {
                 MatrixVectorTest.checkRows(what + " vector token " + t, w, x, t * in, vector, t * rows);
                 MatrixVectorTest.checkRows(what + " scalar token " + t, w, x, t * in, scalar, t * rows);
+                float[] decode = new float[rows], decodeScalar = new float[rows];
+                MatrixVector.multiply(w, x, t * in, decode, 0, MatrixVectorTest.ONE, true);
+                MatrixVector.multiply(w, x, t * in, decodeScalar, 0, MatrixVectorTest.ONE, false);
+                for (int o = 0; o < rows; o++) {
+                    Closeness.same(what + " token " + t + " equals decode, row " + o, vector[t * rows + o], decode[o]);
+                    Closeness.same(what + " token " + t + " scalar equals scalar decode, row " + o, scalar[t * rows + o], decodeScalar[o]);
+                }
             }
         });
     }
 
     @Test
     void largeShapesCrossEveryBlock() {
-        // 131 tokens (16 groups + 3), 70 rows (2 panels + 6), in = 1000 (3 blocks of 256 + 232).
+        // 131 tokens (16 groups + 3), 70 rows (2 panels + 6), in = 1000 (62 vectors + 8 tail columns).
         SplittableRandom random = new SplittableRandom(7);
         int tokens = 131, in = 1000, rows = 70;
         MatrixView w = MatrixVectorTest.misaligned(MatrixView.of(DType.BF16, rows, in, Inputs.uniform(random, rows * in, 1.0)), 1);
         float[] x = Inputs.uniform(random, tokens * in, 1.0);
-        float[] y = filled(tokens * rows), scalar = filled(tokens * rows);
+        float[] y = filled(tokens * rows), decode = new float[rows];
         MatrixMatrix.multiplyTransposed(x, tokens, w, y, MatrixVectorTest.TWO, true);
-        MatrixMatrix.multiplyTransposed(x, tokens, w, scalar, MatrixVectorTest.ONE, false);
-        Closeness.sameArrays("packed vector equals scalar", y, scalar);
-        for (int t = 0; t < tokens; t++) MatrixVectorTest.checkRows("token " + t, w, x, t * in, y, t * rows);
+        for (int t = 0; t < tokens; t++) {
+            MatrixVectorTest.checkRows("token " + t, w, x, t * in, y, t * rows);
+            MatrixVector.multiply(w, x, t * in, decode, 0, MatrixVectorTest.ONE, true);
+            for (int o = 0; o < rows; o++) Closeness.same("token " + t + " equals decode, row " + o, y[t * rows + o], decode[o]);
+        }
     }
 
     @Test
