@@ -93,15 +93,11 @@ public final class MatrixMatrix {
         }
     }
 
-    /** Where column {@code k} goes in a packed row: lane-major below {@code upper = loopBound(in)}, in place after. */
-    static int packedColumn(int k, int upper) {
-        int lanes = F.length();
-        return k < upper ? (k % lanes) * (upper / lanes) + k / lanes : k;
-    }
-
     /**
      * Packs token groups {@code [g0, g1)}: token {@code g·MR + r}, column {@code k} goes to
-     * {@code xp[g·MR·in + packedColumn(k)·MR + r]}. Tokens past {@code tokens} stay zero (a new array).
+     * {@code xp[g·MR·in + c(k)·MR + r]}, where the packed column {@code c(q·lanes + i) = i·segment + q}
+     * below {@code upper = loopBound(in)} ({@code segment = upper / lanes}) and {@code c(k) = k}
+     * from there. Tokens past {@code tokens} stay zero (a new array).
      */
     static void packTokens(float[] x, int tokens, int in, float[] xp, int g0, int g1) {
         int upper = F.loopBound(in), lanes = F.length(), segment = upper / lanes;
@@ -162,10 +158,11 @@ public final class MatrixMatrix {
     }
 
     /**
-     * Packs weight rows {@code [o0, o0 + nr)} into {@code wp}: {@code wp[packedColumn(k)·NR + j] =
-     * W[o0 + j, k]}, rows past {@code nr} zero. The rows are first widened to float in {@code rows}
-     * (row stride {@code in + lanes}: a stride of a multiple of 4 KiB would put every row in the
-     * same L1 set), then each vector of the pack is gathered from {@code lanes} consecutive rows.
+     * Packs weight rows {@code [o0, o0 + nr)} into {@code wp}: {@code wp[c(k)·NR + j] = W[o0 + j, k]}
+     * ({@code c} as in {@link #packTokens}), rows past {@code nr} zero. The rows are first widened
+     * to float in {@code rows} (row stride {@code in + lanes}: a stride of a multiple of 4 KiB would
+     * put every row in the same L1 set), then each vector of the pack is gathered from
+     * {@code lanes} consecutive rows.
      */
     static void packWeights(MatrixView w, int o0, int nr, float[] rows, float[] wp, int[] rowStarts) {
         int in = w.cols(), upper = F.loopBound(in), lanes = F.length(), segment = upper / lanes, stride = in + lanes;
