@@ -37,8 +37,11 @@ public final class DecoderReport {
                 double readMs = score(results, "readWeights", shape, threads);
                 long bytes = bytes(shape);
                 double decodeGbs = bytes / (decodeMs * 1e6), readGbs = bytes / (readMs * 1e6);
-                // ~2 FLOP per weight per token for the matrices (attention over 128 tokens is negligible).
-                double prefillGflops = 2.0 * (bytes / 2) * DecoderBench.PREFILL / (prefillMs * 1e6);
+                // 2 FLOP per weight per token for the layers' matrices, the lm_head for the last token
+                // only (attention over 128 tokens is negligible next to them).
+                long lmHead = (long) shapeOf(shape).vocab() * shapeOf(shape).hidden();
+                double flops = 2.0 * ((bytes / 2 - lmHead) * DecoderBench.PREFILL + lmHead);
+                double prefillGflops = flops / (prefillMs * 1e6);
                 System.out.printf("| %s | %s | %.1f | %.1f | %.1f | %.0f%% | %.0f | %.1f |%n", shape, threads, 1000 / decodeMs,
                         decodeGbs, readGbs, 100 * readMs / decodeMs, DecoderBench.PREFILL * 1000 / prefillMs, prefillGflops);
             }
@@ -55,9 +58,13 @@ public final class DecoderReport {
         throw new IllegalStateException("no result for " + benchmark + " " + shape + " " + threads);
     }
 
+    private static RandomCheckpoint.Shape shapeOf(String shape) {
+        return shape.equals("llama3.2-1b") ? RandomCheckpoint.LLAMA32_1B : RandomCheckpoint.SMOLLM2_360M;
+    }
+
     /** Matrix bytes of the BF16 shapes (2 bytes per parameter; the norms are negligible and not read as matrices). */
     private static long bytes(String shape) {
-        RandomCheckpoint.Shape s = shape.equals("llama3.2-1b") ? RandomCheckpoint.LLAMA32_1B : RandomCheckpoint.SMOLLM2_360M;
+        RandomCheckpoint.Shape s = shapeOf(shape);
         long q = (long) s.heads() * s.headDim(), kv = (long) s.kvHeads() * s.headDim();
         long perLayer = s.hidden() * (q + 2 * kv) + q * s.hidden() + 3L * s.hidden() * s.intermediate();
         return 2 * (s.layers() * perLayer + (long) s.vocab() * s.hidden());

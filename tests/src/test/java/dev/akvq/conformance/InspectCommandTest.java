@@ -3,11 +3,7 @@ package dev.akvq.conformance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.akvq.cli.Main;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,21 +14,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** {@code akvq inspect} on every fixture checkpoint, and on broken copies of one. */
 class InspectCommandTest {
 
-    /** Exit status, stdout and stderr of one command line. */
-    record Result(int status, String out, String err) {}
-
-    static Result akvq(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"llama", "llama/bf16", "llava", "llava/bf16", "idefics3", "idefics3/bf16",
             "qwen2vl", "qwen2vl/bf16", "llava-shapes"})
     void everyFixtureCheckpointLoadsWithEveryExpectedTensor(String name) {
-        Result r = akvq("inspect", "--model", Fixtures.model(name).toString());
+        Cli.Result r = Cli.akvq("inspect", "--model", Fixtures.model(name).toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("layout        all "), r.out());
         assertTrue(r.out().contains(name.endsWith("bf16") ? "(BF16: " : "(F32: "), r.out());
@@ -42,7 +28,7 @@ class InspectCommandTest {
     void reportsExactParameterCountOfTheLlamaFixture() {
         // 512x64 embed + 512x64 lm_head + 64 norm + 2 layers x (2x64 norms + 64x64 q + 2x32x64 k,v
         // + 64x64 o + 3x176x64 mlp) = 158,016.
-        Result r = akvq("inspect", "--model", Fixtures.model("llama").toString());
+        Cli.Result r = Cli.akvq("inspect", "--model", Fixtures.model("llama").toString());
         assertTrue(r.out().contains("parameters    158,016 "), r.out());
     }
 
@@ -50,7 +36,7 @@ class InspectCommandTest {
     void configThatContradictsTheWeightsFailsNamingTheTensorAndBothShapes(@TempDir Path tmp) throws IOException {
         Path dir = copyOf(Fixtures.model("llama"), tmp);
         rewriteConfig(dir, "\"intermediate_size\": 176", "\"intermediate_size\": 200");
-        Result r = akvq("inspect", "--model", dir.toString());
+        Cli.Result r = Cli.akvq("inspect", "--model", dir.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("shape of model.layers.0.mlp.gate_proj.weight: expected [200, 64] from config.json, found [176, 64]"), r.err());
         assertTrue(r.err().contains("cannot be loaded"), r.err());
@@ -60,7 +46,7 @@ class InspectCommandTest {
     void missingLayersAreListed(@TempDir Path tmp) throws IOException {
         Path dir = copyOf(Fixtures.model("llama"), tmp);
         rewriteConfig(dir, "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3");
-        Result r = akvq("inspect", "--model", dir.toString());
+        Cli.Result r = Cli.akvq("inspect", "--model", dir.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("missing model.layers.2.self_attn.q_proj.weight [64, 64]"), r.err());
         assertTrue(r.err().contains("9 of 30 expected tensors"), r.err());
@@ -69,7 +55,7 @@ class InspectCommandTest {
     @Test
     void missingConfigIsAClearError(@TempDir Path tmp) throws IOException {
         Files.copy(Fixtures.model("llama").resolve("model.safetensors"), tmp.resolve("model.safetensors"));
-        Result r = akvq("inspect", "--model", tmp.toString());
+        Cli.Result r = Cli.akvq("inspect", "--model", tmp.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("config.json"), r.err());
     }
@@ -80,20 +66,20 @@ class InspectCommandTest {
         Path weights = dir.resolve("model.safetensors");
         byte[] bytes = Files.readAllBytes(weights);
         Files.write(weights, java.util.Arrays.copyOf(bytes, bytes.length / 2));
-        Result r = akvq("inspect", "--model", dir.toString());
+        Cli.Result r = Cli.akvq("inspect", "--model", dir.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("model.safetensors"), r.err());
     }
 
     @Test
     void usageErrorsNameTheFlag() {
-        Result noModel = akvq("inspect");
+        Cli.Result noModel = Cli.akvq("inspect");
         assertEquals(2, noModel.status());
         assertTrue(noModel.err().contains("--model"), noModel.err());
-        Result unknown = akvq("inspect", "--modle", "x");
+        Cli.Result unknown = Cli.akvq("inspect", "--modle", "x");
         assertEquals(2, unknown.status());
         assertTrue(unknown.err().contains("unknown option --modle"), unknown.err());
-        Result notDir = akvq("inspect", "--model", "/nonexistent/dir");
+        Cli.Result notDir = Cli.akvq("inspect", "--model", "/nonexistent/dir");
         assertEquals(2, notDir.status());
         assertTrue(notDir.err().contains("not a directory"), notDir.err());
     }
@@ -101,7 +87,7 @@ class InspectCommandTest {
     @Test
     void everyCommandHasHelpEndingWithExamples() {
         for (String command : new String[] {"demo", "inspect", "run", "trace", "preprocess", "eval", "tokenize"}) {
-            Result r = akvq(command, "--help");
+            Cli.Result r = Cli.akvq(command, "--help");
             assertEquals(0, r.status(), command);
             assertTrue(r.out().contains("Usage: akvq " + command), command + ": " + r.out());
             assertTrue(r.out().contains("Example"), command + ": " + r.out());

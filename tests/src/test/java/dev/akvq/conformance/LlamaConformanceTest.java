@@ -23,7 +23,7 @@ class LlamaConformanceTest {
     void singlePromptEveryIntermediateAndGreedyDecode(String model, @TempDir Path tmp) {
         Path goldens = Fixtures.model("llama").resolve("goldens.safetensors");
         Path out = tmp.resolve("trace.safetensors");
-        var r = InspectCommandTest.akvq("trace", "--model", Fixtures.model(model).toString(), "--inputs", goldens.toString(),
+        var r = Cli.akvq("trace", "--model", Fixtures.model(model).toString(), "--inputs", goldens.toString(),
                 "--out", out.toString(), "--decode", "8", "--threads", "2");
         assertEquals(0, r.status(), r.err());
         try (SafetensorsFile golden = SafetensorsFile.open(goldens); SafetensorsFile ours = SafetensorsFile.open(out)) {
@@ -48,7 +48,7 @@ class LlamaConformanceTest {
             new SafetensorsWriter().i64("input_ids", ids.toLongArray(), ids.shape())
                     .i64("attention_mask", mask.toLongArray(), mask.shape()).write(inputs);
         }
-        var r = InspectCommandTest.akvq("trace", "--model", Fixtures.model(model).toString(), "--inputs", inputs.toString(),
+        var r = Cli.akvq("trace", "--model", Fixtures.model(model).toString(), "--inputs", inputs.toString(),
                 "--out", out.toString(), "--decode", "8");
         assertEquals(0, r.status(), r.err());
         try (SafetensorsFile golden = SafetensorsFile.open(goldens); SafetensorsFile ours = SafetensorsFile.open(out)) {

@@ -23,7 +23,7 @@ class RunCommandTest {
             expected = golden.require("decode_tokens").toLongArray();
         }
         String ids = Arrays.stream(prompt).mapToObj(Long::toString).collect(Collectors.joining(","));
-        var r = InspectCommandTest.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", ids,
+        var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", ids,
                 "--max-new-tokens", "8");
         assertEquals(0, r.status(), r.err());
         assertEquals(Arrays.stream(expected).mapToObj(Long::toString).collect(Collectors.joining(" ")), r.out().trim());
@@ -33,13 +33,13 @@ class RunCommandTest {
 
     @Test
     void idsOutsideTheVocabularyAndBadFlagsAreNamed() {
-        var outside = InspectCommandTest.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1,512");
+        var outside = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1,512");
         assertEquals(1, outside.status());
         assertTrue(outside.err().contains("token id 512 at index 1 is outside the vocabulary [0, 512)"), outside.err());
-        var notNumber = InspectCommandTest.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1,x");
+        var notNumber = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1,x");
         assertEquals(2, notNumber.status());
         assertTrue(notNumber.err().contains("item 2 is 'x'"), notNumber.err());
-        var kv = InspectCommandTest.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1", "--kv", "int3");
+        var kv = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1", "--kv", "int3");
         assertEquals(2, kv.status());
         assertTrue(kv.err().contains("--kv: unknown KV mode \"int3\""), kv.err());
     }
@@ -47,7 +47,7 @@ class RunCommandTest {
     @Test
     void aPromptLongerThanMaxPositionEmbeddingsIsRefused() {
         String ids = String.join(",", java.util.Collections.nCopies(513, "5"));
-        var r = InspectCommandTest.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", ids);
+        var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", ids);
         assertEquals(1, r.status());
         assertTrue(r.err().contains("513 tokens exceeds max_position_embeddings 512"), r.err());
     }
@@ -58,7 +58,7 @@ class RunCommandTest {
         Files.copy(src.resolve("model.safetensors"), tmp.resolve("model.safetensors"));
         Files.writeString(tmp.resolve("config.json"),
                 Files.readString(src.resolve("config.json")).replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 4"));
-        var r = InspectCommandTest.akvq("run", "--model", tmp.toString(), "--prompt-ids", "1,2");
+        var r = Cli.akvq("run", "--model", tmp.toString(), "--prompt-ids", "1,2");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("model.layers.0.self_attn.k_proj.weight\": expected shape [64, 64], found [32, 64]"), r.err());
     }
