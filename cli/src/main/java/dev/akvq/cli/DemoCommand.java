@@ -1,15 +1,25 @@
 package dev.akvq.cli;
 
+import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.model.llama.LlamaWeights;
+import dev.akvq.quant.kv.KvMode;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.SafetensorsFile;
+import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
 /**
  * {@code akvq demo}: shows what the engine does on the checkpoints bundled with the repository.
- * For now it inspects them (loading, validating and accounting every tensor); it grows as the
- * decoder, the vision towers and the AKVQ-VL cache land.
+ * It inspects them (loading, validating and accounting every tensor) and decodes the llama
+ * fixture's prompt, comparing with transformers; it grows as the vision towers and the AKVQ-VL
+ * cache land.
  */
 final class DemoCommand implements Command {
     /** Bundled checkpoints, relative to the fixtures' models/ folder. */
@@ -61,8 +71,45 @@ final class DemoCommand implements Command {
             failed += InspectCommand.inspect(dir, out, err) == 0 ? 0 : 1;
             out.printf("loaded and checked in %.1f ms%n%n", (System.nanoTime() - start) / 1e6);
         }
-        out.println("Next: the decoder, the vision towers and the AKVQ-VL cache (see README, 'What works now').");
+        failed += decodeLikeTransformers(models.resolve("llama"), out);
+        out.println("Next: the tokenizer, the vision towers and the AKVQ-VL cache (see README, 'What works now').");
         return failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * Runs the llama fixture's prompt through the decoder with each available KV mode and
+     * compares with what transformers computed: the 8 greedy tokens and the prefill logits.
+     */
+    private static int decodeLikeTransformers(Path dir, PrintStream out) {
+        out.println("== llama: greedy decoding compared with transformers 4.47.1 (goldens.safetensors)");
+        Path goldens = dir.resolve("goldens.safetensors");
+        int failed = 0;
+        try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile golden = SafetensorsFile.open(goldens);
+             WorkerPool pool = WorkerPool.create(WorkerPool.defaultThreads())) {
+            TextDecoderConfig config = (TextDecoderConfig) ModelConfig.load(dir);
+            LlamaDecoder decoder = new LlamaDecoder(config, LlamaWeights.load(checkpoint, config, "model.", "lm_head.weight"), pool);
+            long[] ids = golden.require("input_ids").toLongArray();
+            long[] expected = golden.require("decode_tokens").toLongArray();
+            float[] expectedLogits = golden.require("logits").toFloatArray();
+            for (KvMode mode : new KvMode[] {KvMode.FP32, KvMode.FP16}) {
+                TraceFile trace = new TraceFile();
+                long start = System.nanoTime();
+                long[] tokens = TraceCommand.traceBatch(decoder, mode, new long[][] {ids}, null, expected.length, trace);
+                double ms = (System.nanoTime() - start) / 1e6;
+                double worst = 0, scale = 0;
+                float[] logits = trace.last("logits");
+                for (int i = 0; i < logits.length; i++) {
+                    worst = Math.max(worst, Math.abs((double) logits[i] - expectedLogits[i]));
+                    scale = Math.max(scale, Math.abs(expectedLogits[i]));
+                }
+                boolean same = Arrays.equals(tokens, expected);
+                out.printf("--kv %-5s prompt %d tokens, generated %s: %s transformers; prefill logits max |diff| %.2g (%.1g of max |logit|); %.0f ms%n",
+                        mode.flag(), ids.length, Arrays.toString(tokens), same ? "same as" : "DIFFERENT from", worst, worst / scale, ms);
+                if (mode == KvMode.FP32 && !same) failed++;
+            }
+        }
+        out.println();
+        return failed;
     }
 
     private static Path bundledFixtures() {

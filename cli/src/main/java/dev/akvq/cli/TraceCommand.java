@@ -102,8 +102,11 @@ final class TraceCommand implements Command {
         }
     }
 
-    /** Each row runs on its own over its real tokens: left padding is masked out entirely, as in transformers. */
-    static void traceBatch(LlamaDecoder decoder, KvMode mode, long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
+    /**
+     * Each row runs on its own over its real tokens: left padding is masked out entirely, as in transformers.
+     * Returns the greedy tokens, {@code [batch * decodeSteps]}.
+     */
+    static long[] traceBatch(LlamaDecoder decoder, KvMode mode, long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
         int batch = ids.length, seq = ids[0].length, vocab = decoder.config().vocabSize();
         float[] logits = new float[batch * seq * vocab];
         long[] positions = new long[batch * seq];
@@ -134,12 +137,13 @@ final class TraceCommand implements Command {
                 if (s + 1 < decodeSteps) last = sequence.step(next);
             }
         }
-        trace.put("logits", logits, batch, seq, vocab);
         trace.writer.i64("position_ids", positions, batch, seq);
         if (decodeSteps > 0) {
             trace.writer.i64("decode_tokens", tokens, batch, decodeSteps);
             trace.put("decode_logits", stepLogits, batch, decodeSteps, vocab);
         }
+        trace.put("logits", logits, batch, seq, vocab);
+        return tokens;
     }
 
     /** Index of the first unmasked token of row {@code b}; the mask must be 0s then 1s (left padding). */

@@ -85,6 +85,15 @@ class InspectCommandTest {
     }
 
     @Test
+    void demoInspectsEveryBundledCheckpointAndDecodesLikeTransformers() {
+        Cli.Result r = Cli.akvq("demo", "--fixtures", Fixtures.root().toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals(9, r.out().split("layout        all ", -1).length - 1, r.out());
+        assertTrue(r.out().contains("--kv fp32  prompt 37 tokens, generated [275, 427, 27, 28, 377, 440, 11, 330]: same as transformers"),
+                r.out());
+    }
+
+    @Test
     void everyCommandHasHelpEndingWithExamples() {
         for (String command : new String[] {"demo", "inspect", "run", "trace", "preprocess", "eval", "tokenize"}) {
             Cli.Result r = Cli.akvq(command, "--help");
