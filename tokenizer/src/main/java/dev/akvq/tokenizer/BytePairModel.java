@@ -1,0 +1,128 @@
+package dev.akvq.tokenizer;
+
+import dev.akvq.weights.json.JsonArray;
+import dev.akvq.weights.json.JsonNumber;
+import dev.akvq.weights.json.JsonObject;
+import dev.akvq.weights.json.JsonString;
+import dev.akvq.weights.json.JsonValue;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The BPE model of tokenizer.json ("model": {"type": "BPE"}): a word is split into characters,
+ * then the adjacent pair with the lowest merge rank is merged, leftmost first, until no pair has
+ * a merge (tokenizers/src/models/bpe/model.rs and word.rs, v0.22). Dropout, byte fallback,
+ * unk tokens and subword prefixes/suffixes are rejected at load, since no supported tokenizer
+ * uses them yet.
+ */
+public final class BytePairModel {
+    private record Merge(int rank, int mergedId) {}
+
+    private final Map<String, Integer> vocab;
+    private final Map<Long, Merge> merges;
+    private final boolean ignoreMerges;
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+    private BytePairModel(Map<String, Integer> vocab, Map<Long, Merge> merges, boolean ignoreMerges) {
+        this.vocab = vocab;
+        this.merges = merges;
+        this.ignoreMerges = ignoreMerges;
+    }
+
+    /** Reads the "model" object of tokenizer.json. */
+    public static BytePairModel fromJson(JsonObject model) {
+        String type = model.requireString("type");
+        if (!type.equals("BPE")) throw model.fieldError("type", "expected \"BPE\", found \"" + type + "\"");
+        if (model.optDouble("dropout").isPresent()) throw model.fieldError("dropout", "BPE dropout is not supported; expected null");
+        if (model.optString("unk_token").isPresent()) throw model.fieldError("unk_token", "unk tokens are not supported yet; expected null");
+        if (model.booleanOr("byte_fallback", false)) throw model.fieldError("byte_fallback", "byte fallback is not supported yet; expected false");
+        if (!model.stringOr("continuing_subword_prefix", "").isEmpty()) throw model.fieldError("continuing_subword_prefix", "expected \"\" or null");
+        if (!model.stringOr("end_of_word_suffix", "").isEmpty()) throw model.fieldError("end_of_word_suffix", "expected \"\" or null");
+
+        Map<String, Integer> vocab = new HashMap<>();
+        for (Map.Entry<String, JsonValue> e : model.requireObject("vocab").members().entrySet()) {
+            if (!(e.getValue() instanceof JsonNumber n) || n.intValueExact().isEmpty())
+                throw model.fieldError("vocab", "entry \"" + e.getKey() + "\": expected an integer id, found " + e.getValue().describe());
+            vocab.put(e.getKey(), n.intValueExact().get());
+        }
+
+        JsonArray mergeList = model.requireArray("merges");
+        Map<Long, Merge> merges = new HashMap<>(mergeList.size() * 2);
+        for (int rank = 0; rank < mergeList.size(); rank++) {
+            String[] pair = mergePair(mergeList.get(rank), model, rank);
+            Integer left = vocab.get(pair[0]), right = vocab.get(pair[1]), merged = vocab.get(pair[0] + pair[1]);
+            if (left == null || right == null || merged == null)
+                throw model.fieldError("merges", "merge " + rank + " (\"" + pair[0] + "\", \"" + pair[1]
+                        + "\"): a part or the merged token is not in the vocab");
+            merges.putIfAbsent(pairKey(left, right), new Merge(rank, merged));
+        }
+        return new BytePairModel(vocab, merges, model.booleanOr("ignore_merges", false));
+    }
+
+    /** A merge is written either "a b" (older files) or ["a", "b"] (tokenizers >= 0.20). */
+    private static String[] mergePair(JsonValue v, JsonObject model, int rank) {
+        if (v instanceof JsonString s) {
+            String[] parts = s.value().split(" ", -1);
+            if (parts.length == 2) return parts;
+        } else if (v instanceof JsonArray a && a.size() == 2
+                && a.get(0) instanceof JsonString l && a.get(1) instanceof JsonString r) {
+            return new String[] {l.value(), r.value()};
+        }
+        throw model.fieldError("merges", "merge " + rank + ": expected \"a b\" or [\"a\", \"b\"], found " + v.describe());
+    }
+
+    private static long pairKey(int left, int right) {
+        return ((long) left << 32) | (right & 0xFFFFFFFFL);
+    }
+
+    public Optional<Integer> tokenToId(String token) {
+        return Optional.ofNullable(vocab.get(token));
+    }
+
+    public int vocabSize() {
+        return vocab.size();
+    }
+
+    /** The vocab as an id-indexed table; gaps (ids used only by added tokens) are null. */
+    String[] idToTokenTable(int size) {
+        String[] table = new String[size];
+        vocab.forEach((token, id) -> table[id] = token);
+        return table;
+    }
+
+    /** Appends the ids of one pre-tokenized word. */
+    public void encodeWord(String word, List<Integer> out) {
+        for (int id : cache.computeIfAbsent(word, this::mergeWord)) out.add(id);
+    }
+
+    private int[] mergeWord(String word) {
+        if (ignoreMerges && vocab.containsKey(word)) return new int[] {vocab.get(word)};
+        List<Integer> ids = new ArrayList<>(word.length());
+        for (int i = 0; i < word.length(); ) {
+            int end = i + Character.charCount(word.codePointAt(i));
+            Integer id = vocab.get(word.substring(i, end));
+            // Without an unk token, tokenizers drops a character missing from the vocab.
+            if (id != null) ids.add(id);
+            i = end;
+        }
+        while (ids.size() > 1) {
+            int best = -1;
+            Merge bestMerge = null;
+            for (int i = 0; i + 1 < ids.size(); i++) {
+                Merge m = merges.get(pairKey(ids.get(i), ids.get(i + 1)));
+                if (m != null && (bestMerge == null || m.rank() < bestMerge.rank())) {
+                    best = i;
+                    bestMerge = m;
+                }
+            }
+            if (bestMerge == null) break;
+            ids.set(best, bestMerge.mergedId());
+            ids.remove(best + 1);
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

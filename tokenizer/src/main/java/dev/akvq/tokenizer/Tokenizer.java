@@ -1,0 +1,111 @@
+package dev.akvq.tokenizer;
+
+import dev.akvq.weights.WeightsFormatException;
+import dev.akvq.weights.json.Json;
+import dev.akvq.weights.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A Hugging Face tokenizer read from tokenizer.json, encoding as tokenizers v0.22 does:
+ * added tokens are cut out first, the rest is normalized, pre-tokenized into words, and each word
+ * is encoded by the BPE model (tokenizers/src/tokenizer/mod.rs, {@code encode_single_sequence}).
+ * Decoding maps ids to tokens and runs the ByteLevel decoder. Supported today: BPE with byte-level
+ * pre-tokenization (GPT-2, Qwen), an optional NFC normalizer, and a ByteLevel post-processor,
+ * which leaves ids unchanged.
+ */
+public final class Tokenizer {
+    private final AddedTokens addedTokens;
+    private final TextNormalizer normalizer;
+    private final PreTokenizer preTokenizer;
+    private final BytePairModel model;
+    private final String[] idToToken;
+    private final Set<Integer> specialIds = new HashSet<>();
+
+    private Tokenizer(AddedTokens addedTokens, TextNormalizer normalizer, PreTokenizer preTokenizer, BytePairModel model) {
+        this.addedTokens = addedTokens;
+        this.normalizer = normalizer;
+        this.preTokenizer = preTokenizer;
+        this.model = model;
+        int size = model.vocabSize();
+        for (AddedTokens.AddedToken t : addedTokens.all()) size = Math.max(size, t.id() + 1);
+        this.idToToken = model.idToTokenTable(size);
+        for (AddedTokens.AddedToken t : addedTokens.all()) {
+            idToToken[t.id()] = t.content();
+            if (t.special()) specialIds.add(t.id());
+        }
+    }
+
+    /** Reads {@code dir/tokenizer.json}. */
+    public static Tokenizer load(Path dir) {
+        return fromJson(Json.readObjectFile(dir.resolve("tokenizer.json")));
+    }
+
+    public static Tokenizer fromJson(JsonObject root) {
+        TextNormalizer normalizer = root.optObject("normalizer").map(TextNormalizer::fromJson).orElse(TextNormalizer.NONE);
+        PreTokenizer preTokenizer = root.optObject("pre_tokenizer").map(PreTokenizer::fromJson).orElse(PreTokenizer.WHOLE_TEXT);
+        root.optObject("post_processor").ifPresent(p -> {
+            // The ByteLevel post-processor only trims offsets; ids pass through unchanged.
+            String type = p.requireString("type");
+            if (!type.equals("ByteLevel")) throw p.fieldError("type", "only the ByteLevel post-processor is supported, found \"" + type + "\"");
+        });
+        root.optObject("decoder").ifPresent(d -> {
+            String type = d.requireString("type");
+            if (!type.equals("ByteLevel")) throw d.fieldError("type", "only the ByteLevel decoder is supported, found \"" + type + "\"");
+        });
+        if (root.optObject("decoder").isEmpty())
+            throw new WeightsFormatException(root.sourceName() + ": field \"decoder\" is missing; expected {\"type\": \"ByteLevel\"}");
+        return new Tokenizer(AddedTokens.fromJson(root), normalizer, preTokenizer, BytePairModel.fromJson(root.requireObject("model")));
+    }
+
+    /**
+     * The ids of {@code text}. {@code addSpecialTokens} asks the post-processor for BOS/EOS and
+     * the like; the supported ByteLevel post-processor adds none.
+     */
+    public int[] encode(String text, boolean addSpecialTokens) {
+        List<Integer> ids = new ArrayList<>();
+        List<String> words = new ArrayList<>();
+        for (AddedTokens.Segment raw : addedTokens.split(text, false)) {
+            if (raw.isAdded()) {
+                ids.add(raw.addedId());
+                continue;
+            }
+            for (AddedTokens.Segment seg : addedTokens.split(normalizer.apply(raw.text()), true)) {
+                if (seg.isAdded()) {
+                    ids.add(seg.addedId());
+                    continue;
+                }
+                words.clear();
+                preTokenizer.split(seg.text(), words);
+                for (String w : words) model.encodeWord(w, ids);
+            }
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The token strings of {@code text}, as tokenizers' Encoding.tokens gives them. */
+    public List<String> tokens(String text, boolean addSpecialTokens) {
+        List<String> out = new ArrayList<>();
+        for (int id : encode(text, addSpecialTokens)) out.add(idToToken[id]);
+        return out;
+    }
+
+    /**
+     * The text of {@code ids}: tokens joined and mapped back to bytes by the ByteLevel decoder,
+     * invalid UTF-8 replaced by U+FFFD (String::from_utf8_lossy in decoders/byte_level.rs).
+     */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        for (int id : ids) {
+            if (id < 0 || id >= idToToken.length || idToToken[id] == null) continue; // tokenizers skips unknown ids
+            if (skipSpecialTokens && specialIds.contains(id)) continue;
+            ByteLevelAlphabet.appendBytes(idToToken[id], bytes);
+        }
+        return new String(bytes.toByteArray(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.akvq.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.akvq.weights.json.Json;
+import dev.akvq.weights.json.JsonNumber;
+import dev.akvq.weights.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Compares encode and decode with the goldens Hugging Face tokenizers 0.22.2 wrote
+ * (tests/src/test/resources/fixtures/README.md, "tokenizers/"): every line's ids exactly, and
+ * both decodes. The fixtures live in the tests module; they are read by path, and a missing
+ * directory fails the test.
+ */
+class TokenizerGoldenTest {
+    /** Maven runs tests with the module directory as working directory. */
+    static final Path FIXTURES = Path.of("..", "tests", "src", "test", "resources", "fixtures", "tokenizers").toAbsolutePath().normalize();
+
+    record Golden(String id, String text, boolean addSpecialTokens, int[] ids, String decoded, String decodedSkipSpecial) {}
+
+    static Path fixture(String name) {
+        Path dir = FIXTURES.resolve(name);
+        assertTrue(Files.isRegularFile(dir.resolve("tokenizer.json")), "missing tokenizer fixture " + dir + "/tokenizer.json");
+        return dir;
+    }
+
+    static List<Golden> goldens(Path dir) throws IOException {
+        List<Golden> out = new ArrayList<>();
+        Path file = dir.resolve("goldens.jsonl");
+        for (String line : Files.readAllLines(file)) {
+            if (line.isBlank()) continue;
+            JsonObject o = Json.parseObject(line, file.toString());
+            int[] ids = o.requireArray("ids").elements().stream().mapToInt(v -> ((JsonNumber) v).intValueExact().orElseThrow()).toArray();
+            out.add(new Golden(o.requireString("id"), o.requireString("text"), o.requireBoolean("add_special_tokens"), ids,
+                    o.requireString("decoded"), o.requireString("decoded_skip_special")));
+        }
+        return out;
+    }
+
+    /** The ids of the goldens whose encode or decodes differ from ours, with the first difference. */
+    static List<String> mismatches(Tokenizer tokenizer, List<Golden> goldens) {
+        List<String> failures = new ArrayList<>();
+        for (Golden g : goldens) {
+            int[] ids = tokenizer.encode(g.text(), g.addSpecialTokens());
+            if (!Arrays.equals(ids, g.ids())) {
+                failures.add(g.id() + " ids: expected " + Arrays.toString(g.ids()) + " found " + Arrays.toString(ids));
+            } else if (!tokenizer.decode(g.ids(), false).equals(g.decoded())) {
+                failures.add(g.id() + " decoded: expected \"" + g.decoded() + "\" found \"" + tokenizer.decode(g.ids(), false) + "\"");
+            } else if (!tokenizer.decode(g.ids(), true).equals(g.decodedSkipSpecial())) {
+                failures.add(g.id() + " decoded_skip_special: expected \"" + g.decodedSkipSpecial() + "\" found \"" + tokenizer.decode(g.ids(), true) + "\"");
+            }
+        }
+        return failures;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "qwen3"})
+    void everyGoldenMatches(String name) throws IOException {
+        Path dir = fixture(name);
+        Tokenizer tokenizer = Tokenizer.load(dir);
+        List<Golden> goldens = goldens(dir);
+        assertEquals(1140, goldens.size(), dir + "/goldens.jsonl: line count");
+        List<String> failures = mismatches(tokenizer, goldens);
+        System.out.println(name + ": " + (goldens.size() - failures.size()) + "/" + goldens.size() + " goldens match");
+        assertTrue(failures.isEmpty(), name + ": " + failures.size() + " of " + goldens.size() + " goldens differ:\n"
+                + String.join("\n", failures.subList(0, Math.min(20, failures.size()))));
+    }
+
+    /** The comparison can fail: a golden with one id changed is reported. */
+    @Test
+    void aWrongGoldenIsReported() throws IOException {
+        Path dir = fixture("gpt2");
+        Golden g = goldens(dir).get(0);
+        int[] wrong = g.ids().clone();
+        wrong[0]++;
+        Golden broken = new Golden(g.id(), g.text(), g.addSpecialTokens(), wrong, g.decoded(), g.decodedSkipSpecial());
+        assertFalse(mismatches(Tokenizer.load(dir), List.of(broken)).isEmpty());
+    }
+}
