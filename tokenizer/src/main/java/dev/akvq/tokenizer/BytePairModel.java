@@ -6,10 +6,12 @@ import dev.akvq.weights.json.JsonObject;
 import dev.akvq.weights.json.JsonString;
 import dev.akvq.weights.json.JsonValue;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -109,20 +111,46 @@ public final class BytePairModel {
             if (id != null) ids.add(id);
             i = end;
         }
-        while (ids.size() > 1) {
-            int best = -1;
-            Merge bestMerge = null;
-            for (int i = 0; i + 1 < ids.size(); i++) {
-                Merge m = merges.get(pairKey(ids.get(i), ids.get(i + 1)));
-                if (m != null && (bestMerge == null || m.rank() < bestMerge.rank())) {
-                    best = i;
-                    bestMerge = m;
-                }
-            }
-            if (bestMerge == null) break;
-            ids.set(best, bestMerge.mergedId());
-            ids.remove(best + 1);
+        return mergeAll(ids.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * word.rs {@code merge_all}: a queue ordered by (rank, position) holds every adjacent pair
+     * with a merge; popping one merges it unless either side has changed since it was queued,
+     * then queues the new pairs on both sides. O(n log n), so a 20k-character word is quick.
+     */
+    private int[] mergeAll(int[] id) {
+        int n = id.length;
+        int[] prev = new int[n], next = new int[n];
+        boolean[] gone = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
         }
-        return ids.stream().mapToInt(Integer::intValue).toArray();
+        PriorityQueue<Long> queue = new PriorityQueue<>();
+        for (int i = 0; i + 1 < n; i++) enqueue(queue, id, i, i + 1);
+        while (!queue.isEmpty()) {
+            long top = queue.poll();
+            int rank = (int) (top >>> 32), pos = (int) top;
+            if (gone[pos] || next[pos] < 0) continue;
+            int right = next[pos];
+            Merge m = merges.get(pairKey(id[pos], id[right]));
+            if (m == null || m.rank() != rank) continue; // a side changed since this pair was queued
+            id[pos] = m.mergedId();
+            gone[right] = true;
+            next[pos] = next[right];
+            if (next[pos] >= 0) prev[next[pos]] = pos;
+            if (prev[pos] >= 0) enqueue(queue, id, prev[pos], pos);
+            if (next[pos] >= 0) enqueue(queue, id, pos, next[pos]);
+        }
+        int[] out = new int[n];
+        int count = 0;
+        for (int i = 0; i < n; i++) if (!gone[i]) out[count++] = id[i];
+        return Arrays.copyOf(out, count);
+    }
+
+    private void enqueue(PriorityQueue<Long> queue, int[] id, int left, int right) {
+        Merge m = merges.get(pairKey(id[left], id[right]));
+        if (m != null) queue.add(((long) m.rank() << 32) | left);
     }
 }
