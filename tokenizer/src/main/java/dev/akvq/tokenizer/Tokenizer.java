@@ -16,18 +16,21 @@ import java.util.Set;
  * added tokens are cut out first, the rest is normalized, pre-tokenized into words, and each word
  * is encoded by the BPE model (tokenizers/src/tokenizer/mod.rs, {@code encode_single_sequence}).
  * Decoding maps ids to tokens and runs the ByteLevel decoder. Supported today: BPE with byte-level
- * pre-tokenization (GPT-2, Qwen), an optional NFC normalizer, and a ByteLevel post-processor,
- * which leaves ids unchanged.
+ * pre-tokenization (GPT-2, Qwen), an optional NFC normalizer, and the post-processors in
+ * {@link PostProcessor}.
  */
 public final class Tokenizer {
     private final AddedTokens addedTokens;
     private final TextNormalizer normalizer;
     private final PreTokenizer preTokenizer;
     private final BytePairModel model;
+    private final PostProcessor postProcessor;
     private final String[] idToToken;
     private final Set<Integer> specialIds = new HashSet<>();
 
-    private Tokenizer(AddedTokens addedTokens, TextNormalizer normalizer, PreTokenizer preTokenizer, BytePairModel model) {
+    private Tokenizer(AddedTokens addedTokens, TextNormalizer normalizer, PreTokenizer preTokenizer, BytePairModel model,
+                      PostProcessor postProcessor) {
+        this.postProcessor = postProcessor;
         this.addedTokens = addedTokens;
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
@@ -49,23 +52,20 @@ public final class Tokenizer {
     public static Tokenizer fromJson(JsonObject root) {
         TextNormalizer normalizer = root.optObject("normalizer").map(TextNormalizer::fromJson).orElse(TextNormalizer.NONE);
         PreTokenizer preTokenizer = root.optObject("pre_tokenizer").map(PreTokenizer::fromJson).orElse(PreTokenizer.WHOLE_TEXT);
-        root.optObject("post_processor").ifPresent(p -> {
-            // The ByteLevel post-processor only trims offsets; ids pass through unchanged.
-            String type = p.requireString("type");
-            if (!type.equals("ByteLevel")) throw p.fieldError("type", "only the ByteLevel post-processor is supported, found \"" + type + "\"");
-        });
+        PostProcessor postProcessor = root.optObject("post_processor").map(PostProcessor::fromJson).orElse(PostProcessor.NONE);
         root.optObject("decoder").ifPresent(d -> {
             String type = d.requireString("type");
             if (!type.equals("ByteLevel")) throw d.fieldError("type", "only the ByteLevel decoder is supported, found \"" + type + "\"");
         });
         if (root.optObject("decoder").isEmpty())
             throw new WeightsFormatException(root.sourceName() + ": field \"decoder\" is missing; expected {\"type\": \"ByteLevel\"}");
-        return new Tokenizer(AddedTokens.fromJson(root), normalizer, preTokenizer, BytePairModel.fromJson(root.requireObject("model")));
+        return new Tokenizer(AddedTokens.fromJson(root), normalizer, preTokenizer, BytePairModel.fromJson(root.requireObject("model")),
+                postProcessor);
     }
 
     /**
      * The ids of {@code text}. {@code addSpecialTokens} asks the post-processor for BOS/EOS and
-     * the like; the supported ByteLevel post-processor adds none.
+     * the like (GPT-2's and Qwen's ByteLevel post-processor adds none).
      */
     public int[] encode(String text, boolean addSpecialTokens) {
         List<Integer> ids = new ArrayList<>();
@@ -85,7 +85,7 @@ public final class Tokenizer {
                 for (String w : words) model.encodeWord(w, ids);
             }
         }
-        return ids.stream().mapToInt(Integer::intValue).toArray();
+        return postProcessor.apply(ids.stream().mapToInt(Integer::intValue).toArray(), addSpecialTokens);
     }
 
     /** The token strings of {@code text}, as tokenizers' Encoding.tokens gives them. */
