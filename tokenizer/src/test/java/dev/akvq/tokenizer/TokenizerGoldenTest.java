@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.akvq.weights.json.Json;
 import dev.akvq.weights.json.JsonNumber;
 import dev.akvq.weights.json.JsonObject;
+import dev.akvq.weights.json.JsonString;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,15 +20,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Compares encode and decode with the goldens Hugging Face tokenizers 0.22.2 wrote
- * (tests/src/test/resources/fixtures/README.md, "tokenizers/"): every line's ids exactly, and
- * both decodes. The fixtures live in the tests module; they are read by path, and a missing
+ * (tests/src/test/resources/fixtures/README.md, "tokenizers/"): every line's ids and tokens
+ * exactly, and both decodes. The fixtures live in the tests module; they are read by path, and a missing
  * directory fails the test.
  */
 class TokenizerGoldenTest {
     /** Maven runs tests with the module directory as working directory. */
     static final Path FIXTURES = Path.of("..", "tests", "src", "test", "resources", "fixtures", "tokenizers").toAbsolutePath().normalize();
 
-    record Golden(String id, String text, boolean addSpecialTokens, int[] ids, String decoded, String decodedSkipSpecial) {}
+    record Golden(String id, String text, boolean addSpecialTokens, int[] ids, List<String> tokens, String decoded,
+                  String decodedSkipSpecial) {}
 
     static Path fixture(String name) {
         Path dir = FIXTURES.resolve(name);
@@ -42,7 +44,8 @@ class TokenizerGoldenTest {
             if (line.isBlank()) continue;
             JsonObject o = Json.parseObject(line, file.toString());
             int[] ids = o.requireArray("ids").elements().stream().mapToInt(v -> ((JsonNumber) v).intValueExact().orElseThrow()).toArray();
-            out.add(new Golden(o.requireString("id"), o.requireString("text"), o.requireBoolean("add_special_tokens"), ids,
+            List<String> tokens = o.requireArray("tokens").elements().stream().map(v -> ((JsonString) v).value()).toList();
+            out.add(new Golden(o.requireString("id"), o.requireString("text"), o.requireBoolean("add_special_tokens"), ids, tokens,
                     o.requireString("decoded"), o.requireString("decoded_skip_special")));
         }
         return out;
@@ -55,6 +58,8 @@ class TokenizerGoldenTest {
             int[] ids = tokenizer.encode(g.text(), g.addSpecialTokens());
             if (!Arrays.equals(ids, g.ids())) {
                 failures.add(g.id() + " ids: expected " + Arrays.toString(g.ids()) + " found " + Arrays.toString(ids));
+            } else if (!tokenizer.tokens(g.text(), g.addSpecialTokens()).equals(g.tokens())) {
+                failures.add(g.id() + " tokens: expected " + g.tokens() + " found " + tokenizer.tokens(g.text(), g.addSpecialTokens()));
             } else if (!tokenizer.decode(g.ids(), false).equals(g.decoded())) {
                 failures.add(g.id() + " decoded: expected \"" + g.decoded() + "\" found \"" + tokenizer.decode(g.ids(), false) + "\"");
             } else if (!tokenizer.decode(g.ids(), true).equals(g.decodedSkipSpecial())) {
@@ -84,7 +89,7 @@ class TokenizerGoldenTest {
         Golden g = goldens(dir).get(0);
         int[] wrong = g.ids().clone();
         wrong[0]++;
-        Golden broken = new Golden(g.id(), g.text(), g.addSpecialTokens(), wrong, g.decoded(), g.decodedSkipSpecial());
+        Golden broken = new Golden(g.id(), g.text(), g.addSpecialTokens(), wrong, g.tokens(), g.decoded(), g.decodedSkipSpecial());
         assertFalse(mismatches(Tokenizer.load(dir), List.of(broken)).isEmpty());
     }
 }
