@@ -20,7 +20,7 @@ public final class Main {
                 new TraceCommand(),
                 PlannedCommand.PREPROCESS,
                 PlannedCommand.EVAL,
-                PlannedCommand.TOKENIZE);
+                new TokenizeCommand());
     }
 
     public static void main(String[] args) {

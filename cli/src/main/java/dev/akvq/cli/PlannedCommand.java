@@ -11,8 +11,6 @@ record PlannedCommand(String name, String summary, String usage, String arrivesW
             "akvq preprocess --processor DIR --image FILE --out OUT.safetensors", "the image preprocessors");
     static final PlannedCommand EVAL = new PlannedCommand("eval", "accuracy of a KV-cache mode on a prompt set",
             "akvq eval --model DIR --set FILE.jsonl [--kv MODE] [--json]", "the AKVQ-VL cache");
-    static final PlannedCommand TOKENIZE = new PlannedCommand("tokenize", "encode JSON lines with a tokenizer.json",
-            "akvq tokenize --tokenizer DIR --jsonl FILE [--add-special-tokens]", "the tokenizer");
 
     @Override
     public String help() {
