@@ -17,9 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The BPE model of tokenizer.json ("model": {"type": "BPE"}): a word is split into characters,
  * then the adjacent pair with the lowest merge rank is merged, leftmost first, until no pair has
- * a merge (tokenizers/src/models/bpe/model.rs and word.rs, v0.22). Dropout, byte fallback,
- * unk tokens and subword prefixes/suffixes are rejected at load, since no supported tokenizer
- * uses them yet.
+ * a merge (tokenizers/src/models/bpe/model.rs and word.rs, v0.22). A character missing from the
+ * vocab becomes its UTF-8 bytes as "<0xNN>" tokens when byte_fallback is on, else the unk token
+ * (runs of them fused into one with fuse_unk), else it is dropped. Dropout and subword
+ * prefixes/suffixes are rejected at load, since no supported tokenizer uses them yet.
  */
 public final class BytePairModel {
     private record Merge(int rank, int mergedId) {}
@@ -27,12 +28,19 @@ public final class BytePairModel {
     private final Map<String, Integer> vocab;
     private final Map<Long, Merge> merges;
     private final boolean ignoreMerges;
+    private final boolean byteFallback;
+    private final Integer unkId; // null: no unk token
+    private final boolean fuseUnk;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
-    private BytePairModel(Map<String, Integer> vocab, Map<Long, Merge> merges, boolean ignoreMerges) {
+    private BytePairModel(Map<String, Integer> vocab, Map<Long, Merge> merges, boolean ignoreMerges, boolean byteFallback,
+                          Integer unkId, boolean fuseUnk) {
         this.vocab = vocab;
         this.merges = merges;
         this.ignoreMerges = ignoreMerges;
+        this.byteFallback = byteFallback;
+        this.unkId = unkId;
+        this.fuseUnk = fuseUnk;
     }
 
     /** Reads the "model" object of tokenizer.json. */
@@ -40,8 +48,6 @@ public final class BytePairModel {
         String type = model.requireString("type");
         if (!type.equals("BPE")) throw model.fieldError("type", "expected \"BPE\", found \"" + type + "\"");
         if (model.optDouble("dropout").isPresent()) throw model.fieldError("dropout", "BPE dropout is not supported; expected null");
-        if (model.optString("unk_token").isPresent()) throw model.fieldError("unk_token", "unk tokens are not supported yet; expected null");
-        if (model.booleanOr("byte_fallback", false)) throw model.fieldError("byte_fallback", "byte fallback is not supported yet; expected false");
         if (!model.stringOr("continuing_subword_prefix", "").isEmpty()) throw model.fieldError("continuing_subword_prefix", "expected \"\" or null");
         if (!model.stringOr("end_of_word_suffix", "").isEmpty()) throw model.fieldError("end_of_word_suffix", "expected \"\" or null");
 
@@ -62,7 +68,14 @@ public final class BytePairModel {
                         + "\"): a part or the merged token is not in the vocab");
             merges.putIfAbsent(pairKey(left, right), new Merge(rank, merged));
         }
-        return new BytePairModel(vocab, merges, model.booleanOr("ignore_merges", false));
+        Integer unkId = null;
+        Optional<String> unk = model.optString("unk_token");
+        if (unk.isPresent()) {
+            unkId = vocab.get(unk.get());
+            if (unkId == null) throw model.fieldError("unk_token", "\"" + unk.get() + "\" is not in the vocab");
+        }
+        return new BytePairModel(vocab, merges, model.booleanOr("ignore_merges", false), model.booleanOr("byte_fallback", false),
+                unkId, model.booleanOr("fuse_unk", false));
     }
 
     /** A merge is written either "a b" (older files) or ["a", "b"] (tokenizers >= 0.20). */
@@ -104,14 +117,45 @@ public final class BytePairModel {
     private int[] mergeWord(String word) {
         if (ignoreMerges && vocab.containsKey(word)) return new int[] {vocab.get(word)};
         List<Integer> ids = new ArrayList<>(word.length());
+        boolean unkPending = false; // model.rs merge_word keeps the last unk open so fuse_unk can extend it
         for (int i = 0; i < word.length(); ) {
             int end = i + Character.charCount(word.codePointAt(i));
-            Integer id = vocab.get(word.substring(i, end));
-            // Without an unk token, tokenizers drops a character missing from the vocab.
-            if (id != null) ids.add(id);
+            String ch = word.substring(i, end);
             i = end;
+            Integer id = vocab.get(ch);
+            if (id != null) {
+                if (unkPending) ids.add(unkId);
+                unkPending = false;
+                ids.add(id);
+                continue;
+            }
+            if (byteFallback) {
+                int[] byteIds = byteTokens(ch);
+                if (byteIds != null) {
+                    // As model.rs does, the byte tokens go in before a still-open unk.
+                    for (int b : byteIds) ids.add(b);
+                    continue;
+                }
+            }
+            // Without an unk token, tokenizers drops a character missing from the vocab.
+            if (unkId == null) continue;
+            if (unkPending && !fuseUnk) ids.add(unkId);
+            unkPending = true;
         }
+        if (unkPending) ids.add(unkId);
         return mergeAll(ids.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** The ids of "<0xNN>" (upper-case hex, format!("<{:#04X}>")) for each UTF-8 byte of {@code ch}, or null if one is missing. */
+    private int[] byteTokens(String ch) {
+        byte[] bytes = ch.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int[] out = new int[bytes.length];
+        for (int k = 0; k < bytes.length; k++) {
+            Integer id = vocab.get(String.format("<0x%02X>", bytes[k] & 0xFF));
+            if (id == null) return null;
+            out[k] = id;
+        }
+        return out;
     }
 
     /**

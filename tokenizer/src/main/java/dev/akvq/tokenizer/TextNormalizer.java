@@ -1,20 +1,53 @@
 package dev.akvq.tokenizer;
 
 import dev.akvq.weights.json.JsonObject;
+import dev.akvq.weights.json.JsonValue;
 import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.List;
 
-/** The "normalizer" of tokenizer.json; supported: none and NFC (normalizers/unicode.rs). */
-public enum TextNormalizer {
-    NONE,
-    NFC;
+/**
+ * The "normalizer" of tokenizer.json (tokenizers/src/normalizers/, v0.22). Supported: NFC
+ * (unicode.rs), Prepend (prepend.rs), Replace with a literal string pattern (replace.rs) and
+ * Sequence (utils.rs). Each applies to one piece of text between added tokens.
+ */
+public interface TextNormalizer {
+
+    String apply(String text);
+
+    TextNormalizer NONE = text -> text;
 
     static TextNormalizer fromJson(JsonObject n) {
         String type = n.requireString("type");
-        if (type.equals("NFC")) return NFC;
-        throw n.fieldError("type", "only the NFC normalizer is supported, found \"" + type + "\"");
-    }
-
-    String apply(String text) {
-        return this == NFC ? Normalizer.normalize(text, Normalizer.Form.NFC) : text;
+        return switch (type) {
+            case "NFC" -> text -> Normalizer.normalize(text, Normalizer.Form.NFC);
+            case "Prepend" -> {
+                String prefix = n.requireString("prepend");
+                // prepend.rs: an empty string stays empty, so "<s>" alone gains no "▁".
+                yield text -> text.isEmpty() ? text : prefix + text;
+            }
+            case "Replace" -> {
+                JsonObject pattern = n.requireObject("pattern");
+                String literal = pattern.optString("String").orElseThrow(() -> n.fieldError("pattern",
+                        "only a {\"String\": ...} pattern is supported, found keys " + pattern.keys()));
+                if (literal.isEmpty()) throw n.fieldError("pattern", "the String pattern is empty");
+                String content = n.requireString("content");
+                yield text -> text.replace(literal, content);
+            }
+            case "Sequence" -> {
+                List<TextNormalizer> steps = new ArrayList<>();
+                List<JsonValue> list = n.requireArray("normalizers").elements();
+                for (int i = 0; i < list.size(); i++) {
+                    if (!(list.get(i) instanceof JsonObject step))
+                        throw n.fieldError("normalizers", "element " + i + ": expected an object, found " + list.get(i).describe());
+                    steps.add(fromJson(step));
+                }
+                yield text -> {
+                    for (TextNormalizer s : steps) text = s.apply(text);
+                    return text;
+                };
+            }
+            default -> throw n.fieldError("type", "expected NFC, Prepend, Replace or Sequence, found \"" + type + "\"");
+        };
     }
 }

@@ -3,8 +3,6 @@ package dev.akvq.tokenizer;
 import dev.akvq.weights.WeightsFormatException;
 import dev.akvq.weights.json.Json;
 import dev.akvq.weights.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,9 +13,10 @@ import java.util.Set;
  * A Hugging Face tokenizer read from tokenizer.json, encoding as tokenizers v0.22 does:
  * added tokens are cut out first, the rest is normalized, pre-tokenized into words, and each word
  * is encoded by the BPE model (tokenizers/src/tokenizer/mod.rs, {@code encode_single_sequence}).
- * Decoding maps ids to tokens and runs the ByteLevel decoder. Supported today: BPE with byte-level
- * pre-tokenization (GPT-2, Qwen), an optional NFC normalizer, and the post-processors in
- * {@link PostProcessor}.
+ * Decoding maps ids to tokens and runs the decoder. Supported today: BPE with byte-level
+ * pre-tokenization (GPT-2, Qwen), SentencePiece-style BPE with byte fallback and no
+ * pre-tokenizer (Llama 2), and the normalizers, post-processors and decoders in
+ * {@link TextNormalizer}, {@link PostProcessor} and {@link TokenDecoder}.
  */
 public final class Tokenizer {
     private final AddedTokens addedTokens;
@@ -25,12 +24,14 @@ public final class Tokenizer {
     private final PreTokenizer preTokenizer;
     private final BytePairModel model;
     private final PostProcessor postProcessor;
+    private final TokenDecoder decoder;
     private final String[] idToToken;
     private final Set<Integer> specialIds = new HashSet<>();
 
     private Tokenizer(AddedTokens addedTokens, TextNormalizer normalizer, PreTokenizer preTokenizer, BytePairModel model,
-                      PostProcessor postProcessor) {
+                      PostProcessor postProcessor, TokenDecoder decoder) {
         this.postProcessor = postProcessor;
+        this.decoder = decoder;
         this.addedTokens = addedTokens;
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
@@ -53,14 +54,10 @@ public final class Tokenizer {
         TextNormalizer normalizer = root.optObject("normalizer").map(TextNormalizer::fromJson).orElse(TextNormalizer.NONE);
         PreTokenizer preTokenizer = root.optObject("pre_tokenizer").map(PreTokenizer::fromJson).orElse(PreTokenizer.WHOLE_TEXT);
         PostProcessor postProcessor = root.optObject("post_processor").map(PostProcessor::fromJson).orElse(PostProcessor.NONE);
-        root.optObject("decoder").ifPresent(d -> {
-            String type = d.requireString("type");
-            if (!type.equals("ByteLevel")) throw d.fieldError("type", "only the ByteLevel decoder is supported, found \"" + type + "\"");
-        });
-        if (root.optObject("decoder").isEmpty())
-            throw new WeightsFormatException(root.sourceName() + ": field \"decoder\" is missing; expected {\"type\": \"ByteLevel\"}");
+        TokenDecoder decoder = TokenDecoder.fromJson(root.optObject("decoder").orElseThrow(() -> new WeightsFormatException(
+                root.sourceName() + ": field \"decoder\" is missing; expected e.g. {\"type\": \"ByteLevel\"}")));
         return new Tokenizer(AddedTokens.fromJson(root), normalizer, preTokenizer, BytePairModel.fromJson(root.requireObject("model")),
-                postProcessor);
+                postProcessor, decoder);
     }
 
     /**
@@ -96,16 +93,16 @@ public final class Tokenizer {
     }
 
     /**
-     * The text of {@code ids}: tokens joined and mapped back to bytes by the ByteLevel decoder,
-     * invalid UTF-8 replaced by U+FFFD (String::from_utf8_lossy in decoders/byte_level.rs).
+     * The text of {@code ids}: their tokens, special ones left out if asked, run through the
+     * decoder and joined (tokenizer/mod.rs {@code decode}).
      */
     public String decode(int[] ids, boolean skipSpecialTokens) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        List<String> tokens = new ArrayList<>();
         for (int id : ids) {
             if (id < 0 || id >= idToToken.length || idToToken[id] == null) continue; // tokenizers skips unknown ids
             if (skipSpecialTokens && specialIds.contains(id)) continue;
-            ByteLevelAlphabet.appendBytes(idToToken[id], bytes);
+            tokens.add(idToToken[id]);
         }
-        return new String(bytes.toByteArray(), StandardCharsets.UTF_8);
+        return String.join("", decoder.decodeChain(tokens));
     }
 }

