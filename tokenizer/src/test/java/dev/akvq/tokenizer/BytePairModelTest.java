@@ -51,4 +51,24 @@ class BytePairModelTest {
         WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> model("[\"a b c\"]", false));
         assertTrue(e.getMessage().contains("expected \"a b\" or [\"a\", \"b\"]"), e.getMessage());
     }
+
+    private static BytePairModel unkModel(String options) {
+        return BytePairModel.fromJson(Json.parseObject("{\"type\":\"BPE\",\"vocab\":{\"<unk>\":0,\"a\":1,\"<0xC3>\":2,\"<0xA9>\":3},"
+                + "\"merges\":[]," + options + "}", "model.json"));
+    }
+
+    @Test
+    void unknownCharactersBecomeBytesThenUnkThenNothing() {
+        // "é" is C3 A9 in UTF-8; "x" has no byte token, so it falls through to unk.
+        assertEquals(List.of(1, 2, 3, 0, 1), encode(unkModel("\"byte_fallback\":true,\"unk_token\":\"<unk>\""), "aéxa"));
+        assertEquals(List.of(1, 0, 0, 1), encode(unkModel("\"unk_token\":\"<unk>\""), "aéxa"));
+        assertEquals(List.of(1, 0, 1), encode(unkModel("\"unk_token\":\"<unk>\",\"fuse_unk\":true"), "aéxa"));
+        assertEquals(List.of(1, 1), encode(unkModel("\"fuse_unk\":true"), "aéxa"));
+    }
+
+    @Test
+    void anUnkTokenOutsideTheVocabIsRejected() {
+        WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> unkModel("\"unk_token\":\"<oov>\""));
+        assertTrue(e.getMessage().contains("unk_token") && e.getMessage().contains("<oov>"), e.getMessage());
+    }
 }
