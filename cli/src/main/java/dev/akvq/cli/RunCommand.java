@@ -14,7 +14,9 @@ import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.GenerationConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
+import dev.akvq.tokenizer.Tokenizer;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -47,15 +49,17 @@ final class RunCommand implements Command {
                                 [--kv MODE] [--max-new-tokens N] [--temperature T] [--top-k K]
                                 [--top-p P] [--seed S] [--threads N]
 
-                Streams generated token ids to stdout as they are produced; progress, tokens/s and
+                Streams the generated text (with --prompt, encoded and decoded with DIR/tokenizer.json)
+                or token ids (with --prompt-ids) to stdout as it is produced; progress, tokens/s and
                 memory go to stderr. Stops at an EOS id of generation_config.json or after
                 --max-new-tokens. Sampling defaults come from generation_config.json (greedy when
                 it does not sample); --temperature 0 forces greedy.
-                In this build: text decoders (llama, mistral, qwen2) with --prompt-ids; --prompt
-                arrives with the tokenizer, --image with the vision families.
+                In this build: text decoders (llama, mistral, qwen2); --image arrives with the
+                vision families.
 
                 Options:
                   --model DIR          a Hugging Face model directory
+                  --prompt TEXT        the prompt, encoded with special tokens (e.g. BOS)
                   --prompt-ids IDS     comma-separated token ids, e.g. 1,450,4996
                   --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq
                   --max-new-tokens N   default: generation_config's max_new_tokens, else 128
@@ -67,7 +71,7 @@ final class RunCommand implements Command {
 
                 Examples:
                   akvq run --model tests/src/test/resources/fixtures/models/llama --prompt-ids 1,20,30,40
-                  akvq run --model ~/models/SmolLM2-360M --prompt-ids 1,2,3 --temperature 0.7 --top-p 0.9 --seed 7
+                  akvq run --model ~/models/SmolLM2-360M-Instruct --prompt "Once upon a time" --temperature 0.7 --top-p 0.9 --seed 7
                 """;
     }
 
@@ -76,9 +80,19 @@ final class RunCommand implements Command {
         Flags flags = Flags.parse(name(), args, Set.of("model", "prompt-ids", "prompt", "image", "kv", "max-new-tokens",
                 "temperature", "top-k", "top-p", "seed", "threads"), Set.of());
         Path dir = flags.existingDirectory("model");
-        if (flags.has("prompt")) throw new UsageException("--prompt TEXT needs the tokenizer, not in this build; use --prompt-ids");
         if (flags.has("image")) throw new UsageException("--image needs a vision family, not in this build");
-        int[] ids = promptIds(flags.require("prompt-ids"));
+        if (flags.has("prompt") == flags.has("prompt-ids")) throw new UsageException("give either --prompt TEXT or --prompt-ids IDS");
+        Tokenizer tokenizer = null;
+        int[] ids;
+        if (flags.has("prompt")) {
+            if (!Files.exists(dir.resolve("tokenizer.json"))) {
+                throw new UsageException("--prompt needs " + dir.resolve("tokenizer.json") + "; give --prompt-ids instead");
+            }
+            tokenizer = Tokenizer.load(dir);
+            ids = tokenizer.encode(flags.require("prompt"), true);
+        } else {
+            ids = promptIds(flags.require("prompt-ids"));
+        }
         KvMode mode = TraceCommand.kvMode(flags);
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
@@ -117,15 +131,21 @@ final class RunCommand implements Command {
             float[] logits = sequence.lastLogits(normed, ids.length);
             long decodeStart = System.nanoTime();
             int generated = 0;
+            TextStream textOut = tokenizer == null ? null : new TextStream(tokenizer, out);
             while (true) {
                 int token = sampler.next(logits);
-                out.print((generated == 0 ? "" : " ") + token);
-                out.flush();
+                if (textOut != null) {
+                    textOut.add(token);
+                } else {
+                    out.print((generated == 0 ? "" : " ") + token);
+                    out.flush();
+                }
                 generated++;
                 if (stop.isEos(token) || generated >= stop.maxNewTokens() || interrupted.get()) break;
                 logits = sequence.step(token);
             }
-            out.println();
+            if (textOut != null) textOut.finish();
+            else out.println();
             long end = System.nanoTime();
             double prefillSeconds = (decodeStart - prefillStart) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
             long kvBytes = sequence.cache().stream().mapToLong(KeyValueStore::bytes).sum();

@@ -62,4 +62,55 @@ class RunCommandTest {
         assertEquals(1, r.status());
         assertTrue(r.err().contains("model.layers.0.self_attn.k_proj.weight\": expected shape [64, 64], found [32, 64]"), r.err());
     }
+
+    /**
+     * --prompt encodes with DIR/tokenizer.json and streams decoded text. The llama fixture has no
+     * tokenizer, so the test writes a byte-level one whose 512 tokens fit its vocabulary: the 256
+     * byte symbols of GPT-2's alphabet (no merges) and 256 two-symbol tokens.
+     */
+    @Test
+    void textPromptStreamsTheTextOfTheSameGreedyTokens(@TempDir Path tmp) throws IOException {
+        Path src = Fixtures.model("llama");
+        for (String f : new String[] {"config.json", "generation_config.json", "model.safetensors"}) {
+            Files.copy(src.resolve(f), tmp.resolve(f));
+        }
+        String[] alphabet = byteAlphabet();
+        StringBuilder vocab = new StringBuilder("{");
+        for (int i = 0; i < 512; i++) {
+            String token = i < 256 ? alphabet[i] : alphabet[i - 256] + alphabet[(i * 7) % 256];
+            vocab.append(i == 0 ? "" : ",").append('"').append(token.replace("\\", "\\\\").replace("\"", "\\\"")).append("\":").append(i);
+        }
+        vocab.append('}');
+        Files.writeString(tmp.resolve("tokenizer.json"), """
+                {"version": "1.0", "truncation": null, "padding": null, "added_tokens": [], "normalizer": null,
+                 "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+                 "post_processor": null,
+                 "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+                 "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+                           "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "vocab": %s, "merges": []}}
+                """.formatted(vocab));
+        dev.akvq.tokenizer.Tokenizer tokenizer = dev.akvq.tokenizer.Tokenizer.load(tmp);
+        int[] promptIds = tokenizer.encode("Hello, world!", true);
+        String ids = Arrays.stream(promptIds).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        var byIds = Cli.akvq("run", "--model", tmp.toString(), "--prompt-ids", ids, "--max-new-tokens", "10");
+        assertEquals(0, byIds.status(), byIds.err());
+        int[] generated = Arrays.stream(byIds.out().trim().split(" ")).mapToInt(Integer::parseInt).toArray();
+        var byText = Cli.akvq("run", "--model", tmp.toString(), "--prompt", "Hello, world!", "--max-new-tokens", "10");
+        assertEquals(0, byText.status(), byText.err());
+        assertEquals(tokenizer.decode(generated, true) + System.lineSeparator(), byText.out());
+        var noTokenizer = Cli.akvq("run", "--model", src.toString(), "--prompt", "hi");
+        assertEquals(2, noTokenizer.status());
+        assertTrue(noTokenizer.err().contains("tokenizer.json"), noTokenizer.err());
+    }
+
+    /** GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the rest map to 256 + n. */
+    private static String[] byteAlphabet() {
+        String[] out = new String[256];
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            out[b] = Character.toString(printable ? b : 256 + n++);
+        }
+        return out;
+    }
 }
