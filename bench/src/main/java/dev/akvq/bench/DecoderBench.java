@@ -3,7 +3,6 @@ package dev.akvq.bench;
 import dev.akvq.model.Trace;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
-import dev.akvq.model.llama.LlamaWeights;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -64,7 +63,7 @@ public class DecoderBench {
         TextDecoderConfig config = (TextDecoderConfig) ModelConfig.load(dir);
         pool = WorkerPool.create(threads);
         checkpoint = Checkpoint.open(dir);
-        decoder = new LlamaDecoder(config, LlamaWeights.load(checkpoint, config, "model.", "lm_head.weight"), pool);
+        decoder = LlamaDecoder.forCausalLm(checkpoint, config, pool);
         bytesPerToken = checkpoint.tensors().stream().filter(t -> t.rank() == 2).mapToLong(WeightTensor::byteSize).sum();
         prompt = new int[PREFILL];
         for (int i = 0; i < PREFILL; i++) prompt[i] = 1 + (i * 7919) % (config.vocabSize() - 1);

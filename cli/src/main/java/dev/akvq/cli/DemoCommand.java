@@ -1,7 +1,6 @@
 package dev.akvq.cli;
 
 import dev.akvq.model.llama.LlamaDecoder;
-import dev.akvq.model.llama.LlamaWeights;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
@@ -87,17 +86,18 @@ final class DemoCommand implements Command {
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile golden = SafetensorsFile.open(goldens);
              WorkerPool pool = WorkerPool.create(WorkerPool.defaultThreads())) {
             TextDecoderConfig config = (TextDecoderConfig) ModelConfig.load(dir);
-            LlamaDecoder decoder = new LlamaDecoder(config, LlamaWeights.load(checkpoint, config, "model.", "lm_head.weight"), pool);
+            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, config, pool);
             long[] ids = golden.require("input_ids").toLongArray();
             long[] expected = golden.require("decode_tokens").toLongArray();
             float[] expectedLogits = golden.require("logits").toFloatArray();
             for (KvMode mode : new KvMode[] {KvMode.FP32, KvMode.FP16}) {
                 TraceFile trace = new TraceFile();
                 long start = System.nanoTime();
-                long[] tokens = TraceCommand.traceBatch(decoder, mode, new long[][] {ids}, null, expected.length, trace);
+                TraceCommand.BatchResult result = TraceCommand.traceBatch(decoder, mode, new long[][] {ids}, null, expected.length, trace);
+                long[] tokens = result.tokens();
                 double ms = (System.nanoTime() - start) / 1e6;
                 double worst = 0, scale = 0;
-                float[] logits = trace.last("logits");
+                float[] logits = result.logits();
                 for (int i = 0; i < logits.length; i++) {
                     worst = Math.max(worst, Math.abs((double) logits[i] - expectedLogits[i]));
                     scale = Math.max(scale, Math.abs(expectedLogits[i]));

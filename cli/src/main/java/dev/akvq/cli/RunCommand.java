@@ -5,7 +5,6 @@ import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
-import dev.akvq.model.llama.LlamaWeights;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
@@ -119,7 +118,7 @@ final class RunCommand implements Command {
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
             long loadStart = System.nanoTime();
-            LlamaDecoder decoder = new LlamaDecoder(text, LlamaWeights.load(checkpoint, text, "model.", "lm_head.weight"), pool);
+            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
             err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
                     threads, mode.flag());
 

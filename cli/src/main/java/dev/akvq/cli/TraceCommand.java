@@ -4,7 +4,6 @@ import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
-import dev.akvq.model.llama.LlamaWeights;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -82,7 +81,7 @@ final class TraceCommand implements Command {
         long start = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
              WorkerPool pool = WorkerPool.create(threads)) {
-            LlamaDecoder decoder = new LlamaDecoder(text, LlamaWeights.load(checkpoint, text, "model.", "lm_head.weight"), pool);
+            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
             long[][] ids = rows(in.require("input_ids"), "input_ids");
             long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
             TraceFile trace = new TraceFile();
@@ -104,9 +103,9 @@ final class TraceCommand implements Command {
 
     /**
      * Each row runs on its own over its real tokens: left padding is masked out entirely, as in transformers.
-     * Returns the greedy tokens, {@code [batch * decodeSteps]}.
+     * Returns the greedy tokens and the prefill logits it also wrote to the trace.
      */
-    static long[] traceBatch(LlamaDecoder decoder, KvMode mode, long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
+    static BatchResult traceBatch(LlamaDecoder decoder, KvMode mode, long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
         int batch = ids.length, seq = ids[0].length, vocab = decoder.config().vocabSize();
         float[] logits = new float[batch * seq * vocab];
         long[] positions = new long[batch * seq];
@@ -143,8 +142,11 @@ final class TraceCommand implements Command {
             trace.put("decode_logits", stepLogits, batch, decodeSteps, vocab);
         }
         trace.put("logits", logits, batch, seq, vocab);
-        return tokens;
+        return new BatchResult(tokens, logits);
     }
+
+    /** @param tokens greedy tokens {@code [batch, decodeSteps]}; @param logits prefill logits {@code [batch, seq, vocab]} */
+    record BatchResult(long[] tokens, float[] logits) {}
 
     /** Index of the first unmasked token of row {@code b}; the mask must be 0s then 1s (left padding). */
     private static int firstRealToken(long[][] ids, long[][] mask, int b) {

@@ -27,12 +27,6 @@ class FixtureIntegrityTest {
         }
     }
 
-    @Test
-    void aChangedByteChangesTheDigest() throws NoSuchAlgorithmException {
-        // The check above can fail: the digest of a one-byte-different input differs.
-        assertTrue(!digest(new byte[] {1, 2, 3}).equals(digest(new byte[] {1, 2, 4})));
-    }
-
     private static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
         return digest(Files.readAllBytes(file));
     }

@@ -12,6 +12,7 @@ import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.RotaryTables;
 import dev.akvq.tensor.SwiGlu;
 import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.SlidingWindow;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.util.List;
@@ -50,6 +51,11 @@ public final class LlamaDecoder {
         this.weights = weights;
         this.inverseFrequencies = RopeFrequencies.of(config);
         this.pool = pool;
+    }
+
+    /** The decoder of a LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM checkpoint ("model.*", "lm_head.weight"). */
+    public static LlamaDecoder forCausalLm(Checkpoint checkpoint, TextDecoderConfig config, WorkerPool pool) {
+        return new LlamaDecoder(config, LlamaWeights.load(checkpoint, config, "model.", "lm_head.weight"), pool);
     }
 
     public TextDecoderConfig config() {
