@@ -4,12 +4,14 @@ import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
+import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
@@ -38,7 +40,7 @@ final class TraceCommand implements Command {
                 akvq trace: every intermediate tensor, under the reference goldens' names
 
                 Usage: akvq trace --model DIR --inputs IN.safetensors --out OUT.safetensors
-                                  [--kv MODE] [--decode N] [--threads N]
+                                  [--kv MODE] [--decode N] [--threads N] [--prefix P]
 
                 Reads input_ids [batch, seq] (I64) and, if present, attention_mask [batch, seq]
                 (1 = token, 0 = left padding). For one sequence it writes decoder_inputs_embeds,
@@ -47,7 +49,10 @@ final class TraceCommand implements Command {
                 (rows at padded positions are zero). With --decode N, also decode_tokens [batch, N]
                 and decode_logits [batch, N, vocab] of greedy decoding (step 0 = the prompt's last
                 logits). All tensors F32 except ids and positions (I64).
-                Text decoders (llama, mistral, qwen2) now; the VLM families arrive with their issues.
+                LLaVA (llava): also reads pixel_values [images, 3, H, W] (F32) and writes
+                pixel_values, vision_hidden_states.{i}, vision_features and projector_output;
+                --prefix P reads P + "input_ids" and P + "pixel_values" (e.g. case0. of the
+                llava-shapes goldens) and writes the plain names.
 
                 Options:
                   --model DIR      a Hugging Face model directory
@@ -56,6 +61,7 @@ final class TraceCommand implements Command {
                   --kv MODE        fp32 (default), fp16, rtn2, kivi2, akvq
                   --decode N       greedy decode steps to record (default 0)
                   --threads N      worker threads (default: all cores)
+                  --prefix P       read the inputs under P + name (LLaVA goldens with several cases)
 
                 Example:
                   akvq trace --model tests/src/test/resources/fixtures/models/llama \\
@@ -66,7 +72,7 @@ final class TraceCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Flags flags = Flags.parse(name(), args, Set.of("model", "inputs", "out", "kv", "decode", "threads"), Set.of());
+        Flags flags = Flags.parse(name(), args, Set.of("model", "inputs", "out", "kv", "decode", "threads", "prefix"), Set.of());
         Path dir = flags.existingDirectory("model");
         Path inputs = Path.of(flags.require("inputs")), output = Path.of(flags.require("out"));
         KvMode mode = kvMode(flags);
@@ -74,6 +80,10 @@ final class TraceCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
+        if (config instanceof LlavaConfig llava) {
+            return traceFamily(dir, inputs, output, threads, mode, err, (checkpoint, in, pool, trace) -> LlavaTrace.run(
+                    LlavaModel.load(checkpoint, llava, pool), in, flags.optional("prefix").orElse(""), mode, decodeSteps, trace));
+        }
         if (!(config instanceof TextDecoderConfig text)) {
             throw new UsageException("trace supports the text decoders (llama, mistral, qwen2) in this build; "
                     + dir + " is " + config.modelType());
@@ -86,6 +96,24 @@ final class TraceCommand implements Command {
             long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
             TraceFile trace = new TraceFile();
             traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+            trace.writer.write(output);
+        }
+        err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
+                threads, mode.flag());
+        return 0;
+    }
+
+    /** One VLM family's trace: the model is loaded and run by {@code body}. */
+    interface FamilyTrace {
+        void run(Checkpoint checkpoint, SafetensorsFile in, WorkerPool pool, TraceFile trace);
+    }
+
+    private static int traceFamily(Path dir, Path inputs, Path output, int threads, KvMode mode, PrintStream err, FamilyTrace body) {
+        long start = System.nanoTime();
+        try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
+             WorkerPool pool = WorkerPool.create(threads)) {
+            TraceFile trace = new TraceFile();
+            body.run(checkpoint, in, pool, trace);
             trace.writer.write(output);
         }
         err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
