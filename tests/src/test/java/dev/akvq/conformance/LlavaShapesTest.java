@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.akvq.image.DecodedImage;
+import dev.akvq.image.ImageDecoder;
+import dev.akvq.image.ImageProcessor;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPrompt;
@@ -19,6 +22,7 @@ import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.json.Json;
 import dev.akvq.weights.json.JsonNumber;
 import dev.akvq.weights.json.JsonObject;
+import dev.akvq.weights.json.JsonString;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,17 +96,69 @@ class LlavaShapesTest {
                 int vision = 0;
                 for (Modality m : p.modality()) if (m == Modality.VISION) vision++;
                 assertEquals(images * 16, vision, "vision positions");
-                int[] expected = ints(row.requireObject("fp32"), "generated_ids");
-                List<Integer> generated = new ArrayList<>();
-                float[] logits = p.lastLogits();
-                for (int s = 0; s < 12; s++) {
-                    int next = Greedy.argmax(logits);
-                    generated.add(next);
-                    if (next == 50256) break;
-                    logits = p.sequence().step(next);
-                }
-                assertArrayEquals(expected, generated.stream().mapToInt(Integer::intValue).toArray(), c[1]);
+                assertArrayEquals(ints(row.requireObject("fp32"), "generated_ids"), greedy(p), c[1]);
             }
         }
+    }
+
+    /** Decoded PNGs through the model's preprocessor_config.json, then prefill and step: a few rows of each split, exactly. */
+    @Test
+    void decodedImagesGiveTheReferenceAnswersOfSeveralRows() throws IOException {
+        try (Checkpoint checkpoint = Checkpoint.open(DIR); WorkerPool pool = WorkerPool.create(2)) {
+            LlavaConfig config = config();
+            LlavaModel model = LlavaModel.load(checkpoint, config, pool);
+            LlavaPrompt prompt = LlavaPrompt.load(DIR, config, Tokenizer.load(DIR));
+            ImageProcessor processor = ImageProcessor.load(DIR);
+            int checked = 0;
+            for (String split : List.of("eval", "eval_single")) {
+                List<JsonObject> rows = rows(split);
+                for (int index : new int[] {0, 1, rows.size() - 1}) {
+                    JsonObject row = rows.get(index);
+                    List<DecodedImage> images = row.requireArray("images").elements().stream()
+                            .map(v -> ImageDecoder.decode(DIR.resolve(split).resolve(((JsonString) v).value()))).toList();
+                    int[] ids = prompt.encode(row.requireString("prompt"), images.size());
+                    LlavaModel.Prefilled p = model.prefill(ids, processor.process(images).pixelValues(), images.size(), KvMode.parse("fp32"));
+                    assertArrayEquals(ints(row.requireObject("fp32"), "generated_ids"), greedy(p), split + " " + row.requireString("id"));
+                    checked++;
+                }
+            }
+            assertEquals(6, checked);
+        }
+    }
+
+    /** {@code akvq run} with row 0's images and question prints the reference reply. */
+    @Test
+    void akvqRunAnswersEvalRowZeroAsTransformers() throws IOException {
+        JsonObject row = rows("eval").get(0);
+        List<String> args = new ArrayList<>(List.of("run", "--model", DIR.toString(), "--prompt", row.requireString("question"),
+                "--threads", "2"));
+        for (var v : row.requireArray("images").elements()) {
+            args.addAll(List.of("--image", DIR.resolve("eval").resolve(((JsonString) v).value()).toString()));
+        }
+        Cli.Result r = Cli.akvq(args.toArray(String[]::new));
+        assertEquals(0, r.status(), r.err());
+        assertEquals(row.requireObject("fp32").requireString("generated_text") + "\n", r.out());
+    }
+
+    @Test
+    void akvqRunRefusesMoreImagesThanThePromptHasSlots() {
+        String png = DIR.resolve("eval_single/images/041.png").toString();
+        Cli.Result r = Cli.akvq("run", "--model", DIR.toString(), "--prompt", "USER: <image>\nWhat color is the circle? ASSISTANT:",
+                "--image", png, "--image", png);
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("1 <image> placeholder and 2 images were given"), r.err());
+    }
+
+    /** Greedy to EOS (50256) or 12 new tokens, as the reference generate() ran. */
+    static int[] greedy(LlavaModel.Prefilled p) {
+        List<Integer> generated = new ArrayList<>();
+        float[] logits = p.lastLogits();
+        for (int s = 0; s < 12; s++) {
+            int next = Greedy.argmax(logits);
+            generated.add(next);
+            if (next == 50256) break;
+            logits = p.sequence().step(next);
+        }
+        return generated.stream().mapToInt(Integer::intValue).toArray();
     }
 }
