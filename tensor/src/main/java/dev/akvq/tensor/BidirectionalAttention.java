@@ -61,105 +61,65 @@ public final class BidirectionalAttention {
                     for (int i = 0; i < group; i++) {
                         for (int d = 0; d < headDim; d++) qs[i * headDim + d] = q[base + (t0 + i) * width + d] * scale;
                     }
-                    if (vector) scoresVector(qs, kt, group, tokens, headDim, p);
-                    else scoresScalar(qs, kt, group, tokens, headDim, p);
+                    if (vector) productVector(qs, kt, group, headDim, tokens, p);
+                    else productScalar(qs, kt, group, headDim, tokens, p);
                     for (int i = 0; i < group; i++) {
                         if (vector) Softmax.vector(p, i * tokens, tokens);
                         else Softmax.scalar(p, i * tokens, tokens);
                     }
-                    if (vector) weightedSumVector(p, vh, group, tokens, headDim, o);
-                    else weightedSumScalar(p, vh, group, tokens, headDim, o);
+                    if (vector) productVector(p, vh, group, tokens, headDim, o);
+                    else productScalar(p, vh, group, tokens, headDim, o);
                     for (int i = 0; i < group; i++) System.arraycopy(o, i * headDim, out, base + (t0 + i) * width, headDim);
                 }
             }
         });
     }
 
-    /** {@code p[i·tokens + j] = Σ_d qs[i·headDim + d] · kt[d·tokens + j]} for the group's queries {@code i}. */
-    static void scoresVector(float[] qs, float[] kt, int group, int tokens, int headDim, float[] p) {
-        int lanes = F.length(), j = 0;
+    /**
+     * {@code c[i·n + col] = Σ_r a[i·k + r] · b[r·n + col]} for the group's rows {@code i < group}:
+     * the scores ({@code a} = scaled queries, {@code b} = transposed keys, {@code k = headDim},
+     * {@code n = tokens}) and the weighted sums ({@code a} = probabilities, {@code b} = values,
+     * {@code k = tokens}, {@code n = headDim}). Every element is the fma chain over {@code r} in order,
+     * a lane per column; a full group shares each load of {@code b} between four accumulators.
+     */
+    static void productVector(float[] a, float[] b, int group, int k, int n, float[] c) {
+        int lanes = F.length(), col = 0, upper = F.loopBound(n);
         if (group == QUERIES) {
-            for (int upper = F.loopBound(tokens); j < upper; j += lanes) {
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int d = 0; d < headDim; d++) {
-                    FloatVector key = FloatVector.fromArray(F, kt, d * tokens + j);
-                    a0 = key.fma(FloatVector.broadcast(F, qs[d]), a0);
-                    a1 = key.fma(FloatVector.broadcast(F, qs[headDim + d]), a1);
-                    a2 = key.fma(FloatVector.broadcast(F, qs[2 * headDim + d]), a2);
-                    a3 = key.fma(FloatVector.broadcast(F, qs[3 * headDim + d]), a3);
+            for (; col < upper; col += lanes) {
+                FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+                for (int r = 0; r < k; r++) {
+                    FloatVector row = FloatVector.fromArray(F, b, r * n + col);
+                    c0 = row.fma(FloatVector.broadcast(F, a[r]), c0);
+                    c1 = row.fma(FloatVector.broadcast(F, a[k + r]), c1);
+                    c2 = row.fma(FloatVector.broadcast(F, a[2 * k + r]), c2);
+                    c3 = row.fma(FloatVector.broadcast(F, a[3 * k + r]), c3);
                 }
-                a0.intoArray(p, j);
-                a1.intoArray(p, tokens + j);
-                a2.intoArray(p, 2 * tokens + j);
-                a3.intoArray(p, 3 * tokens + j);
+                c0.intoArray(c, col);
+                c1.intoArray(c, n + col);
+                c2.intoArray(c, 2 * n + col);
+                c3.intoArray(c, 3 * n + col);
             }
         }
         for (int i = 0; i < group; i++) {
-            int jj = j;
-            for (int upper = F.loopBound(tokens); jj < upper; jj += lanes) {
-                FloatVector a = FloatVector.zero(F);
-                for (int d = 0; d < headDim; d++) {
-                    a = FloatVector.fromArray(F, kt, d * tokens + jj).fma(FloatVector.broadcast(F, qs[i * headDim + d]), a);
-                }
-                a.intoArray(p, i * tokens + jj);
+            int cc = col;
+            for (; cc < upper; cc += lanes) {
+                FloatVector acc = FloatVector.zero(F);
+                for (int r = 0; r < k; r++) acc = FloatVector.fromArray(F, b, r * n + cc).fma(FloatVector.broadcast(F, a[i * k + r]), acc);
+                acc.intoArray(c, i * n + cc);
             }
-            for (; jj < tokens; jj++) p[i * tokens + jj] = score(qs, i * headDim, kt, jj, tokens, headDim);
+            for (; cc < n; cc++) c[i * n + cc] = element(a, i * k, b, cc, k, n);
         }
     }
 
-    static void scoresScalar(float[] qs, float[] kt, int group, int tokens, int headDim, float[] p) {
+    static void productScalar(float[] a, float[] b, int group, int k, int n, float[] c) {
         for (int i = 0; i < group; i++) {
-            for (int j = 0; j < tokens; j++) p[i * tokens + j] = score(qs, i * headDim, kt, j, tokens, headDim);
+            for (int col = 0; col < n; col++) c[i * n + col] = element(a, i * k, b, col, k, n);
         }
     }
 
-    private static float score(float[] qs, int qo, float[] kt, int j, int tokens, int headDim) {
+    private static float element(float[] a, int aOffset, float[] b, int col, int k, int n) {
         float acc = 0f;
-        for (int d = 0; d < headDim; d++) acc = Math.fma(kt[d * tokens + j], qs[qo + d], acc);
-        return acc;
-    }
-
-    /** {@code o[i·headDim + d] = Σ_j p[i·tokens + j] · vh[j·headDim + d]}, {@code j} in order. */
-    static void weightedSumVector(float[] p, float[] vh, int group, int tokens, int headDim, float[] o) {
-        int lanes = F.length(), d = 0;
-        if (group == QUERIES) {
-            for (int upper = F.loopBound(headDim); d < upper; d += lanes) {
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int j = 0; j < tokens; j++) {
-                    FloatVector value = FloatVector.fromArray(F, vh, j * headDim + d);
-                    a0 = value.fma(FloatVector.broadcast(F, p[j]), a0);
-                    a1 = value.fma(FloatVector.broadcast(F, p[tokens + j]), a1);
-                    a2 = value.fma(FloatVector.broadcast(F, p[2 * tokens + j]), a2);
-                    a3 = value.fma(FloatVector.broadcast(F, p[3 * tokens + j]), a3);
-                }
-                a0.intoArray(o, d);
-                a1.intoArray(o, headDim + d);
-                a2.intoArray(o, 2 * headDim + d);
-                a3.intoArray(o, 3 * headDim + d);
-            }
-        }
-        for (int i = 0; i < group; i++) {
-            int dd = d;
-            for (int upper = F.loopBound(headDim); dd < upper; dd += lanes) {
-                FloatVector a = FloatVector.zero(F);
-                for (int j = 0; j < tokens; j++) {
-                    a = FloatVector.fromArray(F, vh, j * headDim + dd).fma(FloatVector.broadcast(F, p[i * tokens + j]), a);
-                }
-                a.intoArray(o, i * headDim + dd);
-            }
-            for (; dd < headDim; dd++) o[i * headDim + dd] = weighted(p, i * tokens, vh, dd, tokens, headDim);
-        }
-    }
-
-    static void weightedSumScalar(float[] p, float[] vh, int group, int tokens, int headDim, float[] o) {
-        for (int i = 0; i < group; i++) {
-            for (int d = 0; d < headDim; d++) o[i * headDim + d] = weighted(p, i * tokens, vh, d, tokens, headDim);
-        }
-    }
-
-    private static float weighted(float[] p, int po, float[] vh, int d, int tokens, int headDim) {
-        float acc = 0f;
-        for (int j = 0; j < tokens; j++) acc = Math.fma(vh[j * headDim + d], p[po + j], acc);
+        for (int r = 0; r < k; r++) acc = Math.fma(b[r * n + col], a[aOffset + r], acc);
         return acc;
     }
 }
