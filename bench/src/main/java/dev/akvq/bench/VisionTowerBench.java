@@ -86,8 +86,7 @@ public class VisionTowerBench {
 
     @Benchmark
     public float[] oneImage() {
-        List<float[]> states = tower.hiddenStates(pixels, 1, layers, Trace.NONE);
-        return states.get(states.size() - 1);
+        return tower.hiddenStates(pixels, 1, List.of(layers), Trace.NONE).get(layers);
     }
 
     /** The tower's tensors under LLaVA's names, BF16. */

@@ -15,7 +15,10 @@ import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.ClipVisionConfig;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * CLIP's vision transformer, following transformers 4.47.1 (commit 241c04d3) modeling_clip.py,
@@ -98,17 +101,22 @@ public final class ClipVisionTower {
 
     /**
      * Runs {@code images} images of {@code pixelValues [images, channels, image_size, image_size]}
-     * and returns {@code hidden_states[0 .. lastState]} (index 0 = embeddings after pre_layrnorm,
-     * index l = output of layer l - 1), each {@code [images · tokensPerImage, hidden]}. Layers past
-     * {@code lastState} are not run. The trace receives {@code vision_hidden_states.{i}}.
+     * through the layers up to the deepest of {@code wanted} and returns those hidden states
+     * (index 0 = embeddings after pre_layrnorm, index l = output of layer l - 1), each
+     * {@code [images · tokensPerImage, hidden]}; only they are kept. The trace receives
+     * {@code vision_hidden_states.{i}} of every state computed.
      */
-    public List<float[]> hiddenStates(float[] pixelValues, int images, int lastState, Trace trace) {
+    public Map<Integer, float[]> hiddenStates(float[] pixelValues, int images, Collection<Integer> wanted, Trace trace) {
         int hidden = config.hiddenSize(), heads = config.numAttentionHeads(), headDim = config.headDim();
         int ffn = config.intermediateSize(), seq = tokensPerImage(), n = images * seq;
-        if (lastState < 0 || lastState > config.numHiddenLayers()) {
-            throw new IllegalArgumentException("vision hidden state " + lastState + " does not exist: the tower has "
-                    + (config.numHiddenLayers() + 1) + " (0 .. " + config.numHiddenLayers() + ")");
+        for (int state : wanted) {
+            if (state < 0 || state > config.numHiddenLayers()) {
+                throw new IllegalArgumentException("vision hidden state " + state + " does not exist: the tower has "
+                        + (config.numHiddenLayers() + 1) + " (0 .. " + config.numHiddenLayers() + ")");
+            }
         }
+        int lastState = wanted.stream().mapToInt(Integer::intValue).max()
+                .orElseThrow(() -> new IllegalArgumentException("no vision hidden state asked for"));
         long expected = (long) images * config.numChannels() * config.imageSize() * config.imageSize();
         if (images < 1 || pixelValues.length != expected) {
             throw new IllegalArgumentException("pixel_values holds " + pixelValues.length + " floats; " + images + " images of ["
@@ -122,10 +130,10 @@ public final class ClipVisionTower {
         float[] q = new float[n * hidden], k = new float[n * hidden], v = new float[n * hidden];
         float[] attention = new float[n * hidden], projected = new float[n * hidden];
         float[] mlp = new float[n * ffn];
-        List<float[]> states = new ArrayList<>();
+        Map<Integer, float[]> states = new TreeMap<>();
 
         layerNorm(x, x, n, weights.preNormWeight(), weights.preNormBias(), eps);
-        states.add(x.clone());
+        if (wanted.contains(0)) states.put(0, x.clone());
         if (trace.enabled()) trace.put("vision_hidden_states.0", x.clone(), images, seq, hidden);
 
         for (int l = 0; l < lastState; l++) {
@@ -145,7 +153,7 @@ public final class ClipVisionTower {
             activate(mlp, n, ffn);
             MatrixMatrix.multiplyTransposedAddBias(mlp, n, w.fc2(), w.fc2Bias(), projected, pool);
             Add.add(x, projected);
-            states.add(x.clone());
+            if (wanted.contains(l + 1)) states.put(l + 1, x.clone());
             if (trace.enabled()) trace.put("vision_hidden_states." + (l + 1), x.clone(), images, seq, hidden);
         }
         return states;

@@ -11,7 +11,10 @@ import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.ClipVisionConfig;
 import dev.akvq.weights.config.LlavaConfig;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * LLaVA-1.5 (LlavaForConditionalGeneration), following transformers 4.47.1 (commit 241c04d3)
@@ -33,6 +36,8 @@ public final class LlavaModel {
     private final ClipVisionTower tower;
     private final LlavaProjector projector;
     private final LlamaDecoder decoder;
+    /** Vision tower rows per batch outside a trace: 4 ViT-L/14-336 images (577 rows each). */
+    static final int BATCH_ROWS = 2400;
 
     public LlavaModel(LlavaConfig config, ClipVisionTower tower, LlavaProjector projector, LlamaDecoder decoder) {
         this.config = config;
@@ -84,6 +89,11 @@ public final class LlavaModel {
      * {@code projector_output}.
      */
     public float[] imageFeatures(float[] pixelValues, int images, Trace trace) {
+        return imageFeatures(pixelValues, images, trace, trace.enabled() ? images : Math.max(1, BATCH_ROWS / tower.tokensPerImage()));
+    }
+
+    /** As above, {@code perBatch} images through the tower at a time. */
+    float[] imageFeatures(float[] pixelValues, int images, Trace trace, int perBatch) {
         ClipVisionConfig v = config.visionConfig();
         if (images < 1 || pixelValues.length != (long) images * pixelsPerImage()) {
             throw new IllegalArgumentException("pixel_values holds " + pixelValues.length + " floats; " + images + " images of ["
@@ -92,18 +102,23 @@ public final class LlavaModel {
         }
         if (trace.enabled()) trace.put("pixel_values", pixelValues.clone(), images, v.numChannels(), v.imageSize(), v.imageSize());
         List<Integer> layers = config.resolvedFeatureLayers();
-        int deepest = trace.enabled() ? v.numHiddenLayers() : layers.stream().mapToInt(Integer::intValue).max().orElseThrow();
-        List<float[]> states = tower.hiddenStates(pixelValues, images, deepest, trace);
-
-        // Select: the class token is row 0 of each image; "default" drops it. Several layers: side by side.
         int hidden = v.hiddenSize(), seq = tower.tokensPerImage(), rows = tokensPerImage(), skip = seq - rows;
         int width = hidden * layers.size();
         float[] features = new float[images * rows * width];
-        for (int image = 0; image < images; image++) {
-            for (int r = 0; r < rows; r++) {
-                for (int l = 0; l < layers.size(); l++) {
-                    System.arraycopy(states.get(layers.get(l)), (image * seq + skip + r) * hidden,
-                            features, (image * rows + r) * width + l * hidden, hidden);
+        // Images go through the tower a few at a time (an image's result does not depend on its
+        // batch), which bounds the activations at about BATCH_ROWS rows; a trace runs them at once.
+        List<Integer> wanted = trace.enabled() ? IntStream.rangeClosed(0, v.numHiddenLayers()).boxed().toList() : layers;
+        for (int first = 0; first < images; first += perBatch) {
+            int count = Math.min(perBatch, images - first);
+            float[] batch = Arrays.copyOfRange(pixelValues, first * pixelsPerImage(), (first + count) * pixelsPerImage());
+            Map<Integer, float[]> states = tower.hiddenStates(batch, count, wanted, trace);
+            // Select: the class token is row 0 of each image; "default" drops it. Several layers: side by side.
+            for (int image = 0; image < count; image++) {
+                for (int r = 0; r < rows; r++) {
+                    for (int l = 0; l < layers.size(); l++) {
+                        System.arraycopy(states.get(layers.get(l)), (image * seq + skip + r) * hidden,
+                                features, ((first + image) * rows + r) * width + l * hidden, hidden);
+                    }
                 }
             }
         }

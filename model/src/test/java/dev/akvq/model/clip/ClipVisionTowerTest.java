@@ -14,6 +14,8 @@ import dev.akvq.weights.config.ClipVisionConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -23,15 +25,15 @@ import org.junit.jupiter.api.Test;
  * threads, and an image gives the same bits alone, in a batch, or at another place in the batch
  * (so neither the order of patch/head jobs nor the batch composition changes a result).
  */
-class ClipVisionTowerTest {
+public class ClipVisionTowerTest {
 
-    record RandomTower(ClipVisionConfig config, ClipVisionTower.Weights weights) {
-        ClipVisionTower on(WorkerPool pool) {
+    public record RandomTower(ClipVisionConfig config, ClipVisionTower.Weights weights) {
+        public ClipVisionTower on(WorkerPool pool) {
             return new ClipVisionTower(config, weights, pool);
         }
     }
 
-    static RandomTower randomTower(SplittableRandom r) {
+    public static RandomTower randomTower(SplittableRandom r) {
         int heads = 1 + r.nextInt(4), hidden = heads * (1 + r.nextInt(12)), ffn = 1 + r.nextInt(70);
         int patch = 1 + r.nextInt(6), side = 1 + r.nextInt(5), image = patch * side + r.nextInt(patch); // a remainder is ignored
         int layers = 1 + r.nextInt(3), channels = 1 + r.nextInt(3);
@@ -50,13 +52,13 @@ class ClipVisionTowerTest {
         return new RandomTower(c, w);
     }
 
-    static float[] v(SplittableRandom r, int n, double scale) {
+    public static float[] v(SplittableRandom r, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (scale * (2 * r.nextDouble() - 1));
         return a;
     }
 
-    static MatrixView m(SplittableRandom r, DType dtype, int rows, int cols) {
+    public static MatrixView m(SplittableRandom r, DType dtype, int rows, int cols) {
         return MatrixView.of(dtype, rows, cols, v(r, rows * cols, 1 / Math.sqrt(cols)));
     }
 
@@ -70,16 +72,17 @@ class ClipVisionTowerTest {
                 int images = 1 + r.nextInt(3), per = c.numChannels() * c.imageSize() * c.imageSize();
                 float[] pixels = v(r, images * per, 2);
                 int layers = c.numHiddenLayers();
-                List<float[]> one = t.on(p1).hiddenStates(pixels, images, layers, Trace.NONE);
+                List<Integer> all = IntStream.rangeClosed(0, layers).boxed().toList();
+                Map<Integer, float[]> one = t.on(p1).hiddenStates(pixels, images, all, Trace.NONE);
                 for (WorkerPool pool : List.of(p2, p3)) {
-                    List<float[]> other = t.on(pool).hiddenStates(pixels, images, layers, Trace.NONE);
+                    Map<Integer, float[]> other = t.on(pool).hiddenStates(pixels, images, all, Trace.NONE);
                     for (int s = 0; s <= layers; s++) {
                         assertArrayEquals(one.get(s), other.get(s), pool.threads() + " threads, state " + s + ", " + c);
                     }
                 }
                 // The last image alone gives the rows it had in the batch.
                 int seq = c.numPatches() + 1, rows = seq * c.hiddenSize();
-                List<float[]> alone = t.on(p3).hiddenStates(Arrays.copyOfRange(pixels, (images - 1) * per, images * per), 1, layers,
+                Map<Integer, float[]> alone = t.on(p3).hiddenStates(Arrays.copyOfRange(pixels, (images - 1) * per, images * per), 1, all,
                         Trace.NONE);
                 for (int s = 0; s <= layers; s++) {
                     assertArrayEquals(Arrays.copyOfRange(one.get(s), (images - 1) * rows, images * rows), alone.get(s),
@@ -95,8 +98,8 @@ class ClipVisionTowerTest {
         ClipVisionConfig c = t.config();
         int per = c.numChannels() * c.imageSize() * c.imageSize();
         try (WorkerPool pool = WorkerPool.create(1)) {
-            assertEquals(1, t.on(pool).hiddenStates(new float[per], 1, 0, Trace.NONE).size());
-            var e = assertThrows(IllegalArgumentException.class, () -> t.on(pool).hiddenStates(new float[per + 1], 1, 0, Trace.NONE));
+            assertEquals(List.of(0), List.copyOf(t.on(pool).hiddenStates(new float[per], 1, List.of(0), Trace.NONE).keySet()));
+            var e = assertThrows(IllegalArgumentException.class, () -> t.on(pool).hiddenStates(new float[per + 1], 1, List.of(0), Trace.NONE));
             assertEquals(true, e.getMessage().contains("pixel_values holds " + (per + 1)), e.getMessage());
         }
     }
