@@ -67,6 +67,9 @@ final class TraceCommand implements Command {
                   akvq trace --model tests/src/test/resources/fixtures/models/llama \\
                       --inputs tests/src/test/resources/fixtures/models/llama/goldens.safetensors \\
                       --out /tmp/llama-trace.safetensors --decode 8
+                  akvq trace --model tests/src/test/resources/fixtures/models/llava-shapes \\
+                      --inputs tests/src/test/resources/fixtures/models/llava-shapes/goldens.safetensors \\
+                      --prefix case0. --out /tmp/llava-case0.safetensors --decode 6
                 """;
     }
 
