@@ -34,12 +34,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code 2·2·577²·1024} for the scores and the weighted sums: 17.6 GFLOP per layer, 422 GFLOP
  * for 24 layers. GFLOP/s = that over the measured time; compare with {@link FmaPeakBench}.
  *
- * <pre>java -jar bench/target/benchmarks.jar VisionTowerBench -p layers=24 -p threads=1,2</pre>
+ * <pre>java -jar bench/target/benchmarks.jar ClipVisionTowerBench -p layers=24 -p threads=1,2</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-public class VisionTowerBench {
+public class ClipVisionTowerBench {
     /** CLIP ViT-L/14-336 with {@code layers} encoder layers. */
     static ClipVisionConfig shape(int layers) {
         return new ClipVisionConfig(1024, 4096, 768, layers, 16, 3, 336, 14, "quick_gelu", 1e-5);
@@ -75,7 +75,7 @@ public class VisionTowerBench {
         SplittableRandom r = new SplittableRandom(336);
         pixels = new float[c.numChannels() * c.imageSize() * c.imageSize()];
         for (int i = 0; i < pixels.length; i++) pixels[i] = (float) (2 * r.nextDouble() - 1);
-        System.err.printf("VisionTowerBench: %d layers, %.1f GFLOP per image%n", layers, flopsPerImage(c) / 1e9);
+        System.err.printf("ClipVisionTowerBench: %d layers, %.1f GFLOP per image%n", layers, flopsPerImage(c) / 1e9);
     }
 
     @TearDown(Level.Trial)
