@@ -10,6 +10,7 @@ import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
+import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
@@ -47,7 +48,10 @@ final class TraceCommand implements Command {
                 (rows at padded positions are zero). With --decode N, also decode_tokens [batch, N]
                 and decode_logits [batch, N, vocab] of greedy decoding (step 0 = the prompt's last
                 logits). All tensors F32 except ids and positions (I64).
-                Text decoders (llama, mistral, qwen2) now; the VLM families arrive with their issues.
+                Text decoders (llama, mistral, qwen2) and idefics3; the other VLM families arrive with
+                their issues. idefics3 also reads pixel_values [1, N, 3, S, S] (F32) and, if present,
+                pixel_attention_mask [1, N, S, S], and writes vision_hidden_states.{i},
+                vision_features, pixel_shuffle_output and projector_output.
 
                 Options:
                   --model DIR      a Hugging Face model directory
@@ -74,18 +78,21 @@ final class TraceCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
-        if (!(config instanceof TextDecoderConfig text)) {
-            throw new UsageException("trace supports the text decoders (llama, mistral, qwen2) in this build; "
-                    + dir + " is " + config.modelType());
-        }
         long start = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
              WorkerPool pool = WorkerPool.create(threads)) {
-            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
-            long[][] ids = rows(in.require("input_ids"), "input_ids");
-            long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
             TraceFile trace = new TraceFile();
-            traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+            switch (config) {
+                case TextDecoderConfig text -> {
+                    LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
+                    long[][] ids = rows(in.require("input_ids"), "input_ids");
+                    long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
+                    traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+                }
+                case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
+                default -> throw new UsageException("trace supports llama, mistral, qwen2 and idefics3 in this build; "
+                        + dir + " is " + config.modelType());
+            }
             trace.writer.write(output);
         }
         err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
