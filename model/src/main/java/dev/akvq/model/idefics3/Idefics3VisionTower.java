@@ -3,13 +3,11 @@ package dev.akvq.model.idefics3;
 import dev.akvq.model.Trace;
 import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.Add;
-import dev.akvq.tensor.DotProduct;
 import dev.akvq.tensor.GeluTanh;
 import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.Softmax;
-import dev.akvq.tensor.WeightedRowSum;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
@@ -198,31 +196,36 @@ public final class Idefics3VisionTower {
 
     /**
      * Softmax attention of every query of a tile over that tile's real patches, one (tile, head)
-     * per job. A padding patch is never attended to (transformers adds float32's minimum to its
-     * score, which underflows to a probability of exactly 0, as -Inf does here); its own query
-     * still attends to the real patches.
+     * per job, as two matrix products: {@code S = q_h k_hᵀ · scale}, then {@code softmax(S) v_h}
+     * (the second as {@code P (v_hᵀ)ᵀ}, so both run on {@link MatrixMatrix}). A padding patch is
+     * never attended to (transformers adds float32's minimum to its score, which underflows to a
+     * probability of exactly 0, as -Inf does here); its own query still attends to the real patches.
      */
     private void attend(float[] q, float[] k, float[] v, boolean[] patchMask, int tiles, float[] out) {
         int hidden = config.hiddenSize(), heads = config.numAttentionHeads(), headDim = config.headDim();
         int patches = patchesPerTile();
         float scale = (float) Math.pow(headDim, -0.5);        // Idefics3VisionAttention.scale = head_dim**-0.5
         pool.forRange(tiles * heads, (start, end) -> {
-            float[] scores = new float[patches];
-            float[] headValues = new float[patches * headDim];
+            float[] qh = new float[patches * headDim], kh = new float[patches * headDim], vt = new float[headDim * patches];
+            float[] scores = new float[patches * patches], oh = new float[patches * headDim];
             for (int job = start; job < end; job++) {
                 int tile = job / heads, head = job % heads, first = tile * patches, col = head * headDim;
-                for (int j = 0; j < patches; j++) System.arraycopy(v, (first + j) * hidden + col, headValues, j * headDim, headDim);
-                MatrixView values = MatrixView.ofFloats(patches, headDim, headValues);
-                for (int i = 0; i < patches; i++) {
-                    int qAt = (first + i) * hidden + col;
-                    for (int j = 0; j < patches; j++) {
-                        scores[j] = patchMask[first + j]
-                                ? DotProduct.dot(q, qAt, k, (first + j) * hidden + col, headDim) * scale
-                                : Float.NEGATIVE_INFINITY;
-                    }
-                    Softmax.inPlace(scores, 0, patches);
-                    WeightedRowSum.sum(values, scores, 0, out, qAt);
+                for (int j = 0; j < patches; j++) {
+                    System.arraycopy(q, (first + j) * hidden + col, qh, j * headDim, headDim);
+                    System.arraycopy(k, (first + j) * hidden + col, kh, j * headDim, headDim);
+                    for (int d = 0; d < headDim; d++) vt[d * patches + j] = v[(first + j) * hidden + col + d];
                 }
+                // Inside a pool job these products run on this job's thread (WorkerPool nests that way).
+                MatrixMatrix.multiplyTransposed(qh, patches, MatrixView.ofFloats(patches, headDim, kh), scores, pool);
+                for (int i = 0; i < patches; i++) {
+                    for (int j = 0; j < patches; j++) {
+                        int at = i * patches + j;
+                        scores[at] = patchMask[first + j] ? scores[at] * scale : Float.NEGATIVE_INFINITY;
+                    }
+                    Softmax.inPlace(scores, i * patches, patches);
+                }
+                MatrixMatrix.multiplyTransposed(scores, patches, MatrixView.ofFloats(headDim, patches, vt), oh, pool);
+                for (int i = 0; i < patches; i++) System.arraycopy(oh, i * headDim, out, (first + i) * hidden + col, headDim);
             }
         });
     }
