@@ -18,7 +18,7 @@ public final class Main {
                 new InspectCommand(),
                 new RunCommand(),
                 new TraceCommand(),
-                PlannedCommand.PREPROCESS,
+                new PreprocessCommand(),
                 PlannedCommand.EVAL,
                 new TokenizeCommand());
     }

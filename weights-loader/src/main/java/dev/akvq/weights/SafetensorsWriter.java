@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Writes F32 and I64 tensors as a safetensors file (the trace's and the preprocessor's output):
+ * Writes F32, I64 and U8 tensors as a safetensors file (the trace's and the preprocessor's output):
  * the 8-byte little-endian header length, the JSON header padded with spaces to a multiple of 8
  * bytes (as the reference writer does), then the tensors back to back in the order added.
  */
@@ -36,6 +36,12 @@ public final class SafetensorsWriter {
         ByteBuffer bytes = ByteBuffer.allocate(data.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asLongBuffer().put(data);
         return add(new Entry(name, "I64", shape.clone(), bytes.array()));
+    }
+
+    /** Adds a U8 tensor (masks); {@code data.length} must equal the shape's product. */
+    public SafetensorsWriter u8(String name, byte[] data, long... shape) {
+        check(name, data.length, shape);
+        return add(new Entry(name, "U8", shape.clone(), data.clone()));
     }
 
     private SafetensorsWriter add(Entry e) {

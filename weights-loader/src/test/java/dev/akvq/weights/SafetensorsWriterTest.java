@@ -28,6 +28,21 @@ class SafetensorsWriterTest {
     }
 
     @Test
+    void u8TensorsReadBackAsWritten(@TempDir Path tmp) {
+        byte[] mask = {0, 1, (byte) 255, 7, 0, 1};
+        Path file = tmp.resolve("mask.safetensors");
+        new SafetensorsWriter().u8("mask", mask, 1, 2, 3).write(file);
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            WeightTensor m = st.require("mask");
+            assertEquals(DType.U8, m.dtype());
+            assertArrayEquals(new long[] {1, 2, 3}, m.shape());
+            byte[] back = new byte[mask.length];
+            for (int i = 0; i < back.length; i++) back[i] = m.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i);
+            assertArrayEquals(mask, back);
+        }
+    }
+
+    @Test
     void shapeThatDisagreesWithTheDataIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new SafetensorsWriter().f32("x", new float[5], 2, 3));

@@ -1,0 +1,268 @@
+package dev.akvq.image;
+
+/**
+ * PIL 9.4's {@code Image.resize(size, resample)} on 8-bit images, bit for bit. The filters keep
+ * PIL's integer codes (Image.Resampling: NEAREST 0, LANCZOS 1, BILINEAR 2, BICUBIC 3, BOX 4,
+ * HAMMING 5), which is what preprocessor_config.json's {@code resample} holds.
+ *
+ * <p>Convolution filters follow src/libImaging/Resample.c: {@code precompute_coeffs} builds,
+ * per output pixel, a window of taps whose support widens by the downscale factor and whose
+ * weights are normalised to sum 1 in double; {@code normalize_coeffs_8bpc} rounds them to 22
+ * fractional bits (PRECISION_BITS = 32 - 8 - 2) away from zero; each pass accumulates
+ * {@code 1 << 21 + sum(sample * tap)} in int and clips {@code acc >> 22} to 0..255. The
+ * horizontal pass runs first, over only the rows the vertical pass will read, then the
+ * vertical pass ({@code ImagingResampleInner}). A pass whose size is unchanged is skipped.
+ *
+ * <p>NEAREST is not a convolution in PIL: {@code _resize} in _imaging.c sends it to
+ * Geometry.c's {@code ImagingScaleAffine}, which steps a double source coordinate from
+ * {@code scale / 2} by {@code scale} per pixel and truncates it. Mode P images are always
+ * resized with NEAREST (palette indices cannot be blended), and LA / RGBA with a convolution
+ * filter are resized premultiplied (Image.resize converts to La / RGBa and back, Convert.c's
+ * rgbA2rgba / rgba2rgbA). Resizing to the same size returns the image unchanged (PIL copies).
+ *
+ * <p>This is the scalar reference; there is no Vector API form yet.
+ */
+public enum Resample {
+    NEAREST(0, 0.0),
+    LANCZOS(1, 3.0),
+    BILINEAR(2, 1.0),
+    BICUBIC(3, 2.0),
+    BOX(4, 0.5),
+    HAMMING(5, 1.0);
+
+    /** PIL's integer code (Image.Resampling). */
+    public final int pilCode;
+    /** The filter's support at scale 1, as in Resample.c's filter table. */
+    public final double support;
+
+    private static final int PRECISION_BITS = 32 - 8 - 2;
+
+    Resample(int pilCode, double support) {
+        this.pilCode = pilCode;
+        this.support = support;
+    }
+
+    /** The filter for PIL's integer code; the error names {@code field}. */
+    public static Resample fromPilCode(int code, String field) {
+        for (Resample r : values()) if (r.pilCode == code) return r;
+        throw new ImageFormatException(field + ": resample " + code
+                + " is not a PIL filter (0 NEAREST, 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING)");
+    }
+
+    /** The filter's kernel; Resample.c's box_filter, bilinear_filter, ..., lanczos_filter. */
+    double kernel(double x) {
+        switch (this) {
+            case BOX:
+                return x > -0.5 && x <= 0.5 ? 1.0 : 0.0;
+            case BILINEAR:
+                x = Math.abs(x);
+                return x < 1.0 ? 1.0 - x : 0.0;
+            case HAMMING:
+                x = Math.abs(x);
+                if (x == 0.0) return 1.0;
+                if (x >= 1.0) return 0.0;
+                x = x * Math.PI;
+                return StrictMath.sin(x) / x * (0.54 + 0.46 * StrictMath.cos(x));
+            case BICUBIC: {
+                final double a = -0.5;   // PIL's bicubic uses a = -0.5 (Keys), not -0.75
+                x = Math.abs(x);
+                if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+                if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+                return 0.0;
+            }
+            case LANCZOS:
+                return -3.0 <= x && x < 3.0 ? sinc(x) * sinc(x / 3) : 0.0;
+            default:
+                throw new IllegalStateException("NEAREST has no kernel");
+        }
+    }
+
+    private static double sinc(double x) {
+        if (x == 0.0) return 1.0;
+        x = x * Math.PI;
+        return StrictMath.sin(x) / x;
+    }
+
+    /** Taps of one pass: output pixel i reads {@code count[i]} inputs from {@code first[i]}. */
+    record Taps(int ksize, int[] first, int[] count, double[] weights) {}
+
+    /** Resample.c's precompute_coeffs for the full box (0, inSize). */
+    Taps precompute(int inSize, int outSize) {
+        double scale = (double) inSize / outSize;
+        double filterScale = Math.max(scale, 1.0);
+        double support = this.support * filterScale;
+        int ksize = (int) Math.ceil(support) * 2 + 1;
+        int[] first = new int[outSize], count = new int[outSize];
+        double[] kk = new double[Math.multiplyExact(outSize, ksize)];
+        for (int xx = 0; xx < outSize; xx++) {
+            double center = (xx + 0.5) * scale;
+            double ww = 0.0, ss = 1.0 / filterScale;
+            int xmin = (int) (center - support + 0.5);   // C casts truncate toward zero, as Java's do
+            if (xmin < 0) xmin = 0;
+            int xmax = (int) (center + support + 0.5);
+            if (xmax > inSize) xmax = inSize;
+            xmax -= xmin;
+            for (int x = 0; x < xmax; x++) {
+                double w = kernel((x + xmin - center + 0.5) * ss);
+                kk[xx * ksize + x] = w;
+                ww += w;
+            }
+            for (int x = 0; x < xmax; x++) if (ww != 0.0) kk[xx * ksize + x] /= ww;
+            first[xx] = xmin;
+            count[xx] = xmax;
+        }
+        return new Taps(ksize, first, count, kk);
+    }
+
+    /** normalize_coeffs_8bpc: round to PRECISION_BITS fractional bits, halves away from zero. */
+    static int[] fixedPoint(double[] weights) {
+        int[] out = new int[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            double w = weights[i];
+            out[i] = w < 0 ? (int) (-0.5 + w * (1 << PRECISION_BITS)) : (int) (0.5 + w * (1 << PRECISION_BITS));
+        }
+        return out;
+    }
+
+    private static int clip8(int acc) {
+        int v = acc >> PRECISION_BITS;
+        return v < 0 ? 0 : Math.min(v, 255);
+    }
+
+    /** {@code image.resize((width, height), this)} as PIL 9.4 does it. */
+    public DecodedImage resize(DecodedImage image, int width, int height) {
+        if (width < 1 || height < 1) {
+            throw new ImageFormatException("resize to " + width + "x" + height + ": height and width must be > 0");
+        }
+        if (image.width() == width && image.height() == height) return image;
+        if (image.mode() == DecodedImage.Mode.P || this == NEAREST) return nearest(image, width, height);
+        if (image.mode() == DecodedImage.Mode.LA || image.mode() == DecodedImage.Mode.RGBA) {
+            return unpremultiply(convolve(premultiply(image), width, height));
+        }
+        return convolve(image, width, height);
+    }
+
+    /** ImagingResampleInner: horizontal pass over the rows the vertical pass needs, then vertical. */
+    private DecodedImage convolve(DecodedImage in, int outW, int outH) {
+        int ch = in.channels();
+        Taps horizontal = precompute(in.width(), outW);
+        Taps vertical = precompute(in.height(), outH);
+        boolean needHorizontal = outW != in.width();
+        boolean needVertical = outH != in.height();
+        byte[] src = in.samples();
+        int srcW = in.width(), srcH = in.height();
+        int[] vFirst = vertical.first.clone();
+        if (needHorizontal) {
+            int firstRow = vertical.first[0];
+            int lastRow = vertical.first[outH - 1] + vertical.count[outH - 1];
+            for (int i = 0; i < outH; i++) vFirst[i] -= firstRow;
+            src = horizontalPass(src, srcW, ch, firstRow, lastRow - firstRow, horizontal, outW);
+            srcW = outW;
+            srcH = lastRow - firstRow;
+        }
+        if (needVertical) {
+            src = verticalPass(src, srcW, ch, new Taps(vertical.ksize, vFirst, vertical.count, vertical.weights), outH);
+            srcH = outH;
+        }
+        return new DecodedImage(srcW, srcH, in.mode(), src, in.palette());
+    }
+
+    /** ImagingResampleHorizontal_8bpc over rows {@code firstRow .. firstRow + rows - 1}. */
+    static byte[] horizontalPass(byte[] src, int srcW, int ch, int firstRow, int rows, Taps taps, int outW) {
+        int[] k = fixedPoint(taps.weights);
+        byte[] out = new byte[rows * outW * ch];
+        for (int yy = 0; yy < rows; yy++) {
+            int rowBase = (yy + firstRow) * srcW * ch;
+            for (int xx = 0; xx < outW; xx++) {
+                int xmin = taps.first[xx], xmax = taps.count[xx], kBase = xx * taps.ksize;
+                for (int c = 0; c < ch; c++) {
+                    int ss = 1 << (PRECISION_BITS - 1);
+                    for (int x = 0; x < xmax; x++) ss += (src[rowBase + (x + xmin) * ch + c] & 0xFF) * k[kBase + x];
+                    out[(yy * outW + xx) * ch + c] = (byte) clip8(ss);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** ImagingResampleVertical_8bpc. */
+    static byte[] verticalPass(byte[] src, int width, int ch, Taps taps, int outH) {
+        int[] k = fixedPoint(taps.weights);
+        int stride = width * ch;
+        byte[] out = new byte[outH * stride];
+        for (int yy = 0; yy < outH; yy++) {
+            int ymin = taps.first[yy], ymax = taps.count[yy], kBase = yy * taps.ksize;
+            for (int i = 0; i < stride; i++) {
+                int ss = 1 << (PRECISION_BITS - 1);
+                for (int y = 0; y < ymax; y++) ss += (src[(y + ymin) * stride + i] & 0xFF) * k[kBase + y];
+                out[yy * stride + i] = (byte) clip8(ss);
+            }
+        }
+        return out;
+    }
+
+    /** Geometry.c's ImagingScaleAffine with a = (inW / outW, 0, 0, 0, inH / outH, 0). */
+    private static DecodedImage nearest(DecodedImage in, int outW, int outH) {
+        int ch = in.channels();
+        double ax = (double) in.width() / outW, ay = (double) in.height() / outH;
+        int[] xin = new int[outW];
+        int xmin = outW, xmax = 0;
+        double xo = ax * 0.5;
+        for (int x = 0; x < outW; x++) {
+            int xi = xo < 0.0 ? -1 : (int) xo;
+            if (xi >= 0 && xi < in.width()) {
+                xmax = x + 1;
+                if (x < xmin) xmin = x;
+                xin[x] = xi;
+            }
+            xo += ax;
+        }
+        byte[] src = in.samples(), out = new byte[outW * outH * ch];
+        double yo = ay * 0.5;
+        for (int y = 0; y < outH; y++) {
+            int yi = yo < 0.0 ? -1 : (int) yo;
+            if (yi >= 0 && yi < in.height()) {
+                for (int x = xmin; x < xmax; x++) {
+                    System.arraycopy(src, (yi * in.width() + xin[x]) * ch, out, (y * outW + x) * ch, ch);
+                }
+            }
+            yo += ay;
+        }
+        return new DecodedImage(outW, outH, in.mode(), out, in.palette());
+    }
+
+    /** Convert.c's rgbA2rgba / la2lA: colour times alpha / 255, rounded as MULDIV255. */
+    static DecodedImage premultiply(DecodedImage in) {
+        int ch = in.channels();
+        byte[] s = in.samples(), out = s.clone();
+        for (int i = 0; i < s.length; i += ch) {
+            int a = s[i + ch - 1] & 0xFF;
+            for (int c = 0; c < ch - 1; c++) {
+                int t = (s[i + c] & 0xFF) * a + 128;
+                out[i + c] = (byte) (((t >> 8) + t) >> 8);
+            }
+        }
+        return new DecodedImage(in.width(), in.height(), in.mode(), out, null);
+    }
+
+    /**
+     * Convert.c's rgba2rgbA (RGBa to RGBA: colours of alpha 0 or 255 pass through, others
+     * {@code clip8(255 * v / a)}) and lA2la (La to LA: alpha 0 gives 0).
+     */
+    static DecodedImage unpremultiply(DecodedImage in) {
+        int ch = in.channels();
+        boolean rgba = in.mode() == DecodedImage.Mode.RGBA;
+        byte[] s = in.samples(), out = s.clone();
+        for (int i = 0; i < s.length; i += ch) {
+            int a = s[i + ch - 1] & 0xFF;
+            for (int c = 0; c < ch - 1; c++) {
+                int v = s[i + c] & 0xFF;
+                int r;
+                if (rgba) r = a == 255 || a == 0 ? v : Math.min(255, 255 * v / a);
+                else r = a == 0 ? 0 : Math.min(255, 255 * v / a);
+                out[i + c] = (byte) r;
+            }
+        }
+        return new DecodedImage(in.width(), in.height(), in.mode(), out, null);
+    }
+}
