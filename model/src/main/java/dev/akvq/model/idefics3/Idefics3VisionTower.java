@@ -145,7 +145,7 @@ public final class Idefics3VisionTower {
             Layer w = weights.layers().get(l);
 
             // Attention block: LN1, q/k/v, bidirectional attention within each tile, out_proj.
-            for (int t = 0; t < n; t++) LayerNorm.apply(h, t * hidden, x, t * hidden, w.norm1Weight(), w.norm1Bias(), eps);
+            layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias(), eps);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.q(), w.qBias(), q, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.k(), w.kBias(), k, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.v(), w.vBias(), v, pool);
@@ -154,20 +154,29 @@ public final class Idefics3VisionTower {
             Add.add(x, projected);
 
             // MLP block: x += fc2(gelu_tanh(fc1(LN2(x)))).
-            for (int t = 0; t < n; t++) LayerNorm.apply(h, t * hidden, x, t * hidden, w.norm2Weight(), w.norm2Bias(), eps);
+            layerNorm(h, x, n, w.norm2Weight(), w.norm2Bias(), eps);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.fc1(), w.fc1Bias(), mlp, pool);
-            GeluTanh.apply(mlp, 0, mlp.length);
+            // Token by token, so the vector/tail split of each row is the same for every thread count.
+            pool.forRange(n, (from, to) -> {
+                for (int t = from; t < to; t++) GeluTanh.apply(mlp, t * ffn, ffn);
+            });
             MatrixMatrix.multiplyTransposedAddBias(mlp, n, w.fc2(), w.fc2Bias(), projected, pool);
             Add.add(x, projected);
             if (trace.enabled()) trace.put("vision_hidden_states." + (l + 1), x.clone(), tiles, patches, hidden);
         }
 
         float[] out = new float[n * hidden];
-        for (int t = 0; t < n; t++) {
-            LayerNorm.apply(out, t * hidden, x, t * hidden, weights.postNormWeight(), weights.postNormBias(), eps);
-        }
+        layerNorm(out, x, n, weights.postNormWeight(), weights.postNormBias(), eps);
         if (trace.enabled()) trace.put("vision_features", out.clone(), tiles, patches, hidden);
         return out;
+    }
+
+    /** LayerNorm of each of {@code n} tokens of {@code x} into {@code out}, tokens split over the pool. */
+    private void layerNorm(float[] out, float[] x, int n, float[] weight, float[] bias, float eps) {
+        int hidden = config.hiddenSize();
+        pool.forRange(n, (from, to) -> {
+            for (int t = from; t < to; t++) LayerNorm.apply(out, t * hidden, x, t * hidden, weight, bias, eps);
+        });
     }
 
     /**
