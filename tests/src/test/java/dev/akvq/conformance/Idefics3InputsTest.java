@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.akvq.model.idefics3.Idefics3Model;
 import dev.akvq.model.idefics3.Idefics3Prompt;
+import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.Idefics3Config;
+import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.SafetensorsWriter;
@@ -59,6 +65,26 @@ class Idefics3InputsTest {
             assertArrayEquals(expected, Arrays.stream(ours).asLongStream().toArray());
             assertEquals(94, ours.length);
             assertEquals(5, tiling.tiles());
+        }
+    }
+
+    @Test
+    void mergedImageRowsAreMarkedVisionForTheCache() {
+        try (SafetensorsFile golden = SafetensorsFile.open(GOLDENS); Checkpoint checkpoint = Checkpoint.open(Fixtures.model("idefics3"));
+             WorkerPool pool = WorkerPool.create(1)) {
+            var config = (Idefics3Config) ModelConfig.load(Fixtures.model("idefics3"));
+            Idefics3Model model = Idefics3Model.load(checkpoint, config, pool);
+            int[] ids = Arrays.stream(golden.require("input_ids").toLongArray()).mapToInt(Math::toIntExact).toArray();
+            float[] image = new float[80 * 64];
+            for (int i = 0; i < image.length; i++) image[i] = 1000 + i;    // row r holds 1000 + 64 r ..
+            var merged = model.merge(ids, image);
+            int next = 0;
+            for (int t = 0; t < ids.length; t++) {
+                boolean isImage = ids[t] == 500;
+                assertEquals(isImage ? Modality.VISION : Modality.TEXT, merged.modality()[t], "position " + t);
+                if (isImage) assertEquals(1000 + 64 * next++, merged.embeds()[t * 64], "position " + t);
+            }
+            assertEquals(80, next);
         }
     }
 
