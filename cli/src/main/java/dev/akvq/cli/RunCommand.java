@@ -130,6 +130,7 @@ final class RunCommand implements Command {
             LlamaSequence sequence;
             float[] logits;
             long prefillStart;
+            int promptTokens;
             if (config instanceof Idefics3Config idefics) {
                 // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
                 prefillStart = loadStart;
@@ -137,7 +138,7 @@ final class RunCommand implements Command {
                         ids, images, mode, pool);
                 sequence = prefilled.sequence();
                 logits = prefilled.logits();
-                ids = new int[prefilled.promptTokens()];
+                promptTokens = prefilled.promptTokens();
             } else {
                 LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
                 err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
@@ -148,6 +149,7 @@ final class RunCommand implements Command {
                 Arrays.fill(modality, Modality.TEXT);
                 float[] normed = sequence.prefill(decoder.embed(ids), modality, Trace.NONE);
                 logits = sequence.lastLogits(normed, ids.length);
+                promptTokens = ids.length;
             }
             long decodeStart = System.nanoTime();
             int generated = 0;
@@ -171,7 +173,7 @@ final class RunCommand implements Command {
             long kvBytes = sequence.cache().stream().mapToLong(KeyValueStore::bytes).sum();
             Runtime rt = Runtime.getRuntime();
             err.printf("akvq run: prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s)%s%n",
-                    ids.length, prefillSeconds, ids.length / prefillSeconds, generated, decodeSeconds,
+                    promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds,
                     generated / decodeSeconds, interrupted.get() ? " (stopped by Ctrl-C)" : "");
             err.printf("akvq run: KV cache %s for %d tokens; Java heap in use %s%n", InspectCommand.bytes(kvBytes),
                     sequence.length(), InspectCommand.bytes(rt.totalMemory() - rt.freeMemory()));
