@@ -11,6 +11,7 @@ import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.Qwen2VLConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -48,6 +49,9 @@ final class TraceCommand implements Command {
                 and decode_logits [batch, N, vocab] of greedy decoding (step 0 = the prompt's last
                 logits). All tensors F32 except ids and positions (I64).
                 Text decoders (llama, mistral, qwen2) now; the VLM families arrive with their issues.
+                qwen2_vl also reads pixel_values [patches, 1176] (F32) and image_grid_thw [images, 3]
+                (I64) and writes vision_patch_embed, vision_rotary_freqs, vision_block_out.{i},
+                vision_features, projector_output, mrope_position_ids [3, 1, seq] and rope_deltas.
 
                 Options:
                   --model DIR      a Hugging Face model directory
@@ -74,18 +78,19 @@ final class TraceCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
-        if (!(config instanceof TextDecoderConfig text)) {
-            throw new UsageException("trace supports the text decoders (llama, mistral, qwen2) in this build; "
-                    + dir + " is " + config.modelType());
-        }
         long start = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
              WorkerPool pool = WorkerPool.create(threads)) {
-            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
             long[][] ids = rows(in.require("input_ids"), "input_ids");
             long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
             TraceFile trace = new TraceFile();
-            traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+            switch (config) {
+                case TextDecoderConfig text -> traceBatch(LlamaDecoder.forCausalLm(checkpoint, text, pool), mode, ids, mask,
+                        decodeSteps, trace);
+                case Qwen2VLConfig qwen -> Qwen2VLTrace.trace(checkpoint, qwen, pool, mode, in, ids, mask, decodeSteps, trace);
+                default -> throw new UsageException("trace supports the text decoders (llama, mistral, qwen2) and qwen2_vl in"
+                        + " this build; " + dir + " is " + config.modelType());
+            }
             trace.writer.write(output);
         }
         err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
@@ -149,7 +154,7 @@ final class TraceCommand implements Command {
     record BatchResult(long[] tokens, float[] logits) {}
 
     /** Index of the first unmasked token of row {@code b}; the mask must be 0s then 1s (left padding). */
-    private static int firstRealToken(long[][] ids, long[][] mask, int b) {
+    static int firstRealToken(long[][] ids, long[][] mask, int b) {
         if (mask == null) return 0;
         int first = 0;
         while (first < mask[b].length && mask[b][first] == 0) first++;
