@@ -14,6 +14,11 @@ public record ImageGrid(int t, int h, int w) {
         }
     }
 
+    @Override
+    public String toString() {
+        return "(" + t + ", " + h + ", " + w + ")";
+    }
+
     /** Rows of pixel_values this grid takes: {@code t · h · w}. */
     public int patches() {
         return Math.multiplyExact(Math.multiplyExact(t, h), w);

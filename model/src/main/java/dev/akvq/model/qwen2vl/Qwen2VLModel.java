@@ -65,6 +65,7 @@ public final class Qwen2VLModel {
      */
     public Prompt prepare(int[] ids, float[] pixelValues, List<ImageGrid> grids, Trace trace) {
         int hidden = config.textConfig().hiddenSize(), merge = config.visionConfig().spatialMergeSize();
+        if (!grids.isEmpty()) tower.checkInputs(pixelValues, grids);
         int pads = 0;
         for (int id : ids) if (id == config.imageTokenId()) pads++;
         int expected = 0;

@@ -104,13 +104,8 @@ public final class Qwen2VLVisionTower {
      * {@code [patches, embed]}, the merger's input ({@code vision_features}).
      */
     public float[] forward(float[] pixelValues, List<ImageGrid> grids, Trace trace) {
-        int width = patchWidth(config), e = config.embedDim(), heads = config.numHeads(), headDim = config.headDim();
-        int mlp = config.mlpHiddenDim();
-        if (pixelValues.length % width != 0) {
-            throw new IllegalArgumentException("pixel_values has " + pixelValues.length + " values, not a whole number of rows of "
-                    + width + " (in_channels x temporal_patch_size x patch_size^2)");
-        }
-        int n = ImageGrid.checkAgainst(grids, pixelValues.length / width, config.spatialMergeSize());
+        int e = config.embedDim(), heads = config.numHeads(), headDim = config.headDim(), mlp = config.mlpHiddenDim();
+        int n = checkInputs(pixelValues, grids);
         float[] x = new float[n * e];                  // residual stream
         float[] h = new float[n * e];                  // normed stream
         float[] qkv = new float[n * 3 * e];            // per patch: q [heads, d], k [heads, d], v [heads, d]
@@ -162,6 +157,19 @@ public final class Qwen2VLVisionTower {
         }
         if (trace.enabled()) trace.put("vision_features", x.clone(), n, e);
         return x;
+    }
+
+    /**
+     * Checks that pixel_values is whole rows of {@link #patchWidth} values and that the grids
+     * account for exactly those rows, each divisible by spatial_merge_size; returns the rows.
+     */
+    public int checkInputs(float[] pixelValues, List<ImageGrid> grids) {
+        int width = patchWidth(config);
+        if (pixelValues.length % width != 0) {
+            throw new IllegalArgumentException("pixel_values has " + pixelValues.length + " values, not a whole number of rows of "
+                    + width + " (in_channels x temporal_patch_size x patch_size^2)");
+        }
+        return ImageGrid.checkAgainst(grids, pixelValues.length / width, config.spatialMergeSize());
     }
 
     /**
