@@ -54,13 +54,8 @@ public final class Qwen2VLSequence {
         float[] normed = decoder.forward(x, new CachedToken[] {new CachedToken(p.temporal()[0], Modality.TEXT, true)},
                 rotary.tables(p), cache, Trace.NONE);
         cachePosition++;
-        return lastLogits(normed, 1);
-    }
-
-    /** Logits of the last of {@code n} rows of the final norm's output. */
-    public float[] lastLogits(float[] normed, int n) {
         float[] logits = new float[decoder.config().vocabSize()];
-        decoder.logits(normed, n - 1, logits);
+        decoder.logits(normed, 0, logits);
         return logits;
     }
 
