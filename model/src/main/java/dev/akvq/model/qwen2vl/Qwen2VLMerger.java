@@ -52,7 +52,9 @@ public final class Qwen2VLMerger {
         int patches = features.length / e, tokens = patches / group;
         // ln_q row by row; [patches, e] viewed as [tokens, group · e] is the concatenation of each group's rows.
         float[] normed = new float[patches * e];
-        for (int p = 0; p < patches; p++) LayerNorm.apply(normed, p * e, features, p * e, weights.lnWeight(), weights.lnBias(), LAYER_NORM_EPS);
+        pool.forRange(patches, (start, end) -> {
+            for (int p = start; p < end; p++) LayerNorm.apply(normed, p * e, features, p * e, weights.lnWeight(), weights.lnBias(), LAYER_NORM_EPS);
+        });
         float[] hidden = new float[tokens * in];
         MatrixMatrix.multiplyTransposedAddBias(normed, tokens, weights.fc1(), weights.fc1Bias(), hidden, pool);
         pool.forRange(hidden.length, (start, end) -> GeluErf.apply(hidden, start, end - start));

@@ -141,12 +141,14 @@ public final class Qwen2VLVisionTower {
             Block w = weights.blocks().get(b);
 
             // Attention block: LayerNorm, fused qkv, RoPE on q and k, full attention per frame.
-            for (int t = 0; t < n; t++) LayerNorm.apply(h, t * e, x, t * e, w.norm1Weight(), w.norm1Bias(), LAYER_NORM_EPS);
+            layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias());
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.qkv(), w.qkvBias(), qkv, pool);
-            for (int t = 0; t < n; t++) {
-                RotaryEmbedding.rotateHalf(qkv, t * 3 * e, heads, headDim, cos, sin, t * headDim);
-                RotaryEmbedding.rotateHalf(qkv, t * 3 * e + e, heads, headDim, cos, sin, t * headDim);
-            }
+            pool.forRange(n, (start, end) -> {
+                for (int t = start; t < end; t++) {
+                    RotaryEmbedding.rotateHalf(qkv, t * 3 * e, heads, headDim, cos, sin, t * headDim);
+                    RotaryEmbedding.rotateHalf(qkv, t * 3 * e + e, heads, headDim, cos, sin, t * headDim);
+                }
+            });
             for (int f = 0; f + 1 < frameStarts.length; f++) {
                 attendWithinFrame(qkv, frameStarts[f], frameStarts[f + 1], attention);
             }
@@ -154,7 +156,7 @@ public final class Qwen2VLVisionTower {
             Add.add(x, projected);
 
             // MLP block: x += fc2(act(fc1(LayerNorm2(x)))).
-            for (int t = 0; t < n; t++) LayerNorm.apply(h, t * e, x, t * e, w.norm2Weight(), w.norm2Bias(), LAYER_NORM_EPS);
+            layerNorm(h, x, n, w.norm2Weight(), w.norm2Bias());
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.fc1(), w.fc1Bias(), hidden, pool);
             applyActivation(hidden);
             MatrixMatrix.multiplyTransposedAddBias(hidden, n, w.fc2(), w.fc2Bias(), projected, pool);
@@ -256,6 +258,14 @@ public final class Qwen2VLVisionTower {
                 for (int t = 0; t < s; t++) System.arraycopy(o, t * d, out, (from + t) * e + head * d, d);
             }
         }
+    }
+
+    /** Row-wise LayerNorm of {@code n} patches, split over the pool by patch. */
+    private void layerNorm(float[] out, float[] x, int n, float[] weight, float[] bias) {
+        int e = config.embedDim();
+        pool.forRange(n, (start, end) -> {
+            for (int t = start; t < end; t++) LayerNorm.apply(out, t * e, x, t * e, weight, bias, LAYER_NORM_EPS);
+        });
     }
 
     private void applyActivation(float[] a) {
