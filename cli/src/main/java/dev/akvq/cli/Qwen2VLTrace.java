@@ -24,11 +24,15 @@ import java.util.Optional;
 final class Qwen2VLTrace {
     private Qwen2VLTrace() {}
 
-    static void trace(Checkpoint checkpoint, Qwen2VLConfig config, WorkerPool pool, KvMode mode, SafetensorsFile in,
-                      long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
-        if (ids.length != 1) throw new IllegalArgumentException("input_ids: qwen2_vl traces one prompt, found batch " + ids.length);
-        if (TraceCommand.firstRealToken(ids, mask, 0) != 0) {
-            throw new IllegalArgumentException("attention_mask: qwen2_vl traces an unpadded prompt (all ones)");
+    static void run(Checkpoint checkpoint, Qwen2VLConfig config, SafetensorsFile in, KvMode mode, int decodeSteps,
+                    WorkerPool pool, TraceFile trace) {
+        WeightTensor inputIds = in.require("input_ids");
+        if (inputIds.rank() != 2 || inputIds.dim(0) != 1 || inputIds.dim(1) < 1) {
+            throw inputIds.error("qwen2_vl traces one prompt: expected input_ids [1, seq], found " + Arrays.toString(inputIds.shape()));
+        }
+        Optional<WeightTensor> mask = in.find("attention_mask");
+        if (mask.isPresent() && Arrays.stream(mask.get().toLongArray()).anyMatch(m -> m != 1)) {
+            throw mask.get().error("qwen2_vl traces an unpadded prompt: attention_mask must be all ones");
         }
         Optional<WeightTensor> pixels = in.find("pixel_values"), thw = in.find("image_grid_thw");
         if (pixels.isPresent() != thw.isPresent()) {
@@ -44,9 +48,8 @@ final class Qwen2VLTrace {
             if (p.rank() != 2) throw p.error("expected pixel_values [patches, values], found " + Arrays.toString(p.shape()));
             pixelValues = p.toFloatArray();
         }
-        int seq = ids[0].length, vocab = config.textConfig().vocabSize();
-        int[] prompt = new int[seq];
-        for (int t = 0; t < seq; t++) prompt[t] = Math.toIntExact(ids[0][t]);
+        int[] prompt = inputIds.toIntArray();
+        int seq = prompt.length, vocab = config.textConfig().vocabSize();
 
         Qwen2VLModel model = Qwen2VLModel.load(checkpoint, config, pool);
         Qwen2VLModel.Prompt prepared = model.prepare(prompt, pixelValues, grids, trace);

@@ -81,15 +81,17 @@ final class TraceCommand implements Command {
         long start = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
              WorkerPool pool = WorkerPool.create(threads)) {
-            long[][] ids = rows(in.require("input_ids"), "input_ids");
-            long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
             TraceFile trace = new TraceFile();
             switch (config) {
-                case TextDecoderConfig text -> traceBatch(LlamaDecoder.forCausalLm(checkpoint, text, pool), mode, ids, mask,
-                        decodeSteps, trace);
-                case Qwen2VLConfig qwen -> Qwen2VLTrace.trace(checkpoint, qwen, pool, mode, in, ids, mask, decodeSteps, trace);
-                default -> throw new UsageException("trace supports the text decoders (llama, mistral, qwen2) and qwen2_vl in"
-                        + " this build; " + dir + " is " + config.modelType());
+                case TextDecoderConfig text -> {
+                    LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
+                    long[][] ids = rows(in.require("input_ids"), "input_ids");
+                    long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
+                    traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+                }
+                case Qwen2VLConfig qwen -> Qwen2VLTrace.run(checkpoint, qwen, in, mode, decodeSteps, pool, trace);
+                default -> throw new UsageException("trace supports llama, mistral, qwen2 and qwen2_vl in this build; "
+                        + dir + " is " + config.modelType());
             }
             trace.writer.write(output);
         }
@@ -154,7 +156,7 @@ final class TraceCommand implements Command {
     record BatchResult(long[] tokens, float[] logits) {}
 
     /** Index of the first unmasked token of row {@code b}; the mask must be 0s then 1s (left padding). */
-    static int firstRealToken(long[][] ids, long[][] mask, int b) {
+    private static int firstRealToken(long[][] ids, long[][] mask, int b) {
         if (mask == null) return 0;
         int first = 0;
         while (first < mask[b].length && mask[b][first] == 0) first++;
