@@ -12,6 +12,7 @@ import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.Qwen2VLConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -48,10 +49,13 @@ final class TraceCommand implements Command {
                 (rows at padded positions are zero). With --decode N, also decode_tokens [batch, N]
                 and decode_logits [batch, N, vocab] of greedy decoding (step 0 = the prompt's last
                 logits). All tensors F32 except ids and positions (I64).
-                Text decoders (llama, mistral, qwen2) and idefics3; the other VLM families arrive with
-                their issues. idefics3 also reads pixel_values [1, N, 3, S, S] (F32) and, if present,
+                Text decoders (llama, mistral, qwen2), idefics3 and qwen2_vl.
+                idefics3 also reads pixel_values [1, N, 3, S, S] (F32) and, if present,
                 pixel_attention_mask [1, N, S, S], and writes vision_hidden_states.{i},
                 vision_features, pixel_shuffle_output and projector_output.
+                qwen2_vl also reads pixel_values [patches, 1176] (F32) and image_grid_thw [images, 3]
+                (I64) and writes vision_patch_embed, vision_rotary_freqs, vision_block_out.{i},
+                vision_features, projector_output, mrope_position_ids [3, 1, seq] and rope_deltas.
 
                 Options:
                   --model DIR      a Hugging Face model directory
@@ -90,7 +94,8 @@ final class TraceCommand implements Command {
                     traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
                 }
                 case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
-                default -> throw new UsageException("trace supports llama, mistral, qwen2 and idefics3 in this build; "
+                case Qwen2VLConfig qwen -> Qwen2VLTrace.run(checkpoint, qwen, in, mode, decodeSteps, pool, trace);
+                default -> throw new UsageException("trace supports llama, mistral, qwen2, idefics3 and qwen2_vl in this build; "
                         + dir + " is " + config.modelType());
             }
             trace.writer.write(output);
