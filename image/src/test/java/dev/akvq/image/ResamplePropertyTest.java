@@ -118,6 +118,24 @@ class ResamplePropertyTest {
         assertTrue(Math.abs(clamped - ours) <= 0.5 + 1e-3, where + ": ours " + ours + ", double twin " + twin);
     }
 
+    /** The vertical pass's Vector API form equals its scalar twin bit for bit, tails included. */
+    @Test
+    void theVerticalPassVectorFormEqualsItsScalarTwin() {
+        qt().withExamples(300).forAll(integers().between(1, 70), integers().between(1, 40), integers().between(1, 60),
+                integers().between(0, FILTERS.length * 1000 - 1))
+                .checkAssert((w, h, oh, pick) -> {
+                    Resample filter = FILTERS[Math.max(1, pick % FILTERS.length)];
+                    int ch = 1 + pick / FILTERS.length % 4;
+                    byte[] src = new byte[w * h * ch];
+                    Random r = new Random(pick);
+                    r.nextBytes(src);
+                    if (pick % 3 == 0) java.util.Arrays.fill(src, (byte) 255);   // saturating corner: every sum at the top
+                    Resample.Taps taps = filter.precompute(h, oh);
+                    assertArrayEquals(Resample.verticalPassScalar(src, w, ch, taps, oh), Resample.verticalPassVector(src, w, ch, taps, oh),
+                            filter + " " + w + "x" + h + "x" + ch + " -> " + oh);
+                });
+    }
+
     @Test
     void nearestStepsTheSourceCoordinateAsGeometryDotCDoes() {
         byte[] row = {10, 20, 30, 40, 50, 60, 70, 80};
