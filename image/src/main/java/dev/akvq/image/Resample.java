@@ -309,22 +309,16 @@ public enum Resample {
     }
 
     /**
-     * Convert.c's rgba2rgbA (RGBa to RGBA: colours of alpha 0 or 255 pass through, others
-     * {@code clip8(255 * v / a)}) and lA2la (La to LA: alpha 0 gives 0).
+     * Convert.c's rgba2rgbA and la2lA (back from premultiplied): colours of alpha 0 or 255 pass
+     * through, others become {@code clip8(255 * v / a)}.
      */
     static DecodedImage unpremultiply(DecodedImage in) {
         int ch = in.channels();
-        boolean rgba = in.mode() == DecodedImage.Mode.RGBA;
         byte[] s = in.samples(), out = s.clone();
         for (int i = 0; i < s.length; i += ch) {
             int a = s[i + ch - 1] & 0xFF;
-            for (int c = 0; c < ch - 1; c++) {
-                int v = s[i + c] & 0xFF;
-                int r;
-                if (rgba) r = a == 255 || a == 0 ? v : Math.min(255, 255 * v / a);
-                else r = a == 0 ? 0 : Math.min(255, 255 * v / a);
-                out[i + c] = (byte) r;
-            }
+            if (a == 0 || a == 255) continue;
+            for (int c = 0; c < ch - 1; c++) out[i + c] = (byte) Math.min(255, 255 * (s[i + c] & 0xFF) / a);
         }
         return new DecodedImage(in.width(), in.height(), in.mode(), out, null);
     }
