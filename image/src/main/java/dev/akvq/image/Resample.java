@@ -55,11 +55,10 @@ public enum Resample {
         this.support = support;
     }
 
-    /** The filter for PIL's integer code; the error names {@code field}. */
-    public static Resample fromPilCode(int code, String field) {
-        for (Resample r : values()) if (r.pilCode == code) return r;
-        throw new ImageFormatException(field + ": resample " + code
-                + " is not a PIL filter (0 NEAREST, 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING)");
+    /** The filter for PIL's integer code, if it is one. */
+    public static java.util.Optional<Resample> fromPilCode(int code) {
+        for (Resample r : values()) if (r.pilCode == code) return java.util.Optional.of(r);
+        return java.util.Optional.empty();
     }
 
     /** The filter's kernel; Resample.c's box_filter, bilinear_filter, ..., lanczos_filter. */

@@ -42,8 +42,7 @@ class PilGoldenTest {
                 if (name.startsWith("resize")) {
                     DecodedImage in = ImageDecoder.decode(bytes(f, name + ".png"), name, ImageDecoder.MAX_PIXELS);
                     assertEquals(c.requireString("mode"), in.mode().name(), name + ": mode as decoded");
-                    Resample filter = Resample.values()[0];
-                    for (Resample r : Resample.values()) if (r.pilCode == c.requireInt("filter")) filter = r;
+                    Resample filter = Resample.fromPilCode(c.requireInt("filter")).orElseThrow();
                     List<Integer> size = c.optIntList("size").orElseThrow();
                     DecodedImage out = filter.resize(in, size.get(0), size.get(1));
                     compare(name + " " + in.mode() + " " + filter + " " + in.width() + "x" + in.height() + " -> " + size,
