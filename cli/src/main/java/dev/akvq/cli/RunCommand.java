@@ -11,6 +11,7 @@ import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.GenerationConfig;
+import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
@@ -19,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -54,9 +56,14 @@ final class RunCommand implements Command {
                 memory go to stderr. Stops at an EOS id of generation_config.json or after
                 --max-new-tokens. Sampling defaults come from generation_config.json (greedy when
                 it does not sample); --temperature 0 forces greedy.
-                Text decoders (llama, mistral, qwen2) and LLaVA (llava): for LLaVA, --prompt is
-                the question, laid out as "USER: Image 1: <image>\n... {prompt} ASSISTANT:" with
-                one --image per image (or taken as written when it holds <image> itself).
+                In this build: text decoders (llama, mistral, qwen2) and idefics3 (SmolVLM). For
+                idefics3, each --image goes through DIR/preprocessor_config.json and replaces one
+                <image> in the prompt, expanded as Idefics3Processor does (with no <image> in the
+                prompt, one per image is put in front); --prompt-ids must then be expanded already.
+                For llava, --prompt is the question, laid out as LLaVA-1.5's "USER: Image 1:
+                <image>\n... {prompt} ASSISTANT:" with one <image> per --image (or taken as written
+                when it holds <image>), each expanded as LlavaProcessor does.
+                The prompt time of idefics3 and llava includes loading, preprocessing and the vision tower.
 
                 Options:
                   --model DIR          a Hugging Face model directory
@@ -84,10 +91,6 @@ final class RunCommand implements Command {
         Flags flags = Flags.parse(name(), args, Set.of("model", "prompt-ids", "prompt", "image", "kv", "max-new-tokens",
                 "temperature", "top-k", "top-p", "seed", "threads"), Set.of());
         Path dir = flags.existingDirectory("model");
-        if (ModelConfig.load(dir) instanceof LlavaConfig llava) {
-            return LlavaRun.run(flags, dir, llava, sampler(flags, GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS)), out, err);
-        }
-        if (flags.has("image")) throw new UsageException("--image needs a vision family, not in this build");
         if (flags.has("prompt") == flags.has("prompt-ids")) throw new UsageException("give either --prompt TEXT or --prompt-ids IDS");
         Tokenizer tokenizer = null;
         int[] ids;
@@ -96,7 +99,7 @@ final class RunCommand implements Command {
                 throw new UsageException("--prompt needs " + dir.resolve("tokenizer.json") + "; give --prompt-ids instead");
             }
             tokenizer = Tokenizer.load(dir);
-            ids = tokenizer.encode(flags.require("prompt"), true);
+            ids = flags.has("image") ? null : tokenizer.encode(flags.require("prompt"), true);
         } else {
             ids = promptIds(flags.require("prompt-ids"));
         }
@@ -104,10 +107,15 @@ final class RunCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
-        if (!(config instanceof TextDecoderConfig text)) {
-            throw new UsageException("run supports the text decoders (llama, mistral, qwen2) in this build; "
+        if (!(config instanceof TextDecoderConfig) && !(config instanceof Idefics3Config) && !(config instanceof LlavaConfig)) {
+            throw new UsageException("run supports the text decoders (llama, mistral, qwen2), llava and idefics3 in this build; "
                     + dir + " is " + config.modelType());
         }
+        if (flags.has("image") && !(config instanceof Idefics3Config) && !(config instanceof LlavaConfig)) {
+            throw new UsageException("--image needs a vision family (llava, idefics3 in this build); " + dir + " is " + config.modelType());
+        }
+        List<Path> images = flags.all("image").stream().map(Path::of).toList();
+        TextDecoderConfig text = config.textConfig();
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
         Sampler sampler = sampler(flags, generation);
         int maxNew = flags.positiveInt("max-new-tokens", generation.maxNewTokens().orElse(128));
@@ -126,16 +134,38 @@ final class RunCommand implements Command {
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
             long loadStart = System.nanoTime();
-            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
-            err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
-                    threads, mode.flag());
-
-            LlamaSequence sequence = new LlamaSequence(decoder, mode);
-            long prefillStart = System.nanoTime();
-            Modality[] modality = new Modality[ids.length];
-            Arrays.fill(modality, Modality.TEXT);
-            float[] normed = sequence.prefill(decoder.embed(ids), modality, Trace.NONE);
-            float[] logits = sequence.lastLogits(normed, ids.length);
+            LlamaSequence sequence;
+            float[] logits;
+            long prefillStart;
+            int promptTokens;
+            if (config instanceof Idefics3Config idefics) {
+                // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
+                prefillStart = loadStart;
+                var prefilled = Idefics3Run.prefill(checkpoint, idefics, dir, tokenizer, flags.optional("prompt").orElse(null),
+                        ids, images, mode, pool);
+                sequence = prefilled.sequence();
+                logits = prefilled.logits();
+                promptTokens = prefilled.promptTokens();
+            } else if (config instanceof LlavaConfig llava) {
+                // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
+                prefillStart = loadStart;
+                var prefilled = LlavaRun.prefill(checkpoint, llava, dir, tokenizer, flags.optional("prompt").orElse(null), ids,
+                        images, mode, pool);
+                sequence = prefilled.sequence();
+                logits = prefilled.logits();
+                promptTokens = prefilled.promptTokens();
+            } else {
+                LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
+                err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
+                        threads, mode.flag());
+                sequence = new LlamaSequence(decoder, mode);
+                prefillStart = System.nanoTime();
+                Modality[] modality = new Modality[ids.length];
+                Arrays.fill(modality, Modality.TEXT);
+                float[] normed = sequence.prefill(decoder.embed(ids), modality, Trace.NONE);
+                logits = sequence.lastLogits(normed, ids.length);
+                promptTokens = ids.length;
+            }
             long decodeStart = System.nanoTime();
             int generated = 0;
             TextStream textOut = tokenizer == null ? null : new TextStream(tokenizer, out);
@@ -158,7 +188,7 @@ final class RunCommand implements Command {
             long kvBytes = sequence.cache().stream().mapToLong(KeyValueStore::bytes).sum();
             Runtime rt = Runtime.getRuntime();
             err.printf("akvq run: prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s)%s%n",
-                    ids.length, prefillSeconds, ids.length / prefillSeconds, generated, decodeSeconds,
+                    promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds,
                     generated / decodeSeconds, interrupted.get() ? " (stopped by Ctrl-C)" : "");
             err.printf("akvq run: KV cache %s for %d tokens; Java heap in use %s%n", InspectCommand.bytes(kvBytes),
                     sequence.length(), InspectCommand.bytes(rt.totalMemory() - rt.freeMemory()));
@@ -183,7 +213,7 @@ final class RunCommand implements Command {
         return ids;
     }
 
-    static Sampler sampler(Flags flags, GenerationConfig generation) {
+    private static Sampler sampler(Flags flags, GenerationConfig generation) {
         double temperature = flags.optional("temperature").map(t -> number("temperature", t))
                 .orElse(generation.doSample() ? generation.temperature() : 0.0);
         if (temperature == 0) return Sampler.greedy();

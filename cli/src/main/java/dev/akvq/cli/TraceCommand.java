@@ -11,8 +11,10 @@ import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
+import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.Qwen2VLConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -49,10 +51,17 @@ final class TraceCommand implements Command {
                 (rows at padded positions are zero). With --decode N, also decode_tokens [batch, N]
                 and decode_logits [batch, N, vocab] of greedy decoding (step 0 = the prompt's last
                 logits). All tensors F32 except ids and positions (I64).
-                LLaVA (llava): also reads pixel_values [images, 3, H, W] (F32) and writes
-                pixel_values, vision_hidden_states.{i}, vision_features and projector_output;
-                --prefix P reads P + "input_ids" and P + "pixel_values" (e.g. case0. of the
-                llava-shapes goldens) and writes the plain names.
+                Text decoders (llama, mistral, qwen2), llava, idefics3 and qwen2_vl.
+                llava also reads pixel_values [images, 3, H, W] (F32) and writes pixel_values,
+                vision_hidden_states.{i}, vision_features and projector_output; --prefix P reads
+                P + "input_ids" and P + "pixel_values" (e.g. case0. of the llava-shapes goldens)
+                and writes the plain names.
+                idefics3 also reads pixel_values [1, N, 3, S, S] (F32) and, if present,
+                pixel_attention_mask [1, N, S, S], and writes vision_hidden_states.{i},
+                vision_features, pixel_shuffle_output and projector_output.
+                qwen2_vl also reads pixel_values [patches, 1176] (F32) and image_grid_thw [images, 3]
+                (I64) and writes vision_patch_embed, vision_rotary_freqs, vision_block_out.{i},
+                vision_features, projector_output, mrope_position_ids [3, 1, seq] and rope_deltas.
 
                 Options:
                   --model DIR      a Hugging Face model directory
@@ -61,7 +70,7 @@ final class TraceCommand implements Command {
                   --kv MODE        fp32 (default), fp16, rtn2, kivi2, akvq
                   --decode N       greedy decode steps to record (default 0)
                   --threads N      worker threads (default: all cores)
-                  --prefix P       read the inputs under P + name (LLaVA goldens with several cases)
+                  --prefix P       llava: read the inputs under P + name (goldens with several cases)
 
                 Example:
                   akvq trace --model tests/src/test/resources/fixtures/models/llama \\
@@ -83,40 +92,24 @@ final class TraceCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
-        if (config instanceof LlavaConfig llava) {
-            return traceFamily(dir, inputs, output, threads, mode, err, (checkpoint, in, pool, trace) -> LlavaTrace.run(
-                    LlavaModel.load(checkpoint, llava, pool), in, flags.optional("prefix").orElse(""), mode, decodeSteps, trace));
-        }
-        if (!(config instanceof TextDecoderConfig text)) {
-            throw new UsageException("trace supports the text decoders (llama, mistral, qwen2) in this build; "
-                    + dir + " is " + config.modelType());
-        }
-        long start = System.nanoTime();
-        try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
-             WorkerPool pool = WorkerPool.create(threads)) {
-            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
-            long[][] ids = rows(in.require("input_ids"), "input_ids");
-            long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
-            TraceFile trace = new TraceFile();
-            traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
-            trace.writer.write(output);
-        }
-        err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
-                threads, mode.flag());
-        return 0;
-    }
-
-    /** One VLM family's trace: the model is loaded and run by {@code body}. */
-    interface FamilyTrace {
-        void run(Checkpoint checkpoint, SafetensorsFile in, WorkerPool pool, TraceFile trace);
-    }
-
-    private static int traceFamily(Path dir, Path inputs, Path output, int threads, KvMode mode, PrintStream err, FamilyTrace body) {
         long start = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
              WorkerPool pool = WorkerPool.create(threads)) {
             TraceFile trace = new TraceFile();
-            body.run(checkpoint, in, pool, trace);
+            switch (config) {
+                case TextDecoderConfig text -> {
+                    LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
+                    long[][] ids = rows(in.require("input_ids"), "input_ids");
+                    long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
+                    traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+                }
+                case LlavaConfig llava -> LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in,
+                        flags.optional("prefix").orElse(""), mode, decodeSteps, trace);
+                case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
+                case Qwen2VLConfig qwen -> Qwen2VLTrace.run(checkpoint, qwen, in, mode, decodeSteps, pool, trace);
+                default -> throw new UsageException("trace supports llama, mistral, qwen2, llava, idefics3 and qwen2_vl in this build; "
+                        + dir + " is " + config.modelType());
+            }
             trace.writer.write(output);
         }
         err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,

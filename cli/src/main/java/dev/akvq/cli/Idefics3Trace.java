@@ -1,0 +1,58 @@
+package dev.akvq.cli;
+
+import dev.akvq.model.generate.Greedy;
+import dev.akvq.model.idefics3.Idefics3Model;
+import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.quant.kv.KvMode;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.SafetensorsFile;
+import dev.akvq.weights.WeightTensor;
+import dev.akvq.weights.config.Idefics3Config;
+import java.util.Arrays;
+
+/**
+ * {@code akvq trace} for an Idefics3 (SmolVLM) checkpoint: input_ids {@code [1, seq]},
+ * pixel_values {@code [1, N, C, S, S]} and (optional) pixel_attention_mask {@code [1, N, S, S]}
+ * through {@link Idefics3Model}. Writes the vision names (vision_hidden_states.{i},
+ * vision_features, pixel_shuffle_output, projector_output) and the decoder's, as the goldens.
+ */
+final class Idefics3Trace {
+    private Idefics3Trace() {}
+
+    static void run(Checkpoint checkpoint, Idefics3Config config, SafetensorsFile in, KvMode mode, int decodeSteps,
+                    WorkerPool pool, TraceFile trace) {
+        Idefics3Model model = Idefics3Model.load(checkpoint, config, pool);
+        WeightTensor idsTensor = in.require("input_ids");
+        if (idsTensor.rank() != 2 || idsTensor.dim(0) != 1 || idsTensor.dim(1) < 1) {
+            throw idsTensor.error("expected input_ids of shape [1, seq] (idefics3 traces one sequence), found "
+                    + Arrays.toString(idsTensor.shape()));
+        }
+        int[] ids = Arrays.stream(idsTensor.toLongArray()).mapToInt(Math::toIntExact).toArray();
+        WeightTensor pixels = in.require("pixel_values");
+        long[] mask = in.find("pixel_attention_mask").map(WeightTensor::toLongArray).orElse(null);
+        float[] image = model.imageEmbeddings(pixels.toFloatArray(), pixels.shape(), mask, trace);
+        Idefics3Model.PromptEmbeddings prompt = model.merge(ids, image);
+
+        int n = ids.length, vocab = config.textConfig().vocabSize();
+        LlamaSequence sequence = new LlamaSequence(model.decoder(), mode);
+        float[] normed = sequence.prefill(prompt.embeds(), prompt.modality(), trace);
+        float[] logits = model.decoder().allLogits(normed, n);
+        long[] positions = new long[n];
+        for (int t = 0; t < n; t++) positions[t] = t;
+        long[] tokens = new long[decodeSteps];
+        float[] stepLogits = new float[decodeSteps * vocab];
+        float[] last = Arrays.copyOfRange(logits, (n - 1) * vocab, n * vocab);
+        for (int s = 0; s < decodeSteps; s++) {
+            System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
+            tokens[s] = Greedy.argmax(last);
+            if (s + 1 < decodeSteps) last = sequence.step((int) tokens[s]);
+        }
+        trace.writer.i64("position_ids", positions, 1, n);
+        if (decodeSteps > 0) {
+            trace.writer.i64("decode_tokens", tokens, 1, decodeSteps);
+            trace.put("decode_logits", stepLogits, 1, decodeSteps, vocab);
+        }
+        trace.put("logits", logits, 1, n, vocab);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.akvq.model.idefics3;
+
+import dev.akvq.model.Trace;
+import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.model.llama.LlamaWeights;
+import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.Idefics3Config;
+import java.util.Arrays;
+
+/**
+ * Idefics3ForConditionalGeneration (SmolVLM), transformers 4.47.1 (commit 241c04d3)
+ * modeling_idefics3.py, {@code Idefics3Model.forward} up to the text model:
+ *
+ * <pre>
+ * pixel_values [1, N, C, S, S] → drop the all-zero (padding) images
+ * patch mask   = any real pixel in each P x P patch of pixel_attention_mask (all ones if absent)
+ * features     = vision tower(tiles, patch mask)                   [tiles, G², D]      {@link Idefics3VisionTower}
+ * image embeds = connector(features)                               [tiles·(G/s)², H]   {@link Idefics3Connector}
+ * embeds       = embed_tokens(input_ids), then the rows at image_token_id ← image embeds in order (inputs_merger)
+ * logits       = Llama decoder(embeds) under "model.text_model.", lm_head "lm_head.weight"
+ * </pre>
+ *
+ * The merged positions are {@link Modality#VISION} for the KV cache; everything else is text.
+ */
+public final class Idefics3Model {
+    private final Idefics3Config config;
+    private final Idefics3VisionTower visionTower;
+    private final Idefics3Connector connector;
+    private final LlamaDecoder decoder;
+
+    public Idefics3Model(Idefics3Config config, Idefics3VisionTower visionTower, Idefics3Connector connector,
+                         LlamaDecoder decoder) {
+        this.config = config;
+        this.visionTower = visionTower;
+        this.connector = connector;
+        this.decoder = decoder;
+    }
+
+    public static Idefics3Model load(Checkpoint checkpoint, Idefics3Config config, WorkerPool pool) {
+        var tower = new Idefics3VisionTower(config.visionConfig(),
+                Idefics3VisionTower.Weights.load(checkpoint, config.visionConfig(), "model.vision_model."), pool);
+        var text = config.textConfig();
+        var decoder = new LlamaDecoder(text, LlamaWeights.load(checkpoint, text, "model.text_model.", "lm_head.weight"), pool);
+        return new Idefics3Model(config, tower, Idefics3Connector.load(checkpoint, config, pool), decoder);
+    }
+
+    public Idefics3Config config() {
+        return config;
+    }
+
+    public Idefics3VisionTower visionTower() {
+        return visionTower;
+    }
+
+    public LlamaDecoder decoder() {
+        return decoder;
+    }
+
+    /** A prompt ready for the decoder: embeddings {@code [seq, hidden]} and each position's modality. */
+    public record PromptEmbeddings(float[] embeds, Modality[] modality) {}
+
+    /**
+     * The image embeddings {@code [tiles·image_seq_len, text hidden]} of one sequence's images.
+     *
+     * @param pixelValues {@code [1, N, C, S, S]} with {@code shape} as given
+     * @param pixelMask   {@code [1, N, S, S]} (1 = real pixel), or null for all real
+     */
+    public float[] imageEmbeddings(float[] pixelValues, long[] shape, long[] pixelMask, Trace trace) {
+        var vc = config.visionConfig();
+        long[] expected = {1, shape.length > 1 ? shape[1] : -1, vc.numChannels(), vc.imageSize(), vc.imageSize()};
+        if (shape.length != 5 || shape[0] != 1 || shape[1] < 1 || !Arrays.equals(shape, expected)) {
+            throw new IllegalArgumentException("pixel_values: shape " + Arrays.toString(shape) + ", expected [1, N, "
+                    + vc.numChannels() + ", " + vc.imageSize() + ", " + vc.imageSize() + "] (one sequence of N tiles of"
+                    + " vision_config num_channels x image_size x image_size)");
+        }
+        int images = (int) shape[1], perImage = vc.numChannels() * vc.imageSize() * vc.imageSize();
+        int maskPerImage = vc.imageSize() * vc.imageSize();
+        if (pixelMask != null && pixelMask.length != (long) images * maskPerImage) {
+            throw new IllegalArgumentException("pixel_attention_mask: " + pixelMask.length + " values, expected [1, " + images
+                    + ", " + vc.imageSize() + ", " + vc.imageSize() + "] to match pixel_values");
+        }
+        // Padding images are all 0.0 (Idefics3Model.forward: real_images_inds); they never reach the tower.
+        int tiles = 0;
+        float[] real = new float[images * perImage];
+        long[] realMask = new long[images * maskPerImage];
+        for (int i = 0; i < images; i++) {
+            boolean allZero = true;
+            for (int j = 0; j < perImage && allZero; j++) allZero = pixelValues[i * perImage + j] == 0f;
+            if (allZero) continue;
+            System.arraycopy(pixelValues, i * perImage, real, tiles * perImage, perImage);
+            if (pixelMask != null) System.arraycopy(pixelMask, i * maskPerImage, realMask, tiles * maskPerImage, maskPerImage);
+            else Arrays.fill(realMask, tiles * maskPerImage, (tiles + 1) * maskPerImage, 1L);
+            tiles++;
+        }
+        if (tiles == 0) return new float[0];
+        float[] pixels = Arrays.copyOf(real, tiles * perImage);
+        boolean[] patchMask = visionTower.patchMask(Arrays.copyOf(realMask, tiles * maskPerImage), tiles);
+        float[] features = visionTower.forward(pixels, patchMask, tiles, trace);
+        return connector.forward(features, tiles, trace);
+    }
+
+    /**
+     * Token embeddings with the image embeddings in the {@code <image>} positions, in order
+     * (Idefics3Model.inputs_merger). The counts must agree exactly.
+     */
+    public PromptEmbeddings merge(int[] ids, float[] imageEmbeddings) {
+        int hidden = config.textConfig().hiddenSize();
+        int imageRows = imageEmbeddings.length / hidden, imageTokens = 0;
+        for (int id : ids) if (id == config.imageTokenId()) imageTokens++;
+        if (imageTokens != imageRows) {
+            throw new IllegalArgumentException("input_ids hold " + imageTokens + " image tokens (image_token_id "
+                    + config.imageTokenId() + ") but the images give " + imageRows + " embeddings ("
+                    + config.imageSeqLength() + " per tile); the prompt must be built for these pixel_values");
+        }
+        float[] embeds = decoder.embed(ids);
+        Modality[] modality = new Modality[ids.length];
+        int next = 0;
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] == config.imageTokenId()) {
+                System.arraycopy(imageEmbeddings, next++ * hidden, embeds, t * hidden, hidden);
+                modality[t] = Modality.VISION;
+            } else {
+                modality[t] = Modality.TEXT;
+            }
+        }
+        return new PromptEmbeddings(embeds, modality);
+    }
+}
