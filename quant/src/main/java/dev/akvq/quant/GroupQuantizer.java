@@ -171,6 +171,12 @@ public record GroupQuantizer(int bits, float clip) {
         return params;
     }
 
+    /** The code of one value under {@code params}: {@code clamp(rint(x / s) + z, 0, levels)} (KIVI's per-channel groups). */
+    public int quantize(float x, int params) {
+        float r = (float) Math.rint(x / scale(params));
+        return (int) Math.max(0f, Math.min(levels(), r + zero(params)));
+    }
+
     /** Code {@code i} of a packed group of {@code n}. */
     public int code(byte[] codes, int codeOffset, int n, int i) {
         int stride = packedBytes(n);
