@@ -2,10 +2,10 @@ package dev.akvq.quant.kv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,21 +21,23 @@ class MemoryAccountingTest {
 
     @Test
     void llava15ShapeMatchesTheSpecsFormula() {
-        KvCacheSettings settings = KvCacheSettings.defaults(KvMode.AKVQ);
+        // Prefill over the quantized cache: no FP32 copy of the prompt (it holds no bytes after prefill either way).
+        KvCacheSettings settings = KvCacheSettings.defaults(KvMode.AKVQ).withPrefillQuantized(true);
         SplittableRandom r = new SplittableRandom(1);
         int width = HEADS * HEAD_DIM;
-        float[] k = new float[width], v = new float[width];
         float[] residual = new float[TOKENS * HIDDEN];
         for (int i = 0; i < residual.length; i += 97) residual[i] = (float) r.nextGaussian();
         for (int p = 0; p < PIVOTS; p++) residual[(100 + 200 * p) * HIDDEN + 7] = 1000 + p;   // 15 tokens outside the window
-        List<KvFootprint> layers = new ArrayList<>();
-        for (int l = 0; l < LAYERS; l++) {
+        // Layers fill in parallel (each its own rows): 1G values to quantize.
+        List<KvFootprint> layers = IntStream.range(0, LAYERS).parallel().mapToObj(l -> {
+            SplittableRandom lr = new SplittableRandom(l);
+            float[] k = new float[width], v = new float[width];
             KeyValueStore store = settings.newStore(l, HEADS, HEAD_DIM);
             store.beginPrefill(residual, TOKENS, HIDDEN);
             for (int t = 0; t < TOKENS; t++) {
                 for (int i = 0; i < width; i += 1 + (i & 3)) {
-                    k[i] = (float) r.nextGaussian();
-                    v[i] = (float) r.nextGaussian();
+                    k[i] = (float) lr.nextGaussian();
+                    v[i] = (float) lr.nextGaussian();
                 }
                 Modality m = t >= VISION_FROM && t < VISION_TO ? Modality.VISION : Modality.TEXT;
                 store.append(k, 0, v, 0, new CachedToken(t, m, false));
@@ -58,8 +60,8 @@ class MemoryAccountingTest {
             assertEquals(2L * HEADS * TOKENS * HEAD_DIM, f.values());
             assertEquals(int2, f.segments().get(0).tokens(), "layer " + l + " int2 tokens");
             assertEquals(2L * HEADS * int2 * 2, f.segments().get(0).scaleBytes(), "layer " + l + " int2 scales");
-            layers.add(f);
-        }
+            return f;
+        }).toList();
         KvFootprint all = KvFootprint.sum(layers);
         double bits = all.bitsPerValue();
         // (2 TSA layers x 412928 B + 30 PSA layers x 349926 B) per head, x 8 / (32 layers x 4096 x 128 x 2 values)
