@@ -66,6 +66,19 @@ class KvCacheConformanceTest {
     }
 
     @Test
+    void runDecodesWithAkvqAndPrintsTheCacheBytes() {
+        var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1,20,30,40,50,60,70,80",
+                "--max-new-tokens", "12", "--temperature", "0", "--kv", "akvq", "--kv-window", "4", "--kv-pivots", "1",
+                "--kv-layers", "llava-1.6-mistral", "--kv-stats");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(12, r.out().trim().split(" ").length, r.out());
+        // 19 tokens cached (8 + 11 fed back) per layer: 4 in the window, 1 pivot, 14 INT2.
+        assertTrue(r.err().matches("(?s).*int2 +28 tokens +784 B.*"), r.err());
+        assertTrue(r.err().matches("(?s).*fp16 pivots +2 tokens +256 B.*"), r.err());
+        assertTrue(r.err().matches("(?s).*fp16 window +8 tokens +1024 B.*"), r.err());
+    }
+
+    @Test
     void akvqErrorIsBelowRtn2sOnTheAblationLadder(@TempDir Path tmp) {
         List<KvModeReport.Row> rows = KvModeReport.measure(tmp);
         KvModeReport.Row rtn2 = KvModeReport.find(rows, "rtn2"), akvq = KvModeReport.find(rows, "akvq");
