@@ -233,9 +233,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
     @Override
     public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                        float[] probabilities, float[] out, int outOffset) {
-        if (from < 0 || to > length || from >= to) {
-            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
-        }
+        KeyValueStore.checkRange(from, to, length);
         if (prefillRows != null) {
             prefillRows.attend(query, queryOffset, kvHead, from, to, scale, probabilities, out, outOffset);
             return;

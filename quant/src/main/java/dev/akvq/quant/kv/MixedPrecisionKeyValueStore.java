@@ -215,9 +215,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     }
 
     private void check(int kvHead, int from, int to) {
-        if (from < 0 || to > length || from >= to) {
-            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
-        }
+        KeyValueStore.checkRange(from, to, length);
         if (kvHead < 0 || kvHead >= kvHeads) throw new IllegalArgumentException("attend: KV head " + kvHead + " of " + kvHeads);
     }
 
