@@ -249,7 +249,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 zeroTerm += w[c] * keyZeros[kvHead][b / BLOCK * headDim + c];
             }
             for (int t = Math.max(b, from); t < Math.min(b + BLOCK, quantizedTo); t++) {
-                float dot = PackedCodes.dot(w, 0, keyCodes[kvHead], t * keyRowBytes, headDim, 2);
+                float dot = PackedCodes.dot(w, 0, keyCodes[kvHead], t * keyRowBytes, headDim, 2, 0);
                 probabilities[t - from] = (dot - zeroTerm) * scale;
             }
         }
@@ -260,13 +260,13 @@ public final class KiviKeyValueStore implements KeyValueStore {
             probabilities[t - from] = dot * scale;
         }
         Softmax.inPlace(probabilities, 0, n);
-        float[] acc = new float[headDim], zeroTerms = new float[valueGroups];
+        float[] acc = new float[headDim];
         for (int t = from; t < Math.min(to, valueQuantized); t++) {
             float p = probabilities[t - from];
             for (int g = 0; g < valueGroups; g++) {
                 float a = p * Float.float16ToFloat(valueScales[kvHead][t * valueGroups + g]);
-                PackedCodes.accumulate(a, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, valueGroup, 2, acc, g * valueGroup);
-                zeroTerms[g] += a * valueZeros[kvHead][t * valueGroups + g];
+                PackedCodes.accumulate(a, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, valueGroup, 2,
+                        valueZeros[kvHead][t * valueGroups + g], acc, g * valueGroup);
             }
         }
         for (int t = Math.max(from, valueQuantized); t < to; t++) {
@@ -274,7 +274,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
             int at = (t % rowCapacity) * headDim;
             for (int i = 0; i < headDim; i++) acc[i] += p * Float.float16ToFloat(valueRows[kvHead][at + i]);
         }
-        for (int i = 0; i < headDim; i++) out[outOffset + i] = acc[i] - zeroTerms[i / valueGroup];
+        System.arraycopy(acc, 0, out, outOffset, headDim);
     }
 
     /** One head's key of token {@code t} as attention sees it. */
