@@ -86,6 +86,10 @@ class KvCacheConformanceTest {
         assertTrue(fp32.logitKl() < 1e-9, "fp32 equals the goldens: KL " + fp32.logitKl());
         assertTrue(akvq.logitKl() < rtn2.logitKl(), "akvq KL " + akvq.logitKl() + " vs rtn2 " + rtn2.logitKl());
         assertTrue(akvq.layerError()[1] < rtn2.layerError()[1], "layer 1 error akvq vs rtn2");
+        // Closest in bits (4.2 vs 3.5 on this 36-token prompt: 2 FP16 pivots, no window, every layer PSA).
+        KvModeReport.Row psa = KvModeReport.find(rows, "akvq-psa-w0");
+        assertTrue(psa.bitsPerValue() < 4.5, "akvq-psa-w0 bits " + psa.bitsPerValue());
+        assertTrue(psa.logitKl() < rtn2.logitKl() && psa.layerError()[1] < rtn2.layerError()[1], "akvq-psa-w0 vs rtn2");
         System.out.println(KvModeReport.format(rows));
         assertTrue(rtn2.logitKl() > 1e-6, "rtn2 must differ from fp32 (else the report measures nothing)");
     }
