@@ -56,10 +56,7 @@ public final class PackedCodes {
             for (int j = 0; j < vectorEnd; j += lanes) {
                 ByteVector packed = ByteVector.fromArray(B, codes, codeOffset + j);
                 for (int m = 0; m < per; m++) {
-                    FloatVector q = (FloatVector) packed.lanewise(VectorOperators.LSHR, bits * m).and((byte) mask)
-                            .convertShape(VectorOperators.B2F, F, 0);
-                    q = q.sub(z);
-                    acc = q.fma(FloatVector.fromArray(F, w, wOffset + m * stride + j), acc);
+                    acc = plane(packed, bits, m, mask, z).fma(FloatVector.fromArray(F, w, wOffset + m * stride + j), acc);
                 }
             }
             sum = acc.reduceLanes(VectorOperators.ADD);
@@ -70,6 +67,12 @@ public final class PackedCodes {
             }
         }
         return sum;
+    }
+
+    /** Plane {@code m} of a vector of packed bytes, widened to floats, minus the zero point: {@code (byte >> bits·m & mask) − z}. */
+    private static FloatVector plane(ByteVector packed, int bits, int m, int mask, float z) {
+        return ((FloatVector) packed.lanewise(VectorOperators.LSHR, bits * m).and((byte) mask)
+                .convertShape(VectorOperators.B2F, F, 0)).sub(z);
     }
 
     static void accumulateScalar(float a, byte[] codes, int codeOffset, int n, int bits, int zero, float[] acc, int accOffset) {
@@ -88,11 +91,8 @@ public final class PackedCodes {
         for (int j = 0; j < vectorEnd; j += lanes) {
             ByteVector packed = ByteVector.fromArray(B, codes, codeOffset + j);
             for (int m = 0; m < per; m++) {
-                FloatVector q = (FloatVector) packed.lanewise(VectorOperators.LSHR, bits * m).and((byte) mask)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                q = q.sub(z);
                 int at = accOffset + m * stride + j;
-                q.fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+                plane(packed, bits, m, mask, z).fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
             }
         }
         for (int m = 0; m < per; m++) {

@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * KIVI-2 (Liu et al., 2024) in the same attention loop: keys quantized per channel (a group is one
  * channel over a block of {@code 32} tokens), values per token (groups of 32 channels), and a
- * full-precision residual, both at 2 bits, following the paper's code (jy-yuan/KIVI,
- * models/llama_kivi.py, LlamaAttention_KIVI):
+ * full-precision residual, both at 2 bits, following the paper's code (jy-yuan/KIVI at commit
+ * 04eeae0657316ae2adafa97101408e433b588d52, models/llama_kivi.py, LlamaAttention_KIVI.forward):
  * <ul>
  *   <li>prefill: keys of the first {@code n − n mod R} tokens are quantized (in blocks of 32), the
  *       rest stay in the key residual; values of all but the last {@code R} tokens are quantized;</li>
