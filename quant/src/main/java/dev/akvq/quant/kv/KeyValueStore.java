@@ -47,6 +47,13 @@ public interface KeyValueStore {
     void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                 float[] probabilities, float[] out, int outOffset);
 
+    /** The check every store's {@link #attend} starts with: a non-empty range of stored tokens. */
+    static void checkRange(int from, int to, int length) {
+        if (from < 0 || to > length || from >= to) {
+            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
+        }
+    }
+
     /** The keys as attention sees them, dequantised, {@code [kvHeads, length, headDim]}: for the trace. */
     float[] keysForTrace();
 
@@ -55,4 +62,10 @@ public interface KeyValueStore {
 
     /** Bytes the store holds for its tokens (codes, scales, zero points, full-precision rows). */
     long bytes();
+
+    /** The bytes by segment and kind, and bits per cached value; a dense store is one segment of rows. */
+    default KvFootprint footprint() {
+        return new KvFootprint(java.util.List.of(new KvFootprint.Segment("rows", length(), 0, 0, 0, bytes())),
+                2L * kvHeads() * length() * headDim());
+    }
 }
