@@ -46,7 +46,10 @@ public final class BytePairModel {
     /** Reads the "model" object of tokenizer.json. */
     public static BytePairModel fromJson(JsonObject model) {
         String type = model.requireString("type");
-        if (!type.equals("BPE")) throw model.fieldError("type", "expected \"BPE\", found \"" + type + "\"");
+        if (!type.equals("BPE")) {
+            throw model.fieldError("type", "model type \"" + type + "\" is not supported; akvq reads BPE models only"
+                    + " (GPT-2, Qwen, Llama, Mistral), not Unigram, WordPiece or WordLevel");
+        }
         if (model.optDouble("dropout").isPresent()) throw model.fieldError("dropout", "BPE dropout is not supported; expected null");
         if (!model.stringOr("continuing_subword_prefix", "").isEmpty()) throw model.fieldError("continuing_subword_prefix", "expected \"\" or null");
         if (!model.stringOr("end_of_word_suffix", "").isEmpty()) throw model.fieldError("end_of_word_suffix", "expected \"\" or null");
