@@ -3,6 +3,9 @@ package dev.akvq.tokenizer;
 import dev.akvq.weights.WeightsFormatException;
 import dev.akvq.weights.json.Json;
 import dev.akvq.weights.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -61,10 +64,33 @@ public final class Tokenizer {
      * "[bos] $A [eos]" from add_bos_token/add_eos_token, as transformers' fast tokenizer does.
      */
     public static Tokenizer load(Path dir) {
-        JsonObject root = Json.readObjectFile(dir.resolve("tokenizer.json"));
+        Path file = dir.resolve("tokenizer.json");
+        TokenizerJsonReader.Parts parts = TokenizerJsonReader.read(readBytes(file), file.toString());
         Path configFile = dir.resolve(TokenizerConfig.FILE_NAME);
         TokenizerConfig config = TokenizerConfig.find(dir).orElse(TokenizerConfig.DEFAULTS);
-        return fromJson(root, config, configFile.toString());
+        JsonObject root = parts.root();
+        if (parts.vocab() == null) return fromJson(root, config, configFile.toString());
+        BytePairModel model = BytePairModel.fromParts(requireModel(root), parts.vocab(), parts.merges());
+        return build(root, model, config, configFile.toString());
+    }
+
+    private static byte[] readBytes(Path file) {
+        try {
+            long size = Files.size(file);
+            if (size > Json.MAX_FILE_BYTES) {
+                throw new WeightsFormatException(file + ": file is " + size + " bytes; at most " + Json.MAX_FILE_BYTES + " are accepted");
+            }
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new WeightsFormatException(file + ": no such file", e);
+        } catch (IOException e) {
+            throw new WeightsFormatException(file + ": cannot read: " + e, e);
+        }
+    }
+
+    private static JsonObject requireModel(JsonObject root) {
+        return root.optObject("model").orElseThrow(() -> new WeightsFormatException(root.sourceName()
+                + ": field \"model\" is missing; expected {\"type\": \"BPE\", \"vocab\": ..., \"merges\": ...}"));
     }
 
     /** tokenizer.json alone, as Hugging Face tokenizers reads it (no tokenizer_config.json). */
@@ -74,15 +100,17 @@ public final class Tokenizer {
 
     /** tokenizer.json with the tokenizer_config.json fields {@code config}; {@code configName} names that file in errors. */
     public static Tokenizer fromJson(JsonObject root, TokenizerConfig config, String configName) {
+        return build(root, BytePairModel.fromJson(requireModel(root)), config, configName);
+    }
+
+    private static Tokenizer build(JsonObject root, BytePairModel model, TokenizerConfig config, String configName) {
         TextNormalizer normalizer = root.optObject("normalizer").map(TextNormalizer::fromJson).orElse(TextNormalizer.NONE);
         PreTokenizer preTokenizer = root.optObject("pre_tokenizer").map(PreTokenizer::fromJson).orElse(PreTokenizer.WHOLE_TEXT);
         PostProcessor postProcessor = root.optObject("post_processor").map(PostProcessor::fromJson).orElse(PostProcessor.NONE);
         JsonObject decoderJson = root.optObject("decoder").orElseThrow(() -> new WeightsFormatException(
                 root.sourceName() + ": field \"decoder\" is missing; expected e.g. {\"type\": \"ByteLevel\"}"));
         TokenDecoder decoder = TokenDecoder.fromJson(decoderJson);
-        JsonObject modelJson = root.optObject("model").orElseThrow(() -> new WeightsFormatException(root.sourceName()
-                + ": field \"model\" is missing; expected {\"type\": \"BPE\", \"vocab\": ..., \"merges\": ...}"));
-        Tokenizer t = new Tokenizer(AddedTokens.fromJson(root), normalizer, preTokenizer, BytePairModel.fromJson(modelJson),
+        Tokenizer t = new Tokenizer(AddedTokens.fromJson(root), normalizer, preTokenizer, model,
                 postProcessor, decoder, TokenDecoder.stripsEnd(decoderJson), TokenDecoder.hasByteFallback(decoderJson), config);
         t.checkConfig(configName);
         if (!config.rebuildsPostProcessor()) return t;
