@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
@@ -25,6 +24,7 @@ import java.util.stream.IntStream;
  */
 public final class BytePairModel {
     private final Map<String, Integer> vocab;
+    private final int[] singleCharIds = new int[Character.MAX_VALUE + 1]; // by char, the id of that one-char token or -1
     private final MergeTable merges;
     private final boolean ignoreMerges;
     private final boolean byteFallback;
@@ -41,6 +41,10 @@ public final class BytePairModel {
     private BytePairModel(Map<String, Integer> vocab, MergeTable merges, boolean ignoreMerges, boolean byteFallback,
                           Integer unkId, boolean fuseUnk) {
         this.vocab = vocab;
+        Arrays.fill(singleCharIds, -1);
+        vocab.forEach((token, id) -> {
+            if (token.length() == 1) singleCharIds[token.charAt(0)] = id;
+        });
         this.merges = merges;
         this.ignoreMerges = ignoreMerges;
         this.byteFallback = byteFallback;
@@ -149,23 +153,34 @@ public final class BytePairModel {
 
     /** Appends the ids of one pre-tokenized word. */
     public void encodeWord(String word, List<Integer> out) {
+        for (int id : wordIds(word)) out.add(id);
+    }
+
+    /** The ids of one pre-tokenized word (shared with the cache: do not modify). */
+    int[] wordIds(String word) {
         int[] ids = cache.get(word);
         if (ids == null) {
             ids = mergeWord(word);
             if (word.length() < CACHE_MAX_WORD && cache.size() < CACHE_CAPACITY) cache.put(word, ids);
         }
-        for (int id : ids) out.add(id);
+        return ids;
+    }
+
+    /** The id of a one-character token, by char (BMP characters only; -1 when none): byte-level words are all such. */
+    private int charId(char c) {
+        return singleCharIds[c];
     }
 
     private int[] mergeWord(String word) {
         if (ignoreMerges && vocab.containsKey(word)) return new int[] {vocab.get(word)};
-        List<Integer> ids = new ArrayList<>(word.length());
+        IntList ids = new IntList(word.length());
         boolean unkPending = false; // model.rs merge_word keeps the last unk open so fuse_unk can extend it
         for (int i = 0; i < word.length(); ) {
             int end = i + Character.charCount(word.codePointAt(i));
-            String ch = word.substring(i, end);
+            int single = end == i + 1 ? charId(word.charAt(i)) : -1;
+            String ch = single >= 0 ? null : word.substring(i, end);
             i = end;
-            Integer id = vocab.get(ch);
+            Integer id = single >= 0 ? Integer.valueOf(single) : vocab.get(ch);
             if (id != null) {
                 if (unkPending) ids.add(unkId);
                 unkPending = false;
@@ -186,7 +201,7 @@ public final class BytePairModel {
             unkPending = true;
         }
         if (unkPending) ids.add(unkId);
-        return mergeAll(ids.stream().mapToInt(Integer::intValue).toArray());
+        return mergeAll(ids.toArray());
     }
 
     /** The ids of "<0xNN>" (upper-case hex, format!("<{:#04X}>")) for each UTF-8 byte of {@code ch}, or null if one is missing. */
@@ -214,7 +229,7 @@ public final class BytePairModel {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
-        PriorityQueue<Long> queue = new PriorityQueue<>();
+        LongHeap queue = new LongHeap();
         for (int i = 0; i + 1 < n; i++) enqueue(queue, id, i, i + 1);
         while (!queue.isEmpty()) {
             long top = queue.poll();
@@ -236,7 +251,7 @@ public final class BytePairModel {
         return Arrays.copyOf(out, count);
     }
 
-    private void enqueue(PriorityQueue<Long> queue, int[] id, int left, int right) {
+    private void enqueue(LongHeap queue, int[] id, int left, int right) {
         long m = merges.get(id[left], id[right]);
         if (m >= 0) queue.add((m & 0xFFFFFFFF00000000L) | left);
     }

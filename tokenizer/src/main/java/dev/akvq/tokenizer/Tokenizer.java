@@ -194,7 +194,7 @@ public final class Tokenizer {
      */
     public int[] encode(String text, boolean addSpecialTokens) {
         text = replaceLoneSurrogates(text);
-        List<Integer> ids = new ArrayList<>();
+        IntList ids = new IntList(text.length() / 3);
         List<String> words = new ArrayList<>();
         for (AddedTokens.Segment raw : addedTokens.split(text, false)) {
             if (raw.isAdded()) {
@@ -208,10 +208,10 @@ public final class Tokenizer {
                 }
                 words.clear();
                 preTokenizer.split(seg.text(), words);
-                for (String w : words) model.encodeWord(w, ids);
+                for (String w : words) ids.addAll(model.wordIds(w));
             }
         }
-        return postProcessor.apply(ids.stream().mapToInt(Integer::intValue).toArray(), addSpecialTokens);
+        return postProcessor.apply(ids.toArray(), addSpecialTokens);
     }
 
     /** The token strings of {@code text}, as tokenizers' Encoding.tokens gives them. */
