@@ -111,18 +111,19 @@ public class TokenizerBench {
     /** Every corpus line, one encode each. */
     @Benchmark
     public long encodeLines(Counters counters) {
-        long ids = 0;
-        for (String l : lines) ids += loaded.encode(l, false).length;
-        counters.bytes += lineBytes;
-        return ids;
+        return encodeEach(lines, lineBytes, counters);
     }
 
     /** The corpus as 20 KB chunks, one encode each. */
     @Benchmark
     public long encodeChunks(Counters counters) {
+        return encodeEach(chunks, chunkBytes, counters);
+    }
+
+    private long encodeEach(List<String> texts, long bytes, Counters counters) {
         long ids = 0;
-        for (String c : chunks) ids += loaded.encode(c, false).length;
-        counters.bytes += chunkBytes;
+        for (String t : texts) ids += loaded.encode(t, false).length;
+        counters.bytes += bytes;
         return ids;
     }
 
