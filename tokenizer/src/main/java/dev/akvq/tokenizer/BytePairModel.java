@@ -140,6 +140,16 @@ public final class BytePairModel {
         return Optional.ofNullable(vocab.get(token));
     }
 
+    /** The vocab tokens with these ids (one pass over the vocab; for load-time checks). */
+    Map<Integer, String> tokensOf(java.util.Set<Integer> ids) {
+        Map<Integer, String> out = new HashMap<>();
+        if (ids.isEmpty()) return out;
+        vocab.forEach((token, id) -> {
+            if (ids.contains(id)) out.put(id, token);
+        });
+        return out;
+    }
+
     public int vocabSize() {
         return vocab.size();
     }

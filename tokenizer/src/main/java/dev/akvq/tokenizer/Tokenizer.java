@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -110,31 +112,36 @@ public final class Tokenizer {
         JsonObject decoderJson = root.optObject("decoder").orElseThrow(() -> new WeightsFormatException(
                 root.sourceName() + ": field \"decoder\" is missing; expected e.g. {\"type\": \"ByteLevel\"}"));
         TokenDecoder decoder = TokenDecoder.fromJson(decoderJson);
-        Tokenizer t = new Tokenizer(AddedTokens.fromJson(root), normalizer, preTokenizer, model,
-                postProcessor, decoder, TokenDecoder.stripsEnd(decoderJson), TokenDecoder.hasByteFallback(decoderJson), config);
-        t.checkConfig(configName);
-        if (!config.rebuildsPostProcessor()) return t;
-        return new Tokenizer(t.addedTokens, normalizer, preTokenizer, t.model, t.llamaPostProcessor(configName), decoder,
-                t.decoderStripsEnd, t.decoderHasByteFallback, config);
+        AddedTokens addedTokens = AddedTokens.fromJson(root);
+        checkConfig(config, configName, model, addedTokens);
+        if (config.rebuildsPostProcessor()) postProcessor = llamaPostProcessor(config, configName, model, addedTokens);
+        return new Tokenizer(addedTokens, normalizer, preTokenizer, model, postProcessor, decoder,
+                TokenDecoder.stripsEnd(decoderJson), TokenDecoder.hasByteFallback(decoderJson), config);
     }
 
-    private void checkConfig(String configName) {
+    private static void checkConfig(TokenizerConfig config, String configName, BytePairModel model, AddedTokens addedTokens) {
+        // The token at each id, as the id table will hold it: an added token's content, else the vocab's.
+        Map<Integer, String> have = new HashMap<>();
+        for (AddedTokens.AddedToken t : addedTokens.all()) have.put(t.id(), t.content());
+        Set<Integer> inVocab = new HashSet<>(config.addedTokensDecoder().keySet());
+        inVocab.removeAll(have.keySet());
+        have.putAll(model.tokensOf(inVocab));
         for (AddedTokens.AddedToken a : config.addedTokensDecoder().values()) {
-            String have = a.id() < idToToken.length ? idToToken[a.id()] : null;
-            if (!a.content().equals(have)) {
+            String found = have.get(a.id());
+            if (!a.content().equals(found)) {
                 throw new WeightsFormatException(configName + ": field \"added_tokens_decoder." + a.id() + "\": \"" + a.content()
-                        + "\" but tokenizer.json has " + (have == null ? "no token" : "\"" + have + "\"") + " with id " + a.id()
+                        + "\" but tokenizer.json has " + (found == null ? "no token" : "\"" + found + "\"") + " with id " + a.id()
                         + "; the two files must come from the same tokenizer");
             }
         }
-        requireToken(configName, "bos_token", config.bosToken());
-        requireToken(configName, "eos_token", config.eosToken());
-        requireToken(configName, "pad_token", config.padToken());
-        requireToken(configName, "unk_token", config.unkToken());
+        requireToken(configName, "bos_token", config.bosToken(), model, addedTokens);
+        requireToken(configName, "eos_token", config.eosToken(), model, addedTokens);
+        requireToken(configName, "pad_token", config.padToken(), model, addedTokens);
+        requireToken(configName, "unk_token", config.unkToken(), model, addedTokens);
     }
 
-    private void requireToken(String configName, String field, Optional<String> token) {
-        if (token.isPresent() && tokenId(token.get()).isEmpty()) {
+    private static void requireToken(String configName, String field, Optional<String> token, BytePairModel model, AddedTokens addedTokens) {
+        if (token.isPresent() && tokenId(token.get(), model, addedTokens).isEmpty()) {
             throw new WeightsFormatException(configName + ": field \"" + field + "\": \"" + token.get()
                     + "\" is neither in tokenizer.json's vocab nor one of its added_tokens");
         }
@@ -145,14 +152,14 @@ public final class Tokenizer {
      * "bos:0 $A:0 eos:0", each special token only if its add_*_token flag (defaults true and
      * false) is set; a flag set without its token is an error there too.
      */
-    private PostProcessor llamaPostProcessor(String configName) {
+    private static PostProcessor llamaPostProcessor(TokenizerConfig config, String configName, BytePairModel model, AddedTokens addedTokens) {
         boolean addBos = config.addBosToken().orElse(true), addEos = config.addEosToken().orElse(false);
         if (addBos && config.bosToken().isEmpty())
             throw new WeightsFormatException(configName + ": field \"add_bos_token\" is true but bos_token is not set");
         if (addEos && config.eosToken().isEmpty())
             throw new WeightsFormatException(configName + ": field \"add_eos_token\" is true but eos_token is not set");
-        int bos = addBos ? tokenId(config.bosToken().get()).orElseThrow() : -1;
-        int eos = addEos ? tokenId(config.eosToken().get()).orElseThrow() : -1;
+        int bos = addBos ? tokenId(config.bosToken().get(), model, addedTokens).orElseThrow() : -1;
+        int eos = addEos ? tokenId(config.eosToken().get(), model, addedTokens).orElseThrow() : -1;
         return (ids, add) -> {
             if (!add) return ids;
             int[] out = new int[ids.length + (addBos ? 1 : 0) + (addEos ? 1 : 0)];
@@ -171,6 +178,10 @@ public final class Tokenizer {
 
     /** The id of a token of the vocab or an added token. */
     public Optional<Integer> tokenId(String token) {
+        return tokenId(token, model, addedTokens);
+    }
+
+    private static Optional<Integer> tokenId(String token, BytePairModel model, AddedTokens addedTokens) {
         Optional<Integer> id = model.tokenToId(token);
         if (id.isPresent()) return id;
         for (AddedTokens.AddedToken t : addedTokens.all()) if (t.content().equals(token)) return Optional.of(t.id());

@@ -101,6 +101,27 @@ class TokenizerJsonReaderTest {
     }
 
     @Test
+    void invalidUtf8AndAByteOrderMarkGetTheStrictDecodersErrors(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        byte[] valid = "{\"decoder\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}"
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] bad = valid.clone();
+        bad[valid.length - 20] = (byte) 0xFF; // in the model object, which the fast path reads
+        Files.write(dir.resolve("tokenizer.json"), bad);
+        WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().contains("not valid UTF-8") && e.getMessage().contains("byte offset " + (valid.length - 20)), e.getMessage());
+        byte[] bom = new byte[valid.length + 3];
+        bom[0] = (byte) 0xEF;
+        bom[1] = (byte) 0xBB;
+        bom[2] = (byte) 0xBF;
+        System.arraycopy(valid, 0, bom, 3, valid.length);
+        Files.write(dir.resolve("tokenizer.json"), bom);
+        e = assertThrows(WeightsFormatException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().contains("byte-order mark"), e.getMessage());
+        Files.write(dir.resolve("tokenizer.json"), valid);
+        assertEquals(1, Tokenizer.load(dir).vocabSize());
+    }
+
+    @Test
     void aNegativeIdIsRejectedByName(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("tokenizer.json"), """
                 {"decoder": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}
