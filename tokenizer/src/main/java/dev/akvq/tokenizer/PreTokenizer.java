@@ -1,7 +1,6 @@
 package dev.akvq.tokenizer;
 
 import dev.akvq.weights.json.JsonObject;
-import dev.akvq.weights.json.JsonValue;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,9 +1,7 @@
 package dev.akvq.tokenizer;
 
 import dev.akvq.weights.json.JsonObject;
-import dev.akvq.weights.json.JsonValue;
 import java.text.Normalizer;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
