@@ -134,6 +134,8 @@ public record TokenizerConfig(Map<Integer, AddedTokens.AddedToken> addedTokensDe
         // transformers writes VERY_LARGE_INTEGER = int(1e30) (as 1000000000000000019884624838656 or 1e+30) for "no limit".
         if (n.doubleValue() >= 1e30) return OptionalLong.empty();
         Optional<Long> exact = n.isIntegerLiteral() ? n.longValueExact() : Optional.empty();
+        double d = n.doubleValue(); // some files write 2048.0
+        if (exact.isEmpty() && d == Math.rint(d) && Math.abs(d) < 0x1p53) exact = Optional.of((long) d);
         if (exact.isEmpty() || exact.get() <= 0)
             throw o.fieldError("model_max_length", "expected a positive integer (or 1e30 for no limit), found " + n.describe());
         return OptionalLong.of(exact.get());

@@ -136,6 +136,12 @@ class TokenizerConfigTest {
     }
 
     @Test
+    void modelMaxLengthMayBeWrittenAsAWholeFloat() {
+        assertEquals(OptionalLong.of(2048), withConfig("{\"model_max_length\": 2048.0}").config().modelMaxLength());
+        assertEquals(OptionalLong.empty(), withConfig("{\"model_max_length\": 1e30}").config().modelMaxLength());
+    }
+
+    @Test
     void anAddedTokenOlderFilesWriteAsAnObjectIsRead() {
         Tokenizer t = withConfig("{\"bos_token\": {\"__type\": \"AddedToken\", \"content\": \"<s>\", \"lstrip\": false}}");
         assertEquals(Optional.of("<s>"), t.config().bosToken());
