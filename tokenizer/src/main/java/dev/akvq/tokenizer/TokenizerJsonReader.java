@@ -1,6 +1,7 @@
 package dev.akvq.tokenizer;
 
 import dev.akvq.weights.json.Json;
+import dev.akvq.weights.json.JsonArray;
 import dev.akvq.weights.json.JsonObject;
 import dev.akvq.weights.json.JsonString;
 import java.nio.ByteBuffer;
@@ -46,51 +47,77 @@ final class TokenizerJsonReader {
         return new Parts(Json.parseObject(text, sourceName), null, null);
     }
 
-    /** null when the file is not laid out as expected. */
+    /**
+     * null when the file is not laid out as expected. Nothing is skipped over twice: the scan
+     * walks to model.vocab (past the small members before it), finds model.merges by its key
+     * (the first {@code "merges": [} after the vocab; no vocab entry can look like that, its
+     * value being a number), and reads the two tables, the merges on another thread. The
+     * ordinary parse of the rest then confirms the guess: its model must hold the empty vocab
+     * and merges put in their place.
+     */
     private Parts fast(String sourceName) {
-        int[] model = memberValue(0, "model");
-        if (model == null || text.charAt(model[0]) != '{') return null;
-        int[] vocab = memberValue(model[0], "vocab"), merges = memberValue(model[0], "merges");
-        if (vocab == null || merges == null || vocab[0] > merges[0]) return null;
-        // The two tables are independent text: the merges are scanned on another thread meanwhile.
-        CompletableFuture<List<String[]>> mergesScan = CompletableFuture.supplyAsync(() -> {
+        int modelAt = memberStart(0, "model");
+        if (modelAt < 0 || text.charAt(modelAt) != '{') return null;
+        int vocabAt = memberStart(modelAt, "vocab");
+        if (vocabAt < 0) return null;
+        int mergesAt = mergesKeyValue(vocabAt);
+        if (mergesAt < 0) return null;
+        CompletableFuture<Object[]> mergesScan = CompletableFuture.supplyAsync(() -> {
             TokenizerJsonReader other = new TokenizerJsonReader(text);
-            other.pos = merges[0];
-            List<String[]> list = other.merges((merges[1] - merges[0]) / 12);
-            return other.pos == merges[1] ? list : null;
+            other.pos = mergesAt;
+            List<String[]> list = other.merges((text.length() - mergesAt) / 16);
+            return new Object[] {list, other.pos};
         });
-        pos = vocab[0];
-        Map<String, Integer> vocabMap = vocab((vocab[1] - vocab[0]) / 12);
-        List<String[]> mergeList = mergesScan.join();
-        if (vocabMap == null || pos != vocab[1] || mergeList == null) return null;
-        String rest = text.substring(0, vocab[0]) + "{}" + text.substring(vocab[1], merges[0]) + "[]" + text.substring(merges[1]);
-        return new Parts(Json.parseObject(rest, sourceName), vocabMap, mergeList);
+        pos = vocabAt;
+        Map<String, Integer> vocabMap = vocab((mergesAt - vocabAt) / 16);
+        int vocabEnd = pos;
+        Object[] merges = mergesScan.join();
+        @SuppressWarnings("unchecked")
+        List<String[]> mergeList = (List<String[]>) merges[0];
+        int mergesEnd = (Integer) merges[1];
+        if (vocabMap == null || mergeList == null || vocabEnd > mergesAt) return null;
+        String rest = text.substring(0, vocabAt) + "{}" + text.substring(vocabEnd, mergesAt) + "[]" + text.substring(mergesEnd);
+        JsonObject root = Json.parseObject(rest, sourceName);
+        JsonObject model = root.optObject("model").orElse(null);
+        if (model == null || model.optObject("vocab").map(JsonObject::size).orElse(-1) != 0
+                || model.optArray("merges").map(JsonArray::size).orElse(-1) != 0) return null;
+        return new Parts(root, vocabMap, mergeList);
+    }
+
+    /** Where the value of {@code "merges": [} starts, searching from {@code from}; -1 if nowhere. */
+    private int mergesKeyValue(int from) {
+        for (int k = text.indexOf("\"merges\"", from); k >= 0; k = text.indexOf("\"merges\"", k + 1)) {
+            pos = k + 8;
+            skipWhitespace();
+            if (pos >= text.length() || text.charAt(pos) != ':') continue;
+            pos++;
+            skipWhitespace();
+            if (pos < text.length() && text.charAt(pos) == '[') return pos;
+        }
+        return -1;
     }
 
     /**
-     * The [start, end) of the value of member {@code key} of the object starting at {@code at}
-     * (only its direct members), or null.
+     * Where the value of member {@code key} of the object starting at {@code at} starts (only its
+     * direct members; those before it are skipped), or -1.
      */
-    private int[] memberValue(int at, String key) {
+    private int memberStart(int at, String key) {
         pos = at;
         skipWhitespace();
-        if (text.charAt(pos) != '{') return null;
+        if (text.charAt(pos) != '{') return -1;
         pos++;
         while (true) {
             skipWhitespace();
-            if (text.charAt(pos) == '}') return null;
+            if (text.charAt(pos) == '}') return -1;
             String name = string();
-            if (name == null) return null;
+            if (name == null) return -1;
             skipWhitespace();
-            if (text.charAt(pos++) != ':') return null;
+            if (text.charAt(pos++) != ':') return -1;
             skipWhitespace();
-            int start = pos;
+            if (name.equals(key)) return pos;
             skipValue();
-            if (name.equals(key)) return new int[] {start, pos};
             skipWhitespace();
-            char c = text.charAt(pos++);
-            if (c == '}') return null;
-            if (c != ',') return null;
+            if (text.charAt(pos++) != ',') return -1;
         }
     }
 

@@ -72,6 +72,17 @@ class TokenizerJsonReaderTest {
     }
 
     @Test
+    void aTokenNamedMergesIsNotTakenForTheMergesKey() {
+        TokenizerJsonReader.Parts p = read("""
+                {"model": {"type": "BPE", "vocab": {"merges": 0, "\\"merges\\": [": 1, "m": 2}, "merges": ["m erges"]},
+                 "decoder": {"type": "ByteLevel", "merges": [1]}}
+                """);
+        assertEquals(Map.of("merges", 0, "\"merges\": [", 1, "m", 2), p.vocab());
+        assertArrayEquals(new String[] {"m", "erges"}, p.merges().get(0));
+        assertEquals(1, p.root().requireObject("decoder").requireArray("merges").size());
+    }
+
+    @Test
     void oddFilesGoToTheParser() {
         // merges before vocab, an id written 1.0, a negative id: the ordinary path reads (or rejects) them
         assertNull(read("{\"model\": {\"merges\": [], \"vocab\": {\"a\": 0}}}").vocab());
