@@ -117,6 +117,42 @@ class StreamingDecoderTest {
         assertEquals(List.of("<s>", " Hello", " Hello", ""), pieces(llama2, new int[] {bos, hello, hello}, false));
     }
 
+    /** A SentencePiece-style chain on a small vocab, with the given vocab and Strip; hand-made. */
+    private static Tokenizer small(String vocab, int stripStart, int stripStop) {
+        return Tokenizer.fromJson(dev.akvq.weights.json.Json.parseObject("""
+                {"decoder": {"type": "Sequence", "decoders": [
+                    {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+                    {"type": "ByteFallback"}, {"type": "Fuse"},
+                    {"type": "Strip", "content": " ", "start": %d, "stop": %d}]},
+                 "model": {"type": "BPE", "vocab": %s, "merges": [], "byte_fallback": true}}
+                """.formatted(stripStart, stripStop, vocab), "tokenizer.json"));
+    }
+
+    private static final String SMALL_VOCAB = "{\"<0xC3>\": 0, \"<0xA9>\": 1, \"<0xFF>\": 2, \"▁\": 3, \"▁ab\": 4, \"cd▁\": 5, \"▁▁\": 6";
+
+    /** Stripping the end (stop > 0) can undo printed text, so such a chain prints at finish; still exact. */
+    @Test
+    void aChainThatStripsTheEndPrintsAtFinish() {
+        Tokenizer t = small(SMALL_VOCAB + ", \"a\": 7}", 1, 2);
+        qt().withExamples(500).forAll(lists().of(integers().between(-1, 8)).ofSizeBetween(0, 12)).checkAssert(l -> {
+            int[] ids = l.stream().mapToInt(Integer::intValue).toArray();
+            List<String> p = pieces(t, ids, false);
+            assertTrue(p.subList(0, ids.length).stream().allMatch(String::isEmpty), p::toString);
+            assertEquals(t.decode(ids, false), String.join("", p));
+        });
+    }
+
+    /** Without a one-letter token to put in front of a window, the window never restarts; still exact. */
+    @Test
+    void withoutASentinelTheWholeTextIsRedecodedAndStillExact() {
+        Tokenizer t = small(SMALL_VOCAB + "}", 2, 0);
+        qt().withExamples(500).forAll(lists().of(integers().between(-1, 7)).ofSizeBetween(0, 12)).checkAssert(l -> {
+            int[] ids = l.stream().mapToInt(Integer::intValue).toArray();
+            assertEquals(t.decode(ids, false), streamed(t, ids, false));
+        });
+        assertEquals(List.of("", "", "é ab", ""), pieces(t, new int[] {0, 1, 4}, false)); // the byte run is held until "▁ab" ends it
+    }
+
     /** The property can fail: a decoder that prints each token's own decode breaks it on the goldens. */
     @Test
     void theComparisonCatchesAWrongStream() throws IOException {
