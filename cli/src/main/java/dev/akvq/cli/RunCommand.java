@@ -16,6 +16,7 @@ import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
+import dev.akvq.tokenizer.StreamingDecoder;
 import dev.akvq.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -170,11 +171,12 @@ final class RunCommand implements Command {
             }
             long decodeStart = System.nanoTime();
             int generated = 0;
-            TextStream textOut = tokenizer == null ? null : new TextStream(tokenizer, out);
+            StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);
             while (true) {
                 int token = sampler.next(logits);
                 if (textOut != null) {
-                    textOut.add(token);
+                    out.print(textOut.push(token)); // "" until a character split across tokens is whole
+                    out.flush();
                 } else {
                     out.print((generated == 0 ? "" : " ") + token);
                     out.flush();
@@ -183,7 +185,7 @@ final class RunCommand implements Command {
                 if (stop.isEos(token) || generated >= stop.maxNewTokens() || interrupted.get()) break;
                 logits = sequence.step(token);
             }
-            if (textOut != null) textOut.finish();
+            if (textOut != null) out.println(textOut.finish());
             else out.println();
             long end = System.nanoTime();
             double prefillSeconds = (decodeStart - prefillStart) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;

@@ -3,7 +3,11 @@ package dev.akvq.tokenizer;
 import dev.akvq.weights.json.JsonObject;
 import dev.akvq.weights.json.JsonValue;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -28,9 +32,25 @@ public final class AddedTokens {
     private static final Pattern STARTS_WITH_WORD = Pattern.compile("^\\w", Pattern.UNICODE_CHARACTER_CLASS);
 
     private final List<AddedToken> tokens;
+    /** By first character, longest first: [0] the tokens with normalized false, [1] true. */
+    private final List<Map<Character, AddedToken[]>> byFirstChar = List.of(new HashMap<>(), new HashMap<>());
+    private final BitSet[] firstChars = {new BitSet(), new BitSet()};
 
     public AddedTokens(List<AddedToken> tokens) {
         this.tokens = List.copyOf(tokens);
+        for (int flag = 0; flag < 2; flag++) {
+            Map<Character, List<AddedToken>> lists = new HashMap<>();
+            for (AddedToken t : this.tokens) {
+                if (t.normalized() == (flag == 1)) lists.computeIfAbsent(t.content().charAt(0), c -> new ArrayList<>()).add(t);
+            }
+            for (Map.Entry<Character, List<AddedToken>> e : lists.entrySet()) {
+                // Longest first; among equal lengths the earliest in added_tokens, as the loop this replaces chose.
+                AddedToken[] sorted = e.getValue().stream()
+                        .sorted(Comparator.comparingInt((AddedToken t) -> -t.content().length())).toArray(AddedToken[]::new);
+                byFirstChar.get(flag).put(e.getKey(), sorted);
+                firstChars[flag].set(e.getKey());
+            }
+        }
     }
 
     static AddedTokens fromJson(JsonObject root) {
@@ -54,6 +74,7 @@ public final class AddedTokens {
 
     /** Splits {@code text} around the added tokens whose {@code normalized} flag equals the given one. */
     List<Segment> split(String text, boolean normalized) {
+        if (firstChars[normalized ? 1 : 0].isEmpty()) return text.isEmpty() ? List.of() : List.of(new Segment(text, -1));
         List<Segment> out = new ArrayList<>();
         int segmentStart = 0;
         int pos = 0;
@@ -86,12 +107,11 @@ public final class AddedTokens {
     }
 
     private AddedToken longestAt(String text, int pos, boolean normalized) {
-        AddedToken best = null;
-        for (AddedToken t : tokens) {
-            if (t.normalized() == normalized && text.startsWith(t.content(), pos)
-                    && (best == null || t.content().length() > best.content().length())) best = t;
-        }
-        return best;
+        int flag = normalized ? 1 : 0;
+        char first = text.charAt(pos);
+        if (!firstChars[flag].get(first)) return null;
+        for (AddedToken t : byFirstChar.get(flag).get(first)) if (text.startsWith(t.content(), pos)) return t;
+        return null;
     }
 
     /** Rust's char::is_whitespace: the Unicode White_Space property. */

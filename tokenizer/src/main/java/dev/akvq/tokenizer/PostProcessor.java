@@ -23,13 +23,7 @@ public interface PostProcessor {
             case "ByteLevel" -> NONE;
             case "TemplateProcessing" -> template(p);
             case "Sequence" -> {
-                List<PostProcessor> steps = new ArrayList<>();
-                List<JsonValue> list = p.requireArray("processors").elements();
-                for (int i = 0; i < list.size(); i++) {
-                    if (!(list.get(i) instanceof JsonObject step))
-                        throw p.fieldError("processors", "element " + i + ": expected an object, found " + list.get(i).describe());
-                    steps.add(fromJson(step));
-                }
+                List<PostProcessor> steps = JsonSteps.read(p, "processors", PostProcessor::fromJson);
                 yield (ids, add) -> {
                     for (PostProcessor s : steps) ids = s.apply(ids, add);
                     return ids;

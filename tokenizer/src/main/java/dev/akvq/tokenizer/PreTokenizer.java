@@ -1,7 +1,6 @@
 package dev.akvq.tokenizer;
 
 import dev.akvq.weights.json.JsonObject;
-import dev.akvq.weights.json.JsonValue;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,13 +23,7 @@ public interface PreTokenizer {
             case "ByteLevel" -> ByteLevelPreTokenizer.fromJson(p);
             case "Split" -> SplitPreTokenizer.fromJson(p);
             case "Sequence" -> {
-                List<PreTokenizer> steps = new ArrayList<>();
-                List<JsonValue> list = p.requireArray("pretokenizers").elements();
-                for (int i = 0; i < list.size(); i++) {
-                    if (!(list.get(i) instanceof JsonObject step))
-                        throw p.fieldError("pretokenizers", "element " + i + ": expected an object, found " + list.get(i).describe());
-                    steps.add(fromJson(step));
-                }
+                List<PreTokenizer> steps = JsonSteps.read(p, "pretokenizers", PreTokenizer::fromJson);
                 yield sequence(steps);
             }
             default -> throw p.fieldError("type", "expected ByteLevel, Split or Sequence, found \"" + type + "\"");

@@ -4,6 +4,7 @@ import dev.akvq.weights.json.JsonObject;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * The Split pre-tokenizer (tokenizers/src/pre_tokenizers/split.rs, v0.22), for now only with
@@ -16,7 +17,15 @@ public record SplitPreTokenizer(Pattern pattern) implements PreTokenizer {
     static SplitPreTokenizer fromJson(JsonObject p) {
         JsonObject pat = p.requireObject("pattern");
         Pattern pattern;
-        if (pat.has("Regex")) pattern = Pattern.compile(pat.requireString("Regex"), Pattern.UNICODE_CHARACTER_CLASS);
+        if (pat.has("Regex")) {
+            String regex = pat.requireString("Regex");
+            try {
+                pattern = Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
+            } catch (PatternSyntaxException e) {
+                throw pat.fieldError("Regex", "not a valid regular expression (" + e.getDescription() + " near index "
+                        + e.getIndex() + "): " + regex);
+            }
+        }
         else if (pat.has("String")) pattern = Pattern.compile(Pattern.quote(pat.requireString("String")));
         else throw p.fieldError("pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
         String behavior = p.requireString("behavior");

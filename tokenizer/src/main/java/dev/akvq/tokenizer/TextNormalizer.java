@@ -1,9 +1,7 @@
 package dev.akvq.tokenizer;
 
 import dev.akvq.weights.json.JsonObject;
-import dev.akvq.weights.json.JsonValue;
 import java.text.Normalizer;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -35,13 +33,7 @@ public interface TextNormalizer {
                 yield text -> text.replace(literal, content);
             }
             case "Sequence" -> {
-                List<TextNormalizer> steps = new ArrayList<>();
-                List<JsonValue> list = n.requireArray("normalizers").elements();
-                for (int i = 0; i < list.size(); i++) {
-                    if (!(list.get(i) instanceof JsonObject step))
-                        throw n.fieldError("normalizers", "element " + i + ": expected an object, found " + list.get(i).describe());
-                    steps.add(fromJson(step));
-                }
+                List<TextNormalizer> steps = JsonSteps.read(n, "normalizers", TextNormalizer::fromJson);
                 yield text -> {
                     for (TextNormalizer s : steps) text = s.apply(text);
                     return text;

@@ -38,13 +38,7 @@ public interface TokenDecoder {
                 yield tokens -> tokens.stream().map(t -> strip(t, content.codePointAt(0), start, stop)).toList();
             }
             case "Sequence" -> {
-                List<TokenDecoder> steps = new ArrayList<>();
-                List<JsonValue> list = d.requireArray("decoders").elements();
-                for (int i = 0; i < list.size(); i++) {
-                    if (!(list.get(i) instanceof JsonObject step))
-                        throw d.fieldError("decoders", "element " + i + ": expected an object, found " + list.get(i).describe());
-                    steps.add(fromJson(step));
-                }
+                List<TokenDecoder> steps = JsonSteps.read(d, "decoders", TokenDecoder::fromJson);
                 yield tokens -> {
                     for (TokenDecoder s : steps) tokens = s.decodeChain(tokens);
                     return tokens;
@@ -53,6 +47,28 @@ public interface TokenDecoder {
             default -> throw d.fieldError("type",
                     "expected ByteLevel, Replace, ByteFallback, Fuse, Strip or Sequence, found \"" + type + "\"");
         };
+    }
+
+    /** Whether {@code d}, or a step of it, is a Strip that removes trailing characters (stop > 0). */
+    static boolean stripsEnd(JsonObject d) {
+        return anyStep(d, step -> step.stringOr("type", "").equals("Strip") && step.intOr("stop", 0) > 0);
+    }
+
+    /** Whether {@code d}, or a step of it, is ByteFallback. */
+    static boolean hasByteFallback(JsonObject d) {
+        return anyStep(d, step -> step.stringOr("type", "").equals("ByteFallback"));
+    }
+
+    private static boolean anyStep(JsonObject d, java.util.function.Predicate<JsonObject> test) {
+        if (test.test(d)) return true;
+        if (!d.stringOr("type", "").equals("Sequence")) return false;
+        for (JsonValue step : d.requireArray("decoders").elements()) if (step instanceof JsonObject o && anyStep(o, test)) return true;
+        return false;
+    }
+
+    /** Whether {@code t} is a byte-fallback token "<0xNN>". */
+    static boolean isByteToken(String t) {
+        return byteToken(t) >= 0;
     }
 
     /**
