@@ -46,6 +46,8 @@ final class Qwen2VLTrace {
             if (g.rank() != 2 || g.dim(1) != 3) throw g.error("expected image_grid_thw [images, 3], found " + Arrays.toString(g.shape()));
             grids = ImageGrid.fromThw(g.toLongArray());
             if (p.rank() != 2) throw p.error("expected pixel_values [patches, values], found " + Arrays.toString(p.shape()));
+            // Before any weight is read: the merger joins spatial_merge_size² patches of every grid.
+            ImageGrid.checkAgainst(grids, Math.toIntExact(p.dim(0)), config.visionConfig().spatialMergeSize());
             pixelValues = p.toFloatArray();
         }
         int[] prompt = inputIds.toIntArray();
