@@ -1,6 +1,5 @@
 package dev.akvq.cli;
 
-import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.idefics3.Idefics3Model;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.quant.kv.KvMode;
@@ -40,19 +39,8 @@ final class Idefics3Trace {
         float[] logits = model.decoder().allLogits(normed, n);
         long[] positions = new long[n];
         for (int t = 0; t < n; t++) positions[t] = t;
-        long[] tokens = new long[decodeSteps];
-        float[] stepLogits = new float[decodeSteps * vocab];
-        float[] last = Arrays.copyOfRange(logits, (n - 1) * vocab, n * vocab);
-        for (int s = 0; s < decodeSteps; s++) {
-            System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
-            tokens[s] = Greedy.argmax(last);
-            if (s + 1 < decodeSteps) last = sequence.step((int) tokens[s]);
-        }
         trace.writer.i64("position_ids", positions, 1, n);
-        if (decodeSteps > 0) {
-            trace.writer.i64("decode_tokens", tokens, 1, decodeSteps);
-            trace.put("decode_logits", stepLogits, 1, decodeSteps, vocab);
-        }
         trace.put("logits", logits, 1, n, vocab);
+        GreedyTrace.record(logits, n, vocab, sequence, decodeSteps, trace);
     }
 }

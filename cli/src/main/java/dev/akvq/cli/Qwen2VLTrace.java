@@ -1,6 +1,5 @@
 package dev.akvq.cli;
 
-import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.qwen2vl.ImageGrid;
 import dev.akvq.model.qwen2vl.MropePositions;
 import dev.akvq.model.qwen2vl.Qwen2VLModel;
@@ -69,16 +68,6 @@ final class Qwen2VLTrace {
         float[] normed = sequence.prefill(prepared.embeds(), positions, prepared.modality(), trace);
         float[] logits = model.decoder().allLogits(normed, seq);
         trace.put("logits", logits, 1, seq, vocab);
-        if (decodeSteps == 0) return;
-        long[] tokens = new long[decodeSteps];
-        float[] stepLogits = new float[decodeSteps * vocab];
-        float[] last = Arrays.copyOfRange(logits, (seq - 1) * vocab, seq * vocab);
-        for (int s = 0; s < decodeSteps; s++) {
-            System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
-            tokens[s] = Greedy.argmax(last);
-            if (s + 1 < decodeSteps) last = sequence.step((int) tokens[s]);
-        }
-        trace.writer.i64("decode_tokens", tokens, 1, decodeSteps);
-        trace.put("decode_logits", stepLogits, 1, decodeSteps, vocab);
+        GreedyTrace.record(logits, seq, vocab, sequence, decodeSteps, trace);
     }
 }
