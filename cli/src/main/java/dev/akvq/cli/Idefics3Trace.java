@@ -2,13 +2,15 @@ package dev.akvq.cli;
 
 import dev.akvq.model.idefics3.Idefics3Model;
 import dev.akvq.model.llama.LlamaSequence;
-import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Idefics3Config;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * {@code akvq trace} for an Idefics3 (SmolVLM) checkpoint: input_ids {@code [1, seq]},
@@ -19,8 +21,9 @@ import java.util.Arrays;
 final class Idefics3Trace {
     private Idefics3Trace() {}
 
-    static void run(Checkpoint checkpoint, Idefics3Config config, SafetensorsFile in, KvMode mode, int decodeSteps,
-                    WorkerPool pool, TraceFile trace) {
+    /** @return the sequence's KV cache after decoding (for --kv-stats) */
+    static List<KeyValueStore> run(Checkpoint checkpoint, Idefics3Config config, SafetensorsFile in, KvCacheSettings settings,
+                                   int decodeSteps, WorkerPool pool, TraceFile trace) {
         Idefics3Model model = Idefics3Model.load(checkpoint, config, pool);
         WeightTensor idsTensor = in.require("input_ids");
         if (idsTensor.rank() != 2 || idsTensor.dim(0) != 1 || idsTensor.dim(1) < 1) {
@@ -34,7 +37,7 @@ final class Idefics3Trace {
         Idefics3Model.PromptEmbeddings prompt = model.merge(ids, image);
 
         int n = ids.length, vocab = config.textConfig().vocabSize();
-        LlamaSequence sequence = new LlamaSequence(model.decoder(), mode);
+        LlamaSequence sequence = new LlamaSequence(model.decoder(), settings);
         float[] normed = sequence.prefill(prompt.embeds(), prompt.modality(), trace);
         float[] logits = model.decoder().allLogits(normed, n);
         long[] positions = new long[n];
@@ -42,5 +45,6 @@ final class Idefics3Trace {
         trace.writer.i64("position_ids", positions, 1, n);
         trace.put("logits", logits, 1, n, vocab);
         GreedyTrace.record(logits, n, vocab, sequence, decodeSteps, trace);
+        return sequence.cache();
     }
 }

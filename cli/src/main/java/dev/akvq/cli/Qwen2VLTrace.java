@@ -4,7 +4,8 @@ import dev.akvq.model.qwen2vl.ImageGrid;
 import dev.akvq.model.qwen2vl.MropePositions;
 import dev.akvq.model.qwen2vl.Qwen2VLModel;
 import dev.akvq.model.qwen2vl.Qwen2VLSequence;
-import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
@@ -23,8 +24,9 @@ import java.util.Optional;
 final class Qwen2VLTrace {
     private Qwen2VLTrace() {}
 
-    static void run(Checkpoint checkpoint, Qwen2VLConfig config, SafetensorsFile in, KvMode mode, int decodeSteps,
-                    WorkerPool pool, TraceFile trace) {
+    /** @return the sequence's KV cache after decoding (for --kv-stats) */
+    static List<KeyValueStore> run(Checkpoint checkpoint, Qwen2VLConfig config, SafetensorsFile in, KvCacheSettings settings,
+                                   int decodeSteps, WorkerPool pool, TraceFile trace) {
         WeightTensor inputIds = in.require("input_ids");
         if (inputIds.rank() != 2 || inputIds.dim(0) != 1 || inputIds.dim(1) < 1) {
             throw inputIds.error("qwen2_vl traces one prompt: expected input_ids [1, seq], found " + Arrays.toString(inputIds.shape()));
@@ -64,10 +66,11 @@ final class Qwen2VLTrace {
         trace.writer.i64("mrope_position_ids", positionIds, 3, 1, seq);
         trace.writer.i64("rope_deltas", new long[] {positions.ropeDelta()}, 1, 1);
 
-        Qwen2VLSequence sequence = model.newSequence(mode);
+        Qwen2VLSequence sequence = model.newSequence(settings);
         float[] normed = sequence.prefill(prepared.embeds(), positions, prepared.modality(), trace);
         float[] logits = model.decoder().allLogits(normed, seq);
         trace.put("logits", logits, 1, seq, vocab);
         GreedyTrace.record(logits, seq, vocab, sequence, decodeSteps, trace);
+        return sequence.cache();
     }
 }
