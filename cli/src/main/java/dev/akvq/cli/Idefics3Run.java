@@ -1,6 +1,7 @@
 package dev.akvq.cli;
 
 import dev.akvq.image.DecodedImage;
+import dev.akvq.image.Idefics3ImageProcessor;
 import dev.akvq.image.ImageDecoder;
 import dev.akvq.image.ImageProcessor;
 import dev.akvq.image.ProcessedImages;
@@ -38,7 +39,12 @@ final class Idefics3Run {
         if (!imageFiles.isEmpty()) {
             List<DecodedImage> images = new ArrayList<>();
             for (Path f : imageFiles) images.add(ImageDecoder.decode(f));
-            ProcessedImages processed = ImageProcessor.load(dir).process(images);
+            ImageProcessor processor = ImageProcessor.load(dir);
+            if (!(processor instanceof Idefics3ImageProcessor)) {
+                throw new IllegalArgumentException(dir.resolve(ImageProcessor.CONFIG_FILE) + ": image_processor_type is "
+                        + processor.type() + "; idefics3 needs " + Idefics3ImageProcessor.TYPE);
+            }
+            ProcessedImages processed = processor.process(images);
             long[] rowsCols = processed.extra("rows_cols").values();
             for (int i = 0; i < rowsCols.length; i += 2) tilings.add(new Idefics3Prompt.Tiling((int) rowsCols[i], (int) rowsCols[i + 1]));
             long[] mask = processed.extras().stream().anyMatch(e -> e.name().equals("pixel_attention_mask"))

@@ -47,16 +47,20 @@ final class Qwen2VLRun {
                 images.add(ImageDecoder.decode(f));
             }
             ImageProcessor processor = ImageProcessor.load(dir);
-            ProcessedImages processed = processor.process(images);
+            if (!(processor instanceof Qwen2VLImageProcessor q)) {
+                throw new IllegalArgumentException(dir.resolve(ImageProcessor.CONFIG_FILE) + ": image_processor_type is "
+                        + processor.type() + "; qwen2_vl needs " + Qwen2VLImageProcessor.TYPE);
+            }
+            if (q.mergeSize() != merge) {
+                throw new IllegalArgumentException(dir.resolve(ImageProcessor.CONFIG_FILE) + ": merge_size = " + q.mergeSize()
+                        + " differs from config.json's vision_config.spatial_merge_size = " + merge
+                        + " (the processor would make grids and <|image_pad|> counts the merger does not match)");
+            }
+            ProcessedImages processed = q.process(images);
             grids = ImageGrid.fromThw(processed.extra("image_grid_thw").values());
             pixelValues = processed.pixelValues();
             // Before any weight is read: the model's merger joins merge x merge patches of every grid.
             ImageGrid.checkAgainst(grids, Math.toIntExact(processed.pixelValuesShape()[0]), merge);
-            if (processor instanceof Qwen2VLImageProcessor q && q.mergeSize() != merge) {
-                throw new IllegalArgumentException(dir.resolve(ImageProcessor.CONFIG_FILE) + ": merge_size = " + q.mergeSize()
-                        + " differs from config.json's vision_config.spatial_merge_size = " + merge
-                        + " (the processor would expand <|image_pad|> to a number of tokens the merger does not make)");
-            }
         }
         int[] ids = promptIds;
         if (prompt != null) {

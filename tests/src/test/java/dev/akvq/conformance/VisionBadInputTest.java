@@ -56,13 +56,26 @@ class VisionBadInputTest {
 
     @Test
     void qwenConfigWhoseMergeSizeDoesNotDivideTheGridIsAClearError(@TempDir Path tmp) throws IOException {
-        String grid = "image_grid_thw row 0 (1, 6, 10): height and width must be multiples of vision_config.spatial_merge_size = 4";
+        // run: the processor (merge_size 2) and the model (4) disagree, named before any image or weight is read;
+        // trace: the golden grid (1, 6, 10) against the model's merge size.
         var r = runQwen(tmp, Fixtures.model("qwen2vl").resolve("image.png"), Map.of("\"vision_config\": {", "\"vision_config\": {\"spatial_merge_size\": 4,"));
-        assertOneLineError(r, grid);
+        assertOneLineError(r, "merge_size = 2 differs from config.json's vision_config.spatial_merge_size = 4");
+        String grid = "image_grid_thw row 0 (1, 6, 10): height and width must be multiples of vision_config.spatial_merge_size = 4";
         Path dir = tmp.resolve("qwen2vl");
         var t = Cli.akvq("trace", "--model", dir.toString(), "--inputs", Fixtures.model("qwen2vl").resolve("goldens.safetensors").toString(),
                 "--out", tmp.resolve("t.safetensors").toString());
         assertOneLineError(t, grid);
+    }
+
+    @Test
+    void qwenProcessorThatDisagreesWithTheModelIsAClearError(@TempDir Path tmp) throws IOException {
+        Path image = Fixtures.model("qwen2vl").resolve("image.png");
+        assertOneLineError(runQwen(tmp, image, Map.of(), Map.of("\"merge_size\": 2", "\"merge_size\": 1")),
+                "merge_size = 1 differs from config.json's vision_config.spatial_merge_size = 2");
+        Files.copy(Fixtures.model("llava").resolve("preprocessor_config.json"), tmp.resolve("qwen2vl/preprocessor_config.json"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertOneLineError(runQwen(tmp, image, Map.of(), Map.of()), "image_processor_type is CLIPImageProcessor; qwen2_vl needs"
+                + " Qwen2VLImageProcessor");
     }
 
     // ---- Idefics3 (the fixture resizes the longest edge to 128, then tiles of 64; patch 8, scale_factor 2: 16 tokens a tile)
@@ -99,7 +112,12 @@ class VisionBadInputTest {
     // ---- helpers
 
     private static Cli.Result runQwen(Path tmp, Path image, Map<String, String> configEdit) throws IOException {
-        Path dir = model("qwen2vl", tmp, configEdit, Map.of());
+        return runQwen(tmp, image, configEdit, Map.of());
+    }
+
+    private static Cli.Result runQwen(Path tmp, Path image, Map<String, String> configEdit, Map<String, String> processorEdit)
+            throws IOException {
+        Path dir = model("qwen2vl", tmp, configEdit, processorEdit);
         LetterTokenizer tokenizer = LetterTokenizer.ofFixture("qwen2vl", null, Map.of());
         tokenizer.spell(20, 21);
         tokenizer.write(dir);
