@@ -1,6 +1,7 @@
 package dev.akvq.bench;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.idefics3.Idefics3VisionTower;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
@@ -71,9 +72,9 @@ public class VisionTowerBench {
         arena = Arena.ofShared();
         SplittableRandom random = new SplittableRandom(20241219);
         int h = c.hiddenSize(), f = c.intermediateSize();
-        List<Idefics3VisionTower.Layer> layers = new ArrayList<>();
+        List<VisionEncoderLayer> layers = new ArrayList<>();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
-            layers.add(new Idefics3VisionTower.Layer(ones(h), new float[h], bf16(h, h, random), new float[h],
+            layers.add(new VisionEncoderLayer(ones(h), new float[h], bf16(h, h, random), new float[h],
                     bf16(h, h, random), new float[h], bf16(h, h, random), new float[h], bf16(h, h, random), new float[h],
                     ones(h), new float[h], bf16(f, h, random), new float[f], bf16(h, f, random), new float[h]));
         }

@@ -1,6 +1,7 @@
 package dev.akvq.cli;
 
 import dev.akvq.image.DecodedImage;
+import dev.akvq.image.Idefics3ImageProcessor;
 import dev.akvq.image.ImageDecoder;
 import dev.akvq.image.ImageProcessor;
 import dev.akvq.image.ProcessedImages;
@@ -8,7 +9,7 @@ import dev.akvq.model.Trace;
 import dev.akvq.model.idefics3.Idefics3Model;
 import dev.akvq.model.idefics3.Idefics3Prompt;
 import dev.akvq.model.llama.LlamaSequence;
-import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
@@ -26,22 +27,24 @@ import java.util.List;
 final class Idefics3Run {
     private Idefics3Run() {}
 
-    /** The prefilled sequence, the last position's logits and the prompt's length in tokens. */
-    record Prefilled(LlamaSequence sequence, float[] logits, int promptTokens) {}
-
     /**
      * @param prompt    the text (with one {@code <image>} per image; when it has none, one per image is put in
      *                  front), or null when {@code promptIds} are given already expanded
      */
-    static Prefilled prefill(Checkpoint checkpoint, Idefics3Config config, Path dir, Tokenizer tokenizer, String prompt,
-                             int[] promptIds, List<Path> imageFiles, KvMode mode, WorkerPool pool) {
+    static PrefilledPrompt prefill(Checkpoint checkpoint, Idefics3Config config, Path dir, Tokenizer tokenizer, String prompt,
+                                   int[] promptIds, List<Path> imageFiles, KvCacheSettings settings, WorkerPool pool) {
         Idefics3Model model = Idefics3Model.load(checkpoint, config, pool);
         float[] imageEmbeddings = new float[0];
         List<Idefics3Prompt.Tiling> tilings = new ArrayList<>();
         if (!imageFiles.isEmpty()) {
             List<DecodedImage> images = new ArrayList<>();
             for (Path f : imageFiles) images.add(ImageDecoder.decode(f));
-            ProcessedImages processed = ImageProcessor.load(dir).process(images);
+            ImageProcessor processor = ImageProcessor.load(dir);
+            if (!(processor instanceof Idefics3ImageProcessor)) {
+                throw new IllegalArgumentException(dir.resolve(ImageProcessor.CONFIG_FILE) + ": image_processor_type is "
+                        + processor.type() + "; idefics3 needs " + Idefics3ImageProcessor.TYPE);
+            }
+            ProcessedImages processed = processor.process(images);
             long[] rowsCols = processed.extra("rows_cols").values();
             for (int i = 0; i < rowsCols.length; i += 2) tilings.add(new Idefics3Prompt.Tiling((int) rowsCols[i], (int) rowsCols[i + 1]));
             long[] mask = processed.extras().stream().anyMatch(e -> e.name().equals("pixel_attention_mask"))
@@ -55,8 +58,8 @@ final class Idefics3Run {
             ids = Idefics3Prompt.encode(tokenizer, text, tilings, config.imageSeqLength(), true);
         }
         Idefics3Model.PromptEmbeddings embeddings = model.merge(ids, imageEmbeddings);
-        LlamaSequence sequence = new LlamaSequence(model.decoder(), mode);
+        LlamaSequence sequence = new LlamaSequence(model.decoder(), settings);
         float[] normed = sequence.prefill(embeddings.embeds(), embeddings.modality(), Trace.NONE);
-        return new Prefilled(sequence, sequence.lastLogits(normed, ids.length), ids.length);
+        return new PrefilledPrompt(sequence, sequence.lastLogits(normed, ids.length), ids.length);
     }
 }

@@ -1,15 +1,16 @@
 package dev.akvq.cli;
 
-import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.idefics3.Idefics3Model;
 import dev.akvq.model.llama.LlamaSequence;
-import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Idefics3Config;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * {@code akvq trace} for an Idefics3 (SmolVLM) checkpoint: input_ids {@code [1, seq]},
@@ -20,8 +21,9 @@ import java.util.Arrays;
 final class Idefics3Trace {
     private Idefics3Trace() {}
 
-    static void run(Checkpoint checkpoint, Idefics3Config config, SafetensorsFile in, KvMode mode, int decodeSteps,
-                    WorkerPool pool, TraceFile trace) {
+    /** @return the sequence's KV cache after decoding (for --kv-stats) */
+    static List<KeyValueStore> run(Checkpoint checkpoint, Idefics3Config config, SafetensorsFile in, KvCacheSettings settings,
+                                   int decodeSteps, WorkerPool pool, TraceFile trace) {
         Idefics3Model model = Idefics3Model.load(checkpoint, config, pool);
         WeightTensor idsTensor = in.require("input_ids");
         if (idsTensor.rank() != 2 || idsTensor.dim(0) != 1 || idsTensor.dim(1) < 1) {
@@ -35,24 +37,14 @@ final class Idefics3Trace {
         Idefics3Model.PromptEmbeddings prompt = model.merge(ids, image);
 
         int n = ids.length, vocab = config.textConfig().vocabSize();
-        LlamaSequence sequence = new LlamaSequence(model.decoder(), mode);
+        LlamaSequence sequence = new LlamaSequence(model.decoder(), settings);
         float[] normed = sequence.prefill(prompt.embeds(), prompt.modality(), trace);
         float[] logits = model.decoder().allLogits(normed, n);
         long[] positions = new long[n];
         for (int t = 0; t < n; t++) positions[t] = t;
-        long[] tokens = new long[decodeSteps];
-        float[] stepLogits = new float[decodeSteps * vocab];
-        float[] last = Arrays.copyOfRange(logits, (n - 1) * vocab, n * vocab);
-        for (int s = 0; s < decodeSteps; s++) {
-            System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
-            tokens[s] = Greedy.argmax(last);
-            if (s + 1 < decodeSteps) last = sequence.step((int) tokens[s]);
-        }
         trace.writer.i64("position_ids", positions, 1, n);
-        if (decodeSteps > 0) {
-            trace.writer.i64("decode_tokens", tokens, 1, decodeSteps);
-            trace.put("decode_logits", stepLogits, 1, decodeSteps, vocab);
-        }
         trace.put("logits", logits, 1, n, vocab);
+        GreedyTrace.record(logits, n, vocab, sequence, decodeSteps, trace);
+        return sequence.cache();
     }
 }

@@ -1,6 +1,5 @@
 package dev.akvq.cli;
 
-import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.weights.SafetensorsFile;
@@ -51,17 +50,6 @@ final class LlavaTrace {
         for (int t = 0; t < n; t++) positions[t] = t;
         trace.writer.i64("position_ids", positions, 1, n);
 
-        if (decodeSteps > 0) {
-            long[] tokens = new long[decodeSteps];
-            float[] stepLogits = new float[decodeSteps * vocab];
-            float[] last = Arrays.copyOfRange(logits, (n - 1) * vocab, n * vocab);
-            for (int s = 0; s < decodeSteps; s++) {
-                System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
-                tokens[s] = Greedy.argmax(last);
-                if (s + 1 < decodeSteps) last = prefilled.sequence().step((int) tokens[s]);
-            }
-            trace.writer.i64("decode_tokens", tokens, 1, decodeSteps);
-            trace.put("decode_logits", stepLogits, 1, decodeSteps, vocab);
-        }
+        GreedyTrace.record(logits, n, vocab, prefilled.sequence(), decodeSteps, trace);
     }
 }

@@ -1,11 +1,11 @@
 package dev.akvq.cli;
 
-import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.qwen2vl.ImageGrid;
 import dev.akvq.model.qwen2vl.MropePositions;
 import dev.akvq.model.qwen2vl.Qwen2VLModel;
 import dev.akvq.model.qwen2vl.Qwen2VLSequence;
-import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
@@ -24,8 +24,9 @@ import java.util.Optional;
 final class Qwen2VLTrace {
     private Qwen2VLTrace() {}
 
-    static void run(Checkpoint checkpoint, Qwen2VLConfig config, SafetensorsFile in, KvMode mode, int decodeSteps,
-                    WorkerPool pool, TraceFile trace) {
+    /** @return the sequence's KV cache after decoding (for --kv-stats) */
+    static List<KeyValueStore> run(Checkpoint checkpoint, Qwen2VLConfig config, SafetensorsFile in, KvCacheSettings settings,
+                                   int decodeSteps, WorkerPool pool, TraceFile trace) {
         WeightTensor inputIds = in.require("input_ids");
         if (inputIds.rank() != 2 || inputIds.dim(0) != 1 || inputIds.dim(1) < 1) {
             throw inputIds.error("qwen2_vl traces one prompt: expected input_ids [1, seq], found " + Arrays.toString(inputIds.shape()));
@@ -46,6 +47,8 @@ final class Qwen2VLTrace {
             if (g.rank() != 2 || g.dim(1) != 3) throw g.error("expected image_grid_thw [images, 3], found " + Arrays.toString(g.shape()));
             grids = ImageGrid.fromThw(g.toLongArray());
             if (p.rank() != 2) throw p.error("expected pixel_values [patches, values], found " + Arrays.toString(p.shape()));
+            // Before any weight is read: the merger joins spatial_merge_size² patches of every grid.
+            ImageGrid.checkAgainst(grids, Math.toIntExact(p.dim(0)), config.visionConfig().spatialMergeSize());
             pixelValues = p.toFloatArray();
         }
         int[] prompt = inputIds.toIntArray();
@@ -63,20 +66,11 @@ final class Qwen2VLTrace {
         trace.writer.i64("mrope_position_ids", positionIds, 3, 1, seq);
         trace.writer.i64("rope_deltas", new long[] {positions.ropeDelta()}, 1, 1);
 
-        Qwen2VLSequence sequence = model.newSequence(mode);
+        Qwen2VLSequence sequence = model.newSequence(settings);
         float[] normed = sequence.prefill(prepared.embeds(), positions, prepared.modality(), trace);
         float[] logits = model.decoder().allLogits(normed, seq);
         trace.put("logits", logits, 1, seq, vocab);
-        if (decodeSteps == 0) return;
-        long[] tokens = new long[decodeSteps];
-        float[] stepLogits = new float[decodeSteps * vocab];
-        float[] last = Arrays.copyOfRange(logits, (seq - 1) * vocab, seq * vocab);
-        for (int s = 0; s < decodeSteps; s++) {
-            System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
-            tokens[s] = Greedy.argmax(last);
-            if (s + 1 < decodeSteps) last = sequence.step((int) tokens[s]);
-        }
-        trace.writer.i64("decode_tokens", tokens, 1, decodeSteps);
-        trace.put("decode_logits", stepLogits, 1, decodeSteps, vocab);
+        GreedyTrace.record(logits, seq, vocab, sequence, decodeSteps, trace);
+        return sequence.cache();
     }
 }

@@ -3,6 +3,7 @@ package dev.akvq.cli;
 import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
+import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.quant.kv.KeyValueStore;
@@ -15,6 +16,7 @@ import dev.akvq.weights.config.GenerationConfig;
 import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.Qwen2VLConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import dev.akvq.tokenizer.StreamingDecoder;
 import dev.akvq.tokenizer.Tokenizer;
@@ -58,14 +60,19 @@ final class RunCommand implements Command {
                 memory go to stderr. Stops at an EOS id of generation_config.json or after
                 --max-new-tokens. Sampling defaults come from generation_config.json (greedy when
                 it does not sample); --temperature 0 forces greedy.
-                In this build: text decoders (llama, mistral, qwen2) and idefics3 (SmolVLM). For
+                In this build: text decoders (llama, mistral, qwen2), llava, idefics3 (SmolVLM) and
+                qwen2_vl. For
                 idefics3, each --image goes through DIR/preprocessor_config.json and replaces one
                 <image> in the prompt, expanded as Idefics3Processor does (with no <image> in the
                 prompt, one per image is put in front); --prompt-ids must then be expanded already.
                 For llava, --prompt is the question, laid out as LLaVA-1.5's "USER: Image 1:
                 <image>\n... {prompt} ASSISTANT:" with one <image> per --image (or taken as written
                 when it holds <image>), each expanded as LlavaProcessor does.
-                The prompt time of idefics3 and llava includes loading, preprocessing and the vision tower.
+                For qwen2_vl, --prompt is the user's text, laid out with Qwen2-VL-Instruct's chat template
+                (default system turn, the images then the text in one user turn, the generation prompt),
+                or taken as written when it holds <|image_pad|> (one per --image); each pad is expanded
+                to its image's t*h*w/merge^2 tokens as Qwen2VLProcessor does.
+                The prompt time of the vision families includes loading, preprocessing and the vision tower.
 
                 Options:
                   --model DIR          a Hugging Face model directory
@@ -110,12 +117,14 @@ final class RunCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
-        if (!(config instanceof TextDecoderConfig) && !(config instanceof Idefics3Config) && !(config instanceof LlavaConfig)) {
-            throw new UsageException("run supports the text decoders (llama, mistral, qwen2), llava and idefics3 in this build; "
+        boolean vision = config instanceof Idefics3Config || config instanceof LlavaConfig || config instanceof Qwen2VLConfig;
+        if (!(config instanceof TextDecoderConfig) && !vision) {
+            throw new UsageException("run supports the text decoders (llama, mistral, qwen2), llava, idefics3 and qwen2_vl in this build; "
                     + dir + " is " + config.modelType());
         }
-        if (flags.has("image") && !(config instanceof Idefics3Config) && !(config instanceof LlavaConfig)) {
-            throw new UsageException("--image needs a vision family (llava, idefics3 in this build); " + dir + " is " + config.modelType());
+        if (flags.has("image") && !vision) {
+            throw new UsageException("--image needs a vision family (llava, idefics3, qwen2_vl in this build); " + dir + " is "
+                    + config.modelType());
         }
         List<Path> images = flags.all("image").stream().map(Path::of).toList();
         TextDecoderConfig text = config.textConfig();
@@ -137,15 +146,17 @@ final class RunCommand implements Command {
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
             long loadStart = System.nanoTime();
-            LlamaSequence sequence;
+            TokenSequence sequence;
             float[] logits;
             long prefillStart;
             int promptTokens;
-            if (config instanceof Idefics3Config idefics) {
+            if (config instanceof Idefics3Config || config instanceof Qwen2VLConfig) {
                 // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
                 prefillStart = loadStart;
-                var prefilled = Idefics3Run.prefill(checkpoint, idefics, dir, tokenizer, flags.optional("prompt").orElse(null),
-                        ids, images, mode, pool);
+                String prompt = flags.optional("prompt").orElse(null);
+                PrefilledPrompt prefilled = config instanceof Idefics3Config idefics
+                        ? Idefics3Run.prefill(checkpoint, idefics, dir, tokenizer, prompt, ids, images, settings, pool)
+                        : Qwen2VLRun.prefill(checkpoint, (Qwen2VLConfig) config, dir, tokenizer, prompt, ids, images, settings, pool);
                 sequence = prefilled.sequence();
                 logits = prefilled.logits();
                 promptTokens = prefilled.promptTokens();
@@ -161,12 +172,13 @@ final class RunCommand implements Command {
                 LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
                 err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
                         threads, mode.flag());
-                sequence = new LlamaSequence(decoder, settings);
+                LlamaSequence textSequence = new LlamaSequence(decoder, settings);
+                sequence = textSequence;
                 prefillStart = System.nanoTime();
                 Modality[] modality = new Modality[ids.length];
                 Arrays.fill(modality, Modality.TEXT);
-                float[] normed = sequence.prefill(decoder.embed(ids), modality, Trace.NONE);
-                logits = sequence.lastLogits(normed, ids.length);
+                float[] normed = textSequence.prefill(decoder.embed(ids), modality, Trace.NONE);
+                logits = textSequence.lastLogits(normed, ids.length);
                 promptTokens = ids.length;
             }
             long decodeStart = System.nanoTime();

@@ -112,8 +112,14 @@ final class TraceCommand implements Command {
                 }
                 case LlavaConfig llava -> LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in,
                         flags.optional("prefix").orElse(""), mode, decodeSteps, trace);
-                case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
-                case Qwen2VLConfig qwen -> Qwen2VLTrace.run(checkpoint, qwen, in, mode, decodeSteps, pool, trace);
+                case Idefics3Config idefics -> {
+                    var cache = Idefics3Trace.run(checkpoint, idefics, in, settings, decodeSteps, pool, trace);
+                    if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
+                }
+                case Qwen2VLConfig qwen -> {
+                    var cache = Qwen2VLTrace.run(checkpoint, qwen, in, settings, decodeSteps, pool, trace);
+                    if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
+                }
                 default -> throw new UsageException("trace supports llama, mistral, qwen2, llava, idefics3 and qwen2_vl in this build; "
                         + dir + " is " + config.modelType());
             }

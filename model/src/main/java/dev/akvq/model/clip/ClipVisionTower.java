@@ -1,6 +1,7 @@
 package dev.akvq.model.clip;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.Add;
 import dev.akvq.tensor.BidirectionalAttention;
@@ -49,12 +50,8 @@ public final class ClipVisionTower {
 
     /** The tower's weights under Hugging Face's names ({@code <prefix>embeddings.*}, {@code <prefix>encoder.layers.{i}.*}). */
     public record Weights(float[] classEmbedding, MatrixView patchEmbedding, float[] positionEmbedding,
-                          float[] preNormWeight, float[] preNormBias, List<Layer> layers) {}
+                          float[] preNormWeight, float[] preNormBias, List<VisionEncoderLayer> layers) {}
 
-    /** One encoder layer: two LayerNorms, attention with biases, the two-linear MLP. */
-    public record Layer(float[] norm1Weight, float[] norm1Bias, MatrixView q, float[] qBias, MatrixView k, float[] kBias,
-                        MatrixView v, float[] vBias, MatrixView out, float[] outBias,
-                        float[] norm2Weight, float[] norm2Bias, MatrixView fc1, float[] fc1Bias, MatrixView fc2, float[] fc2Bias) {}
 
     public ClipVisionTower(ClipVisionConfig config, Weights weights, WorkerPool pool) {
         activation(config.hiddenAct()); // fails early on an unsupported hidden_act
@@ -72,18 +69,10 @@ public final class ClipVisionTower {
         WeightTensor conv = r.tensor(e + "patch_embedding.weight", h, c.numChannels(), p, p);
         conv.requireDType(DType.F32, DType.BF16, DType.F16);
         MatrixView patch = new MatrixView(conv.dtype(), h, c.numChannels() * p * p, conv.data());
-        List<Layer> layers = new ArrayList<>();
+        List<VisionEncoderLayer> layers = new ArrayList<>();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String l = prefix + "encoder.layers." + i + ".";
-            layers.add(new Layer(
-                    r.vector(l + "layer_norm1.weight", h), r.vector(l + "layer_norm1.bias", h),
-                    r.matrix(l + "self_attn.q_proj.weight", h, h), r.vector(l + "self_attn.q_proj.bias", h),
-                    r.matrix(l + "self_attn.k_proj.weight", h, h), r.vector(l + "self_attn.k_proj.bias", h),
-                    r.matrix(l + "self_attn.v_proj.weight", h, h), r.vector(l + "self_attn.v_proj.bias", h),
-                    r.matrix(l + "self_attn.out_proj.weight", h, h), r.vector(l + "self_attn.out_proj.bias", h),
-                    r.vector(l + "layer_norm2.weight", h), r.vector(l + "layer_norm2.bias", h),
-                    r.matrix(l + "mlp.fc1.weight", ffn, h), r.vector(l + "mlp.fc1.bias", ffn),
-                    r.matrix(l + "mlp.fc2.weight", h, ffn), r.vector(l + "mlp.fc2.bias", h)));
+            layers.add(VisionEncoderLayer.load(r, l, h, ffn));
         }
         Weights w = new Weights(r.vector(e + "class_embedding", h), patch,
                 r.tensor(e + "position_embedding.weight", positions, h).toFloatArray(),
@@ -138,7 +127,7 @@ public final class ClipVisionTower {
         if (trace.enabled()) trace.put("vision_hidden_states.0", x.clone(), images, seq, hidden);
 
         for (int l = 0; l < lastState; l++) {
-            Layer w = weights.layers().get(l);
+            VisionEncoderLayer w = weights.layers().get(l);
             // Attention block: x += out_proj(attention(q, k, v of layer_norm1(x))).
             layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias(), eps);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.q(), w.qBias(), q, pool);

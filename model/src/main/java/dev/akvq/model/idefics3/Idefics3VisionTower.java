@@ -1,6 +1,7 @@
 package dev.akvq.model.idefics3;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.Add;
 import dev.akvq.tensor.GeluTanh;
@@ -39,16 +40,11 @@ import java.util.List;
  */
 public final class Idefics3VisionTower {
 
-    /** One encoder layer (Idefics3EncoderLayer), under {@code encoder.layers.{i}.}. */
-    public record Layer(float[] norm1Weight, float[] norm1Bias, MatrixView q, float[] qBias, MatrixView k, float[] kBias,
-                        MatrixView v, float[] vBias, MatrixView out, float[] outBias, float[] norm2Weight,
-                        float[] norm2Bias, MatrixView fc1, float[] fc1Bias, MatrixView fc2, float[] fc2Bias) {}
-
     /**
      * @param patchEmbedding the conv weight {@code [hidden, C, P, P]} read as {@code [hidden, C·P·P]}
      *                       (same bytes: the unfolded patch is laid out channel, row, column)
      */
-    public record Weights(MatrixView patchEmbedding, float[] patchBias, MatrixView positionEmbedding, List<Layer> layers,
+    public record Weights(MatrixView patchEmbedding, float[] patchBias, MatrixView positionEmbedding, List<VisionEncoderLayer> layers,
                           float[] postNormWeight, float[] postNormBias) {
 
         /** Reads the tower under {@code prefix} ("model.vision_model."), every shape checked against the config. */
@@ -57,18 +53,10 @@ public final class Idefics3VisionTower {
             int h = c.hiddenSize(), ffn = c.intermediateSize(), p = c.patchSize();
             WeightTensor conv = r.tensor(prefix + "embeddings.patch_embedding.weight", h, c.numChannels(), p, p);
             MatrixView patch = new MatrixView(conv.dtype(), h, c.numChannels() * p * p, conv.data());
-            List<Layer> layers = new ArrayList<>();
+            List<VisionEncoderLayer> layers = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers(); i++) {
                 String l = prefix + "encoder.layers." + i + ".";
-                layers.add(new Layer(
-                        r.vector(l + "layer_norm1.weight", h), r.vector(l + "layer_norm1.bias", h),
-                        r.matrix(l + "self_attn.q_proj.weight", h, h), r.vector(l + "self_attn.q_proj.bias", h),
-                        r.matrix(l + "self_attn.k_proj.weight", h, h), r.vector(l + "self_attn.k_proj.bias", h),
-                        r.matrix(l + "self_attn.v_proj.weight", h, h), r.vector(l + "self_attn.v_proj.bias", h),
-                        r.matrix(l + "self_attn.out_proj.weight", h, h), r.vector(l + "self_attn.out_proj.bias", h),
-                        r.vector(l + "layer_norm2.weight", h), r.vector(l + "layer_norm2.bias", h),
-                        r.matrix(l + "mlp.fc1.weight", ffn, h), r.vector(l + "mlp.fc1.bias", ffn),
-                        r.matrix(l + "mlp.fc2.weight", h, ffn), r.vector(l + "mlp.fc2.bias", h)));
+                layers.add(VisionEncoderLayer.load(r, l, h, ffn));
             }
             return new Weights(patch, r.vector(prefix + "embeddings.patch_embedding.bias", h),
                     r.matrix(prefix + "embeddings.position_embedding.weight", c.numPatches(), h), List.copyOf(layers),
@@ -142,7 +130,7 @@ public final class Idefics3VisionTower {
         if (trace.enabled()) trace.put("vision_hidden_states.0", x.clone(), tiles, patches, hidden);
 
         for (int l = 0; l < weights.layers().size(); l++) {
-            Layer w = weights.layers().get(l);
+            VisionEncoderLayer w = weights.layers().get(l);
 
             // Attention block: LN1, q/k/v, bidirectional attention within each tile, out_proj.
             layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias(), eps);

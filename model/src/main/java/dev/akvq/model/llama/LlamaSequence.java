@@ -1,6 +1,7 @@
 package dev.akvq.model.llama;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
@@ -14,7 +15,7 @@ import java.util.List;
  * position. {@link #prefill} takes the prompt's embeddings (text, or with image features merged
  * in); {@link #step} feeds one generated token. Both return the logits of the last position.
  */
-public final class LlamaSequence {
+public final class LlamaSequence implements TokenSequence {
     private final LlamaDecoder decoder;
     private final List<KeyValueStore> cache = new ArrayList<>();
     private int nextPosition;
@@ -36,6 +37,7 @@ public final class LlamaSequence {
         for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(settings.newStore(l, c.numKeyValueHeads(), c.headDim()));
     }
 
+    @Override
     public List<KeyValueStore> cache() {
         return cache;
     }
@@ -53,6 +55,7 @@ public final class LlamaSequence {
     }
 
     /** Feeds one generated token; returns its logits {@code [vocab]}. */
+    @Override
     public float[] step(int token) {
         float[] x = decoder.embed(new int[] {token});
         float[] normed = decoder.forward(x, new CachedToken[] {new CachedToken(nextPosition++, Modality.TEXT, true)},
@@ -67,6 +70,7 @@ public final class LlamaSequence {
         return logits;
     }
 
+    @Override
     public int length() {
         return nextPosition;
     }

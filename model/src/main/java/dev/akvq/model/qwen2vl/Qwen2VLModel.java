@@ -2,6 +2,7 @@ package dev.akvq.model.qwen2vl;
 
 import dev.akvq.model.Trace;
 import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -95,5 +96,10 @@ public final class Qwen2VLModel {
 
     public Qwen2VLSequence newSequence(KvMode mode) {
         return new Qwen2VLSequence(decoder, rotary, mode);
+    }
+
+    /** A sequence caching as {@code settings} say (value rotation folded in when they turn it on). */
+    public Qwen2VLSequence newSequence(KvCacheSettings settings) {
+        return new Qwen2VLSequence(decoder, rotary, settings);
     }
 }

@@ -1,9 +1,11 @@
 package dev.akvq.model.qwen2vl;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import java.util.ArrayList;
@@ -16,20 +18,31 @@ import java.util.List;
  * Qwen2VLForConditionalGeneration.forward does once the cache is filled (transformers 4.47.1).
  * Each cached token is told its temporal position and its modality (vision for image features).
  */
-public final class Qwen2VLSequence {
+public final class Qwen2VLSequence implements TokenSequence {
     private final LlamaDecoder decoder;
     private final MultimodalRotary rotary;
     private final List<KeyValueStore> cache = new ArrayList<>();
     private int cachePosition;
     private int ropeDelta;
 
+    /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
     public Qwen2VLSequence(LlamaDecoder decoder, MultimodalRotary rotary, KvMode mode) {
-        this.decoder = decoder;
-        this.rotary = rotary;
-        var c = decoder.config();
-        for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(mode.newStore(c.numKeyValueHeads(), c.headDim()));
+        this(decoder, rotary, KvCacheSettings.defaults(mode));
     }
 
+    /**
+     * A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s: with rotation
+     * on it runs the decoder's value-rotated twin ({@link LlamaDecoder#valueRotated}).
+     */
+    public Qwen2VLSequence(LlamaDecoder decoder, MultimodalRotary rotary, KvCacheSettings settings) {
+        this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
+        this.rotary = rotary;
+        var c = decoder.config();
+        if (settings.mode() == KvMode.AKVQ) settings.layers().checkCovers(c.numHiddenLayers());
+        for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(settings.newStore(l, c.numKeyValueHeads(), c.headDim()));
+    }
+
+    @Override
     public List<KeyValueStore> cache() {
         return cache;
     }
@@ -48,17 +61,24 @@ public final class Qwen2VLSequence {
     }
 
     /** Feeds one generated token; returns its logits {@code [vocab]}. */
+    @Override
     public float[] step(int token) {
         MropePositions p = MropePositions.decode(cachePosition, ropeDelta);
         float[] x = decoder.embed(new int[] {token});
         float[] normed = decoder.forward(x, new CachedToken[] {new CachedToken(p.temporal()[0], Modality.TEXT, true)},
                 rotary.tables(p), cache, Trace.NONE);
         cachePosition++;
+        return lastLogits(normed, 1);
+    }
+
+    /** Logits of the last of {@code n} rows of the final norm's output. */
+    public float[] lastLogits(float[] normed, int n) {
         float[] logits = new float[decoder.config().vocabSize()];
-        decoder.logits(normed, 0, logits);
+        decoder.logits(normed, n - 1, logits);
         return logits;
     }
 
+    @Override
     public int length() {
         return cachePosition;
     }

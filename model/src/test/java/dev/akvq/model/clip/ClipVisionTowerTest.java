@@ -7,6 +7,7 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.WorkerPool;
@@ -40,9 +41,9 @@ public class ClipVisionTowerTest {
         String act = List.of("quick_gelu", "gelu", "gelu_pytorch_tanh").get(r.nextInt(3));
         ClipVisionConfig c = new ClipVisionConfig(hidden, ffn, hidden, layers, heads, channels, image, patch, act, 1e-5);
         DType dtype = r.nextBoolean() ? DType.F32 : DType.BF16;
-        List<ClipVisionTower.Layer> list = new ArrayList<>();
+        List<VisionEncoderLayer> list = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            list.add(new ClipVisionTower.Layer(v(r, hidden, 1), v(r, hidden, 0.1), m(r, dtype, hidden, hidden), v(r, hidden, 0.1),
+            list.add(new VisionEncoderLayer(v(r, hidden, 1), v(r, hidden, 0.1), m(r, dtype, hidden, hidden), v(r, hidden, 0.1),
                     m(r, dtype, hidden, hidden), v(r, hidden, 0.1), m(r, dtype, hidden, hidden), v(r, hidden, 0.1),
                     m(r, dtype, hidden, hidden), v(r, hidden, 0.1), v(r, hidden, 1), v(r, hidden, 0.1),
                     m(r, dtype, ffn, hidden), v(r, ffn, 0.1), m(r, dtype, hidden, ffn), v(r, hidden, 0.1)));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.WorkerPool;
@@ -135,9 +136,9 @@ class Idefics3VisionTowerTest {
 
     static Idefics3VisionTower.Weights randomWeights(SiglipVisionConfig c, SplittableRandom random, DType dtype) {
         int h = c.hiddenSize(), f = c.intermediateSize(), patch = c.numChannels() * c.patchSize() * c.patchSize();
-        List<Idefics3VisionTower.Layer> layers = new ArrayList<>();
+        List<VisionEncoderLayer> layers = new ArrayList<>();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
-            layers.add(new Idefics3VisionTower.Layer(norm(h, random), vector(h, random), matrix(h, h, random, dtype),
+            layers.add(new VisionEncoderLayer(norm(h, random), vector(h, random), matrix(h, h, random, dtype),
                     vector(h, random), matrix(h, h, random, dtype), vector(h, random), matrix(h, h, random, dtype),
                     vector(h, random), matrix(h, h, random, dtype), vector(h, random), norm(h, random), vector(h, random),
                     matrix(f, h, random, dtype), vector(f, random), matrix(h, f, random, dtype), vector(h, random)));

@@ -1,0 +1,29 @@
+package dev.akvq.cli;
+
+import dev.akvq.model.generate.Greedy;
+import dev.akvq.model.generate.TokenSequence;
+import java.util.Arrays;
+
+/**
+ * The greedy decode of one prefilled prompt, recorded as the goldens record generate(do_sample=False):
+ * {@code decode_tokens [1, steps]} and {@code decode_logits [1, steps, vocab]}, where step 0's
+ * logits are the prompt's last row and step t &gt; 0's come from feeding token t - 1 through the cache.
+ */
+final class GreedyTrace {
+    private GreedyTrace() {}
+
+    /** @param logits the prompt's logits {@code [seq, vocab]}; nothing is written for 0 steps */
+    static void record(float[] logits, int seq, int vocab, TokenSequence sequence, int steps, TraceFile trace) {
+        if (steps == 0) return;
+        long[] tokens = new long[steps];
+        float[] stepLogits = new float[steps * vocab];
+        float[] last = Arrays.copyOfRange(logits, (seq - 1) * vocab, seq * vocab);
+        for (int s = 0; s < steps; s++) {
+            System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
+            tokens[s] = Greedy.argmax(last);
+            if (s + 1 < steps) last = sequence.step((int) tokens[s]);
+        }
+        trace.writer.i64("decode_tokens", tokens, 1, steps);
+        trace.put("decode_logits", stepLogits, 1, steps, vocab);
+    }
+}
