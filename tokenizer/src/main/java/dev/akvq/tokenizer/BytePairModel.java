@@ -154,6 +154,13 @@ public final class BytePairModel {
         return vocab.size();
     }
 
+    /** One more than the largest vocab id: ids may have gaps (left for added tokens), so this can exceed {@link #vocabSize()}. */
+    int idLimit() {
+        int limit = 0;
+        for (int id : vocab.values()) limit = Math.max(limit, id + 1);
+        return limit;
+    }
+
     /** The vocab as an id-indexed table; gaps (ids used only by added tokens) are null. */
     String[] idToTokenTable(int size) {
         String[] table = new String[size];

@@ -49,7 +49,7 @@ public final class Tokenizer {
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
         this.model = model;
-        int size = model.vocabSize();
+        int size = model.idLimit();
         for (AddedTokens.AddedToken t : addedTokens.all()) size = Math.max(size, t.id() + 1);
         this.idToToken = model.idToTokenTable(size);
         for (AddedTokens.AddedToken t : addedTokens.all()) {

@@ -36,6 +36,21 @@ class TokenizerTest {
     private final Tokenizer tokenizer = Tokenizer.fromJson(Json.parseObject(JSON, "tokenizer.json"));
 
     @Test
+    void vocabIdsWithGapsAboveTheAddedTokensLoadAndDecode() {
+        // ids 2 and 5 are unused; the largest vocab id (9) is above every added token's id (1)
+        String json = """
+                {"added_tokens": [{"id": 1, "content": "<s>", "special": true, "normalized": false}],
+                 "normalizer": null, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
+                 "post_processor": null, "decoder": {"type": "ByteLevel"},
+                 "model": {"type": "BPE", "vocab": {"h": 0, "<s>": 1, "i": 3, "hi": 9}, "merges": ["h i"]}}
+                """;
+        Tokenizer gaps = Tokenizer.fromJson(Json.parseObject(json, "tokenizer.json"));
+        assertArrayEquals(new int[] {1, 9}, gaps.encode("<s>hi", false));
+        assertEquals("hi", gaps.decode(new int[] {9}, true));
+        assertEquals(10, gaps.vocabSize());
+    }
+
+    @Test
     void templateAddsSpecialTokensOnlyWhenAsked() {
         assertArrayEquals(new int[] {3, 2, 4}, tokenizer.encode("hi", true));
         assertArrayEquals(new int[] {2}, tokenizer.encode("hi", false));
