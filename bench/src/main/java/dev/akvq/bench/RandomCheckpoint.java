@@ -32,7 +32,8 @@ public final class RandomCheckpoint {
             ",\n  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0, \"low_freq_factor\": 1.0,"
                     + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}");
 
-    private record Tensor(String name, long[] shape, boolean isNorm) {
+    /** One tensor to write: random N(0, 0.02) BF16 values, or ones for a norm weight. */
+    public record Tensor(String name, long[] shape, boolean isNorm) {
         long elements() {
             long n = 1;
             for (long d : shape) n *= d;
@@ -95,6 +96,11 @@ public final class RandomCheckpoint {
         }
         tensors.add(new Tensor("model.norm.weight", new long[] {s.hidden}, true));
 
+        return writeSafetensors(dir.resolve("model.safetensors"), tensors);
+    }
+
+    /** Streams {@code tensors} as BF16 into one safetensors file; returns the weight bytes. */
+    public static long writeSafetensors(Path file, List<Tensor> tensors) throws IOException {
         StringBuilder header = new StringBuilder("{");
         long offset = 0;
         for (Tensor t : tensors) {
@@ -108,7 +114,7 @@ public final class RandomCheckpoint {
         while (header.length() % 8 != 0) header.append(' ');
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.US_ASCII);
         SplittableRandom random = new SplittableRandom(20261124);
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(dir.resolve("model.safetensors")), 1 << 20)) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
             out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length).array());
             out.write(headerBytes);
             ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);

@@ -12,6 +12,7 @@ import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.GenerationConfig;
 import dev.akvq.weights.config.Idefics3Config;
+import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import dev.akvq.tokenizer.Tokenizer;
@@ -60,6 +61,9 @@ final class RunCommand implements Command {
                 <image> in the prompt, expanded as Idefics3Processor does (with no <image> in the
                 prompt, one per image is put in front); --prompt-ids must then be expanded already.
                 The prompt time of idefics3 includes loading, preprocessing and the vision tower.
+                For LLaVA (llava), --prompt is
+                the question, laid out as "USER: Image 1: <image>\n... {prompt} ASSISTANT:" with
+                one --image per image (or taken as written when it holds <image> itself).
 
                 Options:
                   --model DIR          a Hugging Face model directory
@@ -75,6 +79,9 @@ final class RunCommand implements Command {
 
                 Examples:
                   akvq run --model tests/src/test/resources/fixtures/models/llama --prompt-ids 1,20,30,40
+                  akvq run --model tests/src/test/resources/fixtures/models/llava-shapes \\
+                      --image tests/src/test/resources/fixtures/models/llava-shapes/eval_single/images/041.png \\
+                      --prompt "What color is the triangle?"
                   akvq run --model ~/models/SmolLM2-360M-Instruct --prompt "Once upon a time" --temperature 0.7 --top-p 0.9 --seed 7
                 """;
     }
@@ -84,6 +91,9 @@ final class RunCommand implements Command {
         Flags flags = Flags.parse(name(), args, Set.of("model", "prompt-ids", "prompt", "image", "kv", "max-new-tokens",
                 "temperature", "top-k", "top-p", "seed", "threads"), Set.of());
         Path dir = flags.existingDirectory("model");
+        if (ModelConfig.load(dir) instanceof LlavaConfig llava) {
+            return LlavaRun.run(flags, dir, llava, sampler(flags, GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS)), out, err);
+        }
         if (flags.has("prompt") == flags.has("prompt-ids")) throw new UsageException("give either --prompt TEXT or --prompt-ids IDS");
         Tokenizer tokenizer = null;
         int[] ids;
@@ -198,7 +208,7 @@ final class RunCommand implements Command {
         return ids;
     }
 
-    private static Sampler sampler(Flags flags, GenerationConfig generation) {
+    static Sampler sampler(Flags flags, GenerationConfig generation) {
         double temperature = flags.optional("temperature").map(t -> number("temperature", t))
                 .orElse(generation.doSample() ? generation.temperature() : 0.0);
         if (temperature == 0) return Sampler.greedy();

@@ -4,6 +4,7 @@ import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -11,6 +12,7 @@ import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Idefics3Config;
+import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
@@ -39,7 +41,7 @@ final class TraceCommand implements Command {
                 akvq trace: every intermediate tensor, under the reference goldens' names
 
                 Usage: akvq trace --model DIR --inputs IN.safetensors --out OUT.safetensors
-                                  [--kv MODE] [--decode N] [--threads N]
+                                  [--kv MODE] [--decode N] [--threads N] [--prefix P]
 
                 Reads input_ids [batch, seq] (I64) and, if present, attention_mask [batch, seq]
                 (1 = token, 0 = left padding). For one sequence it writes decoder_inputs_embeds,
@@ -52,6 +54,10 @@ final class TraceCommand implements Command {
                 their issues. idefics3 also reads pixel_values [1, N, 3, S, S] (F32) and, if present,
                 pixel_attention_mask [1, N, S, S], and writes vision_hidden_states.{i},
                 vision_features, pixel_shuffle_output and projector_output.
+                LLaVA (llava): also reads pixel_values [images, 3, H, W] (F32) and writes
+                pixel_values, vision_hidden_states.{i}, vision_features and projector_output;
+                --prefix P reads P + "input_ids" and P + "pixel_values" (e.g. case0. of the
+                llava-shapes goldens) and writes the plain names.
 
                 Options:
                   --model DIR      a Hugging Face model directory
@@ -60,6 +66,7 @@ final class TraceCommand implements Command {
                   --kv MODE        fp32 (default), fp16, rtn2, kivi2, akvq
                   --decode N       greedy decode steps to record (default 0)
                   --threads N      worker threads (default: all cores)
+                  --prefix P       read the inputs under P + name (LLaVA goldens with several cases)
 
                 Example:
                   akvq trace --model tests/src/test/resources/fixtures/models/llama \\
@@ -70,7 +77,7 @@ final class TraceCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Flags flags = Flags.parse(name(), args, Set.of("model", "inputs", "out", "kv", "decode", "threads"), Set.of());
+        Flags flags = Flags.parse(name(), args, Set.of("model", "inputs", "out", "kv", "decode", "threads", "prefix"), Set.of());
         Path dir = flags.existingDirectory("model");
         Path inputs = Path.of(flags.require("inputs")), output = Path.of(flags.require("out"));
         KvMode mode = kvMode(flags);
@@ -90,7 +97,9 @@ final class TraceCommand implements Command {
                     traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
                 }
                 case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
-                default -> throw new UsageException("trace supports llama, mistral, qwen2 and idefics3 in this build; "
+                case LlavaConfig llava -> LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in,
+                        flags.optional("prefix").orElse(""), mode, decodeSteps, trace);
+                default -> throw new UsageException("trace supports llama, mistral, qwen2, idefics3 and llava in this build; "
                         + dir + " is " + config.modelType());
             }
             trace.writer.write(output);

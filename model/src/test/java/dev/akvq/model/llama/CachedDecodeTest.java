@@ -28,12 +28,12 @@ import org.junit.jupiter.api.Test;
  * cache gives the logits of one prefill over the whole sequence; a sliding window really limits
  * what a token sees.
  */
-class CachedDecodeTest {
+public class CachedDecodeTest {
     static final WorkerPool POOL = WorkerPool.create(2);
 
-    record RandomModel(TextDecoderConfig config, LlamaDecoder decoder) {}
+    public record RandomModel(TextDecoderConfig config, LlamaDecoder decoder) {}
 
-    static RandomModel randomModel(SplittableRandom r, Optional<SlidingWindow> window) {
+    public static RandomModel randomModel(SplittableRandom r, Optional<SlidingWindow> window) {
         int heads = 1 << r.nextInt(3), kvHeads = heads >> r.nextInt(Integer.numberOfTrailingZeros(heads) + 1);
         int headDim = 2 * (1 + r.nextInt(8)), hidden = 4 + r.nextInt(29), ffn = 3 + r.nextInt(40), vocab = 10 + r.nextInt(40);
         int layers = 1 + r.nextInt(3);
