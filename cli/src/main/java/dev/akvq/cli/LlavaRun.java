@@ -2,9 +2,11 @@ package dev.akvq.cli;
 
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
+import dev.akvq.model.Trace;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPrompt;
 import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.tokenizer.Tokenizer;
@@ -37,7 +39,8 @@ final class LlavaRun {
         String question = flags.require("prompt");
         String text = prompt.slots(question) > 0 ? question : prompt.layout(question, imageFiles.size());
         int[] ids = prompt.encode(text, imageFiles.size());      // checks placeholders against the images first
-        KvMode mode = TraceCommand.kvMode(flags);
+        KvCacheSettings settings = KvFlags.parse(flags, dir);
+        KvMode mode = settings.mode();
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
         int maxNew = flags.positiveInt("max-new-tokens", generation.maxNewTokens().orElse(128));
@@ -51,7 +54,7 @@ final class LlavaRun {
             err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
                     threads, mode.flag());
             long prefillStart = System.nanoTime();
-            LlavaModel.Prefilled prefilled = model.prefill(ids, pixels, imageFiles.size(), mode);
+            LlavaModel.Prefilled prefilled = model.prefill(ids, pixels, imageFiles.size(), settings, Trace.NONE);
             float[] logits = prefilled.lastLogits();
             long decodeStart = System.nanoTime();
             TextStream textOut = new TextStream(tokenizer, out);
@@ -71,6 +74,7 @@ final class LlavaRun {
                             + " generated %d tokens in %.3f s (%.1f tok/s); KV cache %s%n",
                     imageFiles.size(), ids.length, imageFiles.size() * model.tokensPerImage(), prefillSeconds, generated,
                     decodeSeconds, generated / decodeSeconds, InspectCommand.bytes(kvBytes));
+            if (flags.has("kv-stats")) KvFlags.printStats(prefilled.sequence().cache(), settings, err);
             return 0;
         }
     }

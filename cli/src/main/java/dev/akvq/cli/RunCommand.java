@@ -6,6 +6,7 @@ import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -48,7 +49,7 @@ final class RunCommand implements Command {
                 akvq run: generate from a prompt, streamed token by token
 
                 Usage: akvq run --model DIR (--prompt-ids IDS | --prompt TEXT) [--image FILE]...
-                                [--kv MODE] [--max-new-tokens N] [--temperature T] [--top-k K]
+                                [--kv MODE] [--kv-... settings] [--kv-stats] [--max-new-tokens N] [--temperature T] [--top-k K]
                                 [--top-p P] [--seed S] [--threads N]
 
                 Streams the generated text (with --prompt, encoded and decoded with DIR/tokenizer.json)
@@ -69,13 +70,13 @@ final class RunCommand implements Command {
                   --model DIR          a Hugging Face model directory
                   --prompt TEXT        the prompt, encoded with special tokens (e.g. BOS)
                   --prompt-ids IDS     comma-separated token ids, e.g. 1,450,4996
-                  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq
                   --max-new-tokens N   default: generation_config's max_new_tokens, else 128
                   --temperature T      0 = greedy; > 0 samples
                   --top-k K            keep the K most likely tokens (0 = all)
                   --top-p P            nucleus sampling threshold in (0, 1]
                   --seed S             random seed for sampling (default 0)
                   --threads N          worker threads (default: all cores)
+                """ + KvFlags.HELP + """
 
                 Examples:
                   akvq run --model tests/src/test/resources/fixtures/models/llama --prompt-ids 1,20,30,40
@@ -88,8 +89,8 @@ final class RunCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Flags flags = Flags.parse(name(), args, Set.of("model", "prompt-ids", "prompt", "image", "kv", "max-new-tokens",
-                "temperature", "top-k", "top-p", "seed", "threads"), Set.of());
+        Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "prompt-ids", "prompt", "image",
+                "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of()));
         Path dir = flags.existingDirectory("model");
         if (ModelConfig.load(dir) instanceof LlavaConfig llava) {
             return LlavaRun.run(flags, dir, llava, sampler(flags, GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS)), out, err);
@@ -106,7 +107,8 @@ final class RunCommand implements Command {
         } else {
             ids = promptIds(flags.require("prompt-ids"));
         }
-        KvMode mode = TraceCommand.kvMode(flags);
+        KvCacheSettings settings = KvFlags.parse(flags, dir);
+        KvMode mode = settings.mode();
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
@@ -153,7 +155,7 @@ final class RunCommand implements Command {
                 LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
                 err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
                         threads, mode.flag());
-                sequence = new LlamaSequence(decoder, mode);
+                sequence = new LlamaSequence(decoder, settings);
                 prefillStart = System.nanoTime();
                 Modality[] modality = new Modality[ids.length];
                 Arrays.fill(modality, Modality.TEXT);
@@ -187,6 +189,7 @@ final class RunCommand implements Command {
                     generated / decodeSeconds, interrupted.get() ? " (stopped by Ctrl-C)" : "");
             err.printf("akvq run: KV cache %s for %d tokens; Java heap in use %s%n", InspectCommand.bytes(kvBytes),
                     sequence.length(), InspectCommand.bytes(rt.totalMemory() - rt.freeMemory()));
+            if (flags.has("kv-stats")) KvFlags.printStats(sequence.cache(), settings, err);
             return 0;
         } finally {
             finished.countDown();

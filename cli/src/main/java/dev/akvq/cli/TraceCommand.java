@@ -5,6 +5,8 @@ import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.model.llava.LlavaModel;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -18,6 +20,7 @@ import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -41,7 +44,7 @@ final class TraceCommand implements Command {
                 akvq trace: every intermediate tensor, under the reference goldens' names
 
                 Usage: akvq trace --model DIR --inputs IN.safetensors --out OUT.safetensors
-                                  [--kv MODE] [--decode N] [--threads N] [--prefix P]
+                                  [--kv MODE] [--kv-... settings] [--kv-stats] [--decode N] [--threads N] [--prefix P]
 
                 Reads input_ids [batch, seq] (I64) and, if present, attention_mask [batch, seq]
                 (1 = token, 0 = left padding). For one sequence it writes decoder_inputs_embeds,
@@ -63,10 +66,10 @@ final class TraceCommand implements Command {
                   --model DIR      a Hugging Face model directory
                   --inputs FILE    safetensors with input_ids (and attention_mask)
                   --out FILE       where to write the trace
-                  --kv MODE        fp32 (default), fp16, rtn2, kivi2, akvq
                   --decode N       greedy decode steps to record (default 0)
                   --threads N      worker threads (default: all cores)
                   --prefix P       read the inputs under P + name (LLaVA goldens with several cases)
+                """ + KvFlags.HELP + """
 
                 Example:
                   akvq trace --model tests/src/test/resources/fixtures/models/llama \\
@@ -77,10 +80,12 @@ final class TraceCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Flags flags = Flags.parse(name(), args, Set.of("model", "inputs", "out", "kv", "decode", "threads", "prefix"), Set.of());
+        Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "inputs", "out", "decode", "threads", "prefix")),
+                KvFlags.switches(Set.of()));
         Path dir = flags.existingDirectory("model");
         Path inputs = Path.of(flags.require("inputs")), output = Path.of(flags.require("out"));
-        KvMode mode = kvMode(flags);
+        KvCacheSettings settings = KvFlags.parse(flags, dir);
+        KvMode mode = settings.mode();
         int decodeSteps = flags.optional("decode").isPresent() ? flags.positiveInt("decode", 0) : 0;
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
@@ -94,7 +99,8 @@ final class TraceCommand implements Command {
                     LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
                     long[][] ids = rows(in.require("input_ids"), "input_ids");
                     long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
-                    traceBatch(decoder, mode, ids, mask, decodeSteps, trace);
+                    BatchResult result = traceBatch(decoder, settings, ids, mask, decodeSteps, trace);
+                    if (flags.has("kv-stats")) KvFlags.printStats(result.cache(), settings, err);
                 }
                 case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
                 case LlavaConfig llava -> LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in,
@@ -109,6 +115,7 @@ final class TraceCommand implements Command {
         return 0;
     }
 
+    /** Only {@code --kv}; commands that decode use {@link KvFlags#parse} for every setting. */
     static KvMode kvMode(Flags flags) {
         try {
             return KvMode.parse(flags.optional("kv").orElse("fp32"));
@@ -122,6 +129,13 @@ final class TraceCommand implements Command {
      * Returns the greedy tokens and the prefill logits it also wrote to the trace.
      */
     static BatchResult traceBatch(LlamaDecoder decoder, KvMode mode, long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
+        return traceBatch(decoder, KvCacheSettings.defaults(mode), ids, mask, decodeSteps, trace);
+    }
+
+    /** As above, with every KV-cache setting given; the result also holds the last row's cache (for --kv-stats). */
+    static BatchResult traceBatch(LlamaDecoder decoder, KvCacheSettings settings, long[][] ids, long[][] mask, int decodeSteps,
+                                  TraceFile trace) {
+        List<KeyValueStore> lastCache = List.of();
         int batch = ids.length, seq = ids[0].length, vocab = decoder.config().vocabSize();
         float[] logits = new float[batch * seq * vocab];
         long[] positions = new long[batch * seq];
@@ -138,7 +152,8 @@ final class TraceCommand implements Command {
             // transformers' generate() sets padded positions to 1 (position_ids.masked_fill_(mask == 0, 1)).
             for (int t = 0; t < first; t++) positions[b * seq + t] = 1;
             Trace rowTrace = batch == 1 ? trace : Trace.NONE;
-            LlamaSequence sequence = new LlamaSequence(decoder, mode);
+            LlamaSequence sequence = new LlamaSequence(decoder, settings);
+            lastCache = sequence.cache();
             Modality[] modality = new Modality[n];
             Arrays.fill(modality, Modality.TEXT);
             float[] normed = sequence.prefill(decoder.embed(rowIds), modality, rowTrace);
@@ -158,11 +173,14 @@ final class TraceCommand implements Command {
             trace.put("decode_logits", stepLogits, batch, decodeSteps, vocab);
         }
         trace.put("logits", logits, batch, seq, vocab);
-        return new BatchResult(tokens, logits);
+        return new BatchResult(tokens, logits, lastCache);
     }
 
-    /** @param tokens greedy tokens {@code [batch, decodeSteps]}; @param logits prefill logits {@code [batch, seq, vocab]} */
-    record BatchResult(long[] tokens, float[] logits) {}
+    /**
+     * @param tokens greedy tokens {@code [batch, decodeSteps]}; @param logits prefill logits {@code [batch, seq, vocab]}
+     * @param cache  the last row's KV cache after decoding
+     */
+    record BatchResult(long[] tokens, float[] logits, List<KeyValueStore> cache) {}
 
     /** Index of the first unmasked token of row {@code b}; the mask must be 0s then 1s (left padding). */
     private static int firstRealToken(long[][] ids, long[][] mask, int b) {

@@ -3,6 +3,7 @@ package dev.akvq.model.llama;
 import dev.akvq.model.Trace;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import java.util.ArrayList;
@@ -18,10 +19,21 @@ public final class LlamaSequence {
     private final List<KeyValueStore> cache = new ArrayList<>();
     private int nextPosition;
 
+    /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
     public LlamaSequence(LlamaDecoder decoder, KvMode mode) {
-        this.decoder = decoder;
+        this(decoder, KvCacheSettings.defaults(mode));
+    }
+
+    /**
+     * A sequence whose layers cache as {@code settings} say. With rotation on, the sequence runs
+     * the decoder's value-rotated twin ({@link LlamaDecoder#valueRotated}); embeddings and lm_head
+     * are the same either way.
+     */
+    public LlamaSequence(LlamaDecoder decoder, KvCacheSettings settings) {
+        this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
         var c = decoder.config();
-        for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(mode.newStore(c.numKeyValueHeads(), c.headDim()));
+        settings.layers().checkCovers(c.numHiddenLayers());
+        for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(settings.newStore(l, c.numKeyValueHeads(), c.headDim()));
     }
 
     public List<KeyValueStore> cache() {

@@ -145,4 +145,11 @@ public final class DenseKeyValueStore implements KeyValueStore {
     public long bytes() {
         return 2L * kvHeads * length * rowBytes;
     }
+
+    @Override
+    public KvFootprint footprint() {
+        String name = dtype == DType.F32 ? "fp32 rows" : "fp16 rows";
+        return new KvFootprint(java.util.List.of(new KvFootprint.Segment(name, length, 0, 0, 0, bytes())),
+                2L * kvHeads * length * headDim);
+    }
 }

@@ -55,4 +55,10 @@ public interface KeyValueStore {
 
     /** Bytes the store holds for its tokens (codes, scales, zero points, full-precision rows). */
     long bytes();
+
+    /** The bytes by segment and kind, and bits per cached value; a dense store is one segment of rows. */
+    default KvFootprint footprint() {
+        return new KvFootprint(java.util.List.of(new KvFootprint.Segment("rows", length(), 0, 0, 0, bytes())),
+                2L * kvHeads() * length() * headDim());
+    }
 }

@@ -22,13 +22,15 @@ public enum KvMode {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** A store for one layer of one sequence. */
+    /**
+     * A store for one layer of one sequence with this mode's default settings, as layer 0 of the
+     * default table; prefer {@link KvCacheSettings#newStore}, which knows the layer.
+     */
     public KeyValueStore newStore(int kvHeads, int headDim) {
         return switch (this) {
             case FP32 -> new DenseKeyValueStore(DType.F32, kvHeads, headDim);
             case FP16 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
-            case RTN2, KIVI2, AKVQ -> throw new UnsupportedOperationException("--kv " + flag()
-                    + " is not available in this build yet (it arrives with the AKVQ-VL cache); use fp32 or fp16");
+            case RTN2, KIVI2, AKVQ -> KvCacheSettings.defaults(this).newStore(0, kvHeads, headDim);
         };
     }
 }

@@ -1,0 +1,145 @@
+package dev.akvq.cli;
+
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvFootprint;
+import dev.akvq.quant.kv.KvLayerTable;
+import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.PivotRule;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The KV-cache flags, parsed in one place for every command that decodes ({@code run},
+ * {@code trace}, and {@code eval}): {@code --kv MODE} and the settings of {@link KvCacheSettings}.
+ * Without {@code --kv-layers}, the layer table is the model directory's {@code akvq-layers.json}
+ * if it has one, else the spec's default (the LLaVA-1.5 rows).
+ */
+final class KvFlags {
+    private KvFlags() {}
+
+    static final Set<String> WITH_VALUE = Set.of("kv", "kv-window", "kv-pivots", "kv-group", "kv-clip2", "kv-clip4",
+            "kv-pivot-rule", "kv-rotation", "kv-layers");
+    static final Set<String> SWITCHES = Set.of("kv-prefill-quantized", "kv-stats");
+
+    /** The options block for a command's {@code --help}. */
+    static final String HELP = """
+              --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq
+              --kv-window N        akvq: recent tokens kept FP16 (default 128)
+              --kv-pivots N        akvq: pivot tokens per PSA layer (default 15)
+              --kv-pivot-rule R    akvq: entries (default: the N largest |h| entries) or tokens (N tokens by max |h|)
+              --kv-group N         rtn2/akvq: channels per quantization group (default 128, or head_dim if smaller)
+              --kv-clip2 X         clip ratio of INT2 groups (default 0.8 for akvq, 1.0 for rtn2 and kivi2)
+              --kv-clip4 X         akvq: clip ratio of INT4 groups (default 1.0)
+              --kv-rotation on|off Walsh-Hadamard rotation of keys and values (default on for akvq, off otherwise)
+              --kv-layers FILE     akvq: TSA/PSA per layer, a JSON file {"layers": ["TSA", "PSA", ...]} or a preset:
+                                   llava-1.5 (also llava-1.6-vicuna: layers 0-1 TSA, rest PSA), llava-1.6-mistral
+                                   (all PSA). Default: akvq-layers.json in the model directory, else llava-1.5
+              --kv-prefill-quantized  the prompt attends over the quantized cache (default: over unquantized K/V)
+              --kv-stats           print the cache's exact bytes per layer and segment and bits per value (stderr)
+            The ablation ladder of the AKVQ-VL paper: --kv rtn2; --kv rtn2 --kv-rotation on;
+            --kv akvq --kv-window 0 --kv-pivots 0 (+ TSA: text INT4 in TSA layers); --kv akvq (+ PSA pivots, window).
+            """;
+
+    /** Flags a decoding command accepts beyond its own. */
+    static Set<String> withValue(Set<String> own) {
+        Set<String> all = new HashSet<>(own);
+        all.addAll(WITH_VALUE);
+        return all;
+    }
+
+    static Set<String> switches(Set<String> own) {
+        Set<String> all = new HashSet<>(own);
+        all.addAll(SWITCHES);
+        return all;
+    }
+
+    /** The settings the flags give, for the model in {@code modelDirectory}. */
+    static KvCacheSettings parse(Flags flags, Path modelDirectory) {
+        KvMode mode;
+        try {
+            mode = KvMode.parse(flags.optional("kv").orElse("fp32"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--kv: " + e.getMessage());
+        }
+        KvCacheSettings d = KvCacheSettings.defaults(mode);
+        int window = count(flags, "kv-window", d.window());
+        int pivots = count(flags, "kv-pivots", d.pivots());
+        int group = count(flags, "kv-group", d.group());
+        if (group < 1) throw new UsageException("--kv-group expects a positive whole number, got " + group);
+        float clip2 = ratio(flags, "kv-clip2", d.clip2()), clip4 = ratio(flags, "kv-clip4", d.clip4());
+        PivotRule rule;
+        try {
+            rule = flags.optional("kv-pivot-rule").map(PivotRule::parse).orElse(d.pivotRule());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--kv-pivot-rule: " + e.getMessage());
+        }
+        boolean rotation = flags.optional("kv-rotation").map(v -> switch (v.toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new UsageException("--kv-rotation expects on or off, got '" + v + "'");
+        }).orElse(d.rotation());
+        KvLayerTable layers = layerTable(flags.optional("kv-layers"), modelDirectory);
+        return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, rule, flags.has("kv-prefill-quantized"), rotation,
+                layers);
+    }
+
+    private static KvLayerTable layerTable(Optional<String> given, Path modelDirectory) {
+        if (given.isPresent()) {
+            String g = given.get();
+            Optional<KvLayerTable> preset = KvLayerTable.preset(g);
+            if (preset.isPresent()) return preset.get();
+            Path file = Path.of(g);
+            if (!Files.isRegularFile(file)) {
+                throw new UsageException("--kv-layers " + g + ": neither a file nor a preset (llava-1.5, llava-1.6-vicuna,"
+                        + " llava-1.6-mistral)");
+            }
+            return KvLayerTable.read(file);
+        }
+        return modelDirectory == null ? KvLayerTable.DEFAULT : KvLayerTable.findNextTo(modelDirectory).orElse(KvLayerTable.DEFAULT);
+    }
+
+    private static int count(Flags flags, String name, int defaultValue) {
+        Optional<String> text = flags.optional(name);
+        if (text.isEmpty()) return defaultValue;
+        try {
+            int v = Integer.parseInt(text.get());
+            if (v >= 0) return v;
+        } catch (NumberFormatException ignored) {
+            // reported below with the flag's name
+        }
+        throw new UsageException("--" + name + " expects a whole number >= 0, got '" + text.get() + "'");
+    }
+
+    private static float ratio(Flags flags, String name, float defaultValue) {
+        Optional<String> text = flags.optional(name);
+        if (text.isEmpty()) return defaultValue;
+        try {
+            float v = Float.parseFloat(text.get());
+            if (v > 0 && v <= 1) return v;
+        } catch (NumberFormatException ignored) {
+            // reported below with the flag's name
+        }
+        throw new UsageException("--" + name + " expects a ratio in (0, 1], got '" + text.get() + "'");
+    }
+
+    /** {@code --kv-stats}: exact bytes per layer, per segment over all layers, and bits per value, on stderr. */
+    static void printStats(List<KeyValueStore> cache, KvCacheSettings settings, PrintStream err) {
+        List<KvFootprint> layers = new ArrayList<>();
+        err.println("akvq kv-stats: " + settings.describe());
+        for (int l = 0; l < cache.size(); l++) {
+            KvFootprint f = cache.get(l).footprint();
+            layers.add(f);
+            err.printf(Locale.ROOT, "  layer %d: %d B, %.4f bits per value%n", l, f.bytes(), f.bitsPerValue());
+        }
+        err.println("  all layers:");
+        err.println(KvFootprint.sum(layers).describe("    "));
+    }
+}

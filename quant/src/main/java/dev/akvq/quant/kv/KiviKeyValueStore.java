@@ -1,0 +1,337 @@
+package dev.akvq.quant.kv;
+
+import dev.akvq.quant.GroupQuantizer;
+import dev.akvq.quant.PackedCodes;
+import dev.akvq.tensor.DType;
+import dev.akvq.tensor.Softmax;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * KIVI-2 (Liu et al., 2024) in the same attention loop: keys quantized per channel (a group is one
+ * channel over a block of {@code 32} tokens), values per token (groups of 32 channels), and a
+ * full-precision residual, both at 2 bits, following the paper's code (jy-yuan/KIVI,
+ * models/llama_kivi.py, LlamaAttention_KIVI):
+ * <ul>
+ *   <li>prefill: keys of the first {@code n − n mod R} tokens are quantized (in blocks of 32), the
+ *       rest stay in the key residual; values of all but the last {@code R} tokens are quantized;</li>
+ *   <li>decode: the new key joins the residual and, once the residual holds {@code R} tokens, all
+ *       of them are quantized (R/32 blocks) after that step's attention; the new value joins the
+ *       last-{@code R} window and the oldest one leaves it quantized, also after the attention.</li>
+ * </ul>
+ * {@code R} = 128 (KIVI's residual length). The quantizer is this engine's ({@link GroupQuantizer}:
+ * FP16 scale, signed-byte zero point; KIVI's code keeps the minimum in FP16 instead). Rows in the
+ * residual are FP16, as in KIVI's FP16 model.
+ */
+public final class KiviKeyValueStore implements KeyValueStore {
+    private static final int BLOCK = KvCacheSettings.KIVI_GROUP;
+
+    private final int kvHeads, headDim, valueGroup, valueGroups, residual, keyRowBytes, valueGroupBytes, valueRowBytes;
+    private final GroupQuantizer quantizer;
+    private final boolean prefillQuantized;
+
+    /** Quantized keys [0, keyQuantized): per head, token rows of packed codes; per block and channel, scale and zero. */
+    private byte[][] keyCodes, keyZeros;
+    private short[][] keyScales;
+    /** Quantized values [0, valueQuantized): per head, token rows of packed codes; per token and group, scale and zero. */
+    private byte[][] valueCodes, valueZeros;
+    private short[][] valueScales;
+    /** FP16 rows: keys [keyQuantized, length) and values [valueQuantized, length), per head, indexed by token mod capacity. */
+    private short[][] keyRows, valueRows;
+    private final int rowCapacity;
+    private int length, keyQuantized, valueQuantized, promptLength = -1;
+    private DenseKeyValueStore prefillRows;
+    private float[][] promptKeys, promptValues;
+
+    public KiviKeyValueStore(int kvHeads, int headDim, int valueGroup, int residual, float clip, boolean prefillQuantized) {
+        if (kvHeads < 1 || headDim % 4 != 0 || headDim % valueGroup != 0 || valueGroup % 4 != 0 || residual % BLOCK != 0) {
+            throw new IllegalArgumentException("KiviKeyValueStore: kvHeads " + kvHeads + ", headDim " + headDim + ", value group "
+                    + valueGroup + ", residual " + residual + " (head_dim and the group must be multiples of 4, the group"
+                    + " must divide head_dim, the residual must be a multiple of " + BLOCK + ")");
+        }
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.valueGroup = valueGroup;
+        this.valueGroups = headDim / valueGroup;
+        this.residual = residual;
+        this.quantizer = new GroupQuantizer(2, clip);
+        this.prefillQuantized = prefillQuantized;
+        this.keyRowBytes = quantizer.packedBytes(headDim);
+        this.valueGroupBytes = quantizer.packedBytes(valueGroup);
+        this.valueRowBytes = valueGroups * valueGroupBytes;
+        this.rowCapacity = residual + 1;
+        keyCodes = new byte[kvHeads][0];
+        keyZeros = new byte[kvHeads][0];
+        keyScales = new short[kvHeads][0];
+        valueCodes = new byte[kvHeads][0];
+        valueZeros = new byte[kvHeads][0];
+        valueScales = new short[kvHeads][0];
+        keyRows = new short[kvHeads][rowCapacity * headDim];
+        valueRows = new short[kvHeads][rowCapacity * headDim];
+    }
+
+    @Override
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    @Override
+    public int headDim() {
+        return headDim;
+    }
+
+    @Override
+    public int length() {
+        return length;
+    }
+
+    @Override
+    public void beginPrefill(float[] residualStream, int tokens, int hidden) {
+        if (length != 0) throw new IllegalStateException("beginPrefill: the store already holds " + length + " tokens");
+        promptLength = tokens;
+        promptKeys = new float[tokens][];
+        promptValues = new float[tokens][];
+        prefillRows = prefillQuantized ? null : new DenseKeyValueStore(DType.F32, kvHeads, headDim);
+    }
+
+    @Override
+    public void append(float[] keys, int keysOffset, float[] values, int valuesOffset, CachedToken token) {
+        int width = kvHeads * headDim;
+        if (promptLength >= 0 && length < promptLength) {
+            if (prefillRows != null) prefillRows.append(keys, keysOffset, values, valuesOffset, token);
+            promptKeys[length] = Arrays.copyOfRange(keys, keysOffset, keysOffset + width);
+            promptValues[length] = Arrays.copyOfRange(values, valuesOffset, valuesOffset + width);
+            length++;
+            if (length == promptLength && prefillQuantized) compressPrompt();
+            return;
+        }
+        // The previous step's deferred quantization (KIVI quantizes after the step's attention).
+        if (length - keyQuantized == residual) quantizeKeys(length);
+        while (length - valueQuantized > residual) quantizeOldestValue();
+        writeRow(keyRows, length, keys, keysOffset);
+        writeRow(valueRows, length, values, valuesOffset);
+        length++;
+    }
+
+    @Override
+    public void endPrefill() {
+        if (promptLength >= 0 && promptKeys != null) compressPrompt();
+        prefillRows = null;
+        promptLength = -1;
+    }
+
+    /** Prefill's split: keys of the first n − n mod R tokens and values of all but the last R quantized. */
+    private void compressPrompt() {
+        int n = length;
+        for (int t = 0; t < n; t++) {
+            writeRow(keyRows, t, promptKeys[t], 0);
+            writeRow(valueRows, t, promptValues[t], 0);
+        }
+        int keysTo = n - n % residual, valuesTo = Math.max(0, n - residual);
+        growKeys(keysTo);
+        for (int b = 0; b < keysTo; b += BLOCK) quantizeKeyBlock(b, promptKeys);
+        keyQuantized = keysTo;
+        growValues(valuesTo);
+        for (int t = 0; t < valuesTo; t++) quantizeValue(t, promptValues[t], 0);
+        valueQuantized = valuesTo;
+        promptKeys = promptValues = null;
+    }
+
+    private void writeRow(short[][] rows, int t, float[] source, int offset) {
+        int at = (t % rowCapacity) * headDim;
+        for (int h = 0; h < kvHeads; h++) {
+            for (int i = 0; i < headDim; i++) rows[h][at + i] = Float.floatToFloat16(source[offset + h * headDim + i]);
+        }
+    }
+
+    private float[] widenRow(short[][] rows, int t) {
+        float[] out = new float[kvHeads * headDim];
+        int at = (t % rowCapacity) * headDim;
+        for (int h = 0; h < kvHeads; h++) {
+            for (int i = 0; i < headDim; i++) out[h * headDim + i] = Float.float16ToFloat(rows[h][at + i]);
+        }
+        return out;
+    }
+
+    /** The residual's keys [keyQuantized, to), R of them, quantized block by block from their FP16 rows. */
+    private void quantizeKeys(int to) {
+        growKeys(to);
+        float[][] rows = new float[to][];
+        for (int t = keyQuantized; t < to; t++) rows[t] = widenRow(keyRows, t);
+        for (int b = keyQuantized; b < to; b += BLOCK) quantizeKeyBlock(b, rows);
+        keyQuantized = to;
+    }
+
+    /** One block of 32 tokens: per head and channel, parameters over the block's 32 values, then each token's packed row. */
+    private void quantizeKeyBlock(int first, float[][] rows) {
+        int block = first / BLOCK, stride = keyRowBytes, per = quantizer.codesPerByte();
+        int[] params = new int[headDim];
+        for (int h = 0; h < kvHeads; h++) {
+            for (int c = 0; c < headDim; c++) {
+                float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+                for (int t = first; t < first + BLOCK; t++) {
+                    min = Math.min(min, rows[t][h * headDim + c]);
+                    max = Math.max(max, rows[t][h * headDim + c]);
+                }
+                params[c] = quantizer.parameters(min, max);
+                keyScales[h][block * headDim + c] = GroupQuantizer.scaleBits(params[c]);
+                keyZeros[h][block * headDim + c] = (byte) GroupQuantizer.zero(params[c]);
+            }
+            for (int t = first; t < first + BLOCK; t++) {
+                for (int j = 0; j < stride; j++) {
+                    int packed = 0;
+                    for (int m = 0; m < per; m++) {
+                        int c = m * stride + j;
+                        packed |= quantizer.quantize(rows[t][h * headDim + c], params[c]) << (2 * m);
+                    }
+                    keyCodes[h][t * keyRowBytes + j] = (byte) packed;
+                }
+            }
+        }
+    }
+
+    private void quantizeOldestValue() {
+        int t = valueQuantized;
+        growValues(t + 1);
+        quantizeValue(t, widenRow(valueRows, t), 0);
+        valueQuantized = t + 1;
+    }
+
+    private void quantizeValue(int t, float[] row, int offset) {
+        for (int h = 0; h < kvHeads; h++) {
+            for (int g = 0; g < valueGroups; g++) {
+                int p = quantizer.encode(row, offset + h * headDim + g * valueGroup, valueGroup, valueCodes[h],
+                        t * valueRowBytes + g * valueGroupBytes);
+                valueScales[h][t * valueGroups + g] = GroupQuantizer.scaleBits(p);
+                valueZeros[h][t * valueGroups + g] = (byte) GroupQuantizer.zero(p);
+            }
+        }
+    }
+
+    private void growKeys(int tokens) {
+        int blocks = (tokens + BLOCK - 1) / BLOCK;
+        if (keyCodes[0].length >= tokens * keyRowBytes && keyScales[0].length >= blocks * headDim) return;
+        int capacity = Math.max(tokens, 2 * keyCodes[0].length / keyRowBytes);
+        capacity = (capacity + BLOCK - 1) / BLOCK * BLOCK;
+        for (int h = 0; h < kvHeads; h++) {
+            keyCodes[h] = Arrays.copyOf(keyCodes[h], capacity * keyRowBytes);
+            keyScales[h] = Arrays.copyOf(keyScales[h], capacity / BLOCK * headDim);
+            keyZeros[h] = Arrays.copyOf(keyZeros[h], capacity / BLOCK * headDim);
+        }
+    }
+
+    private void growValues(int tokens) {
+        if (valueCodes[0].length >= tokens * valueRowBytes) return;
+        int capacity = Math.max(Math.max(tokens, 16), 2 * valueCodes[0].length / valueRowBytes);
+        for (int h = 0; h < kvHeads; h++) {
+            valueCodes[h] = Arrays.copyOf(valueCodes[h], capacity * valueRowBytes);
+            valueScales[h] = Arrays.copyOf(valueScales[h], capacity * valueGroups);
+            valueZeros[h] = Arrays.copyOf(valueZeros[h], capacity * valueGroups);
+        }
+    }
+
+    @Override
+    public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
+                       float[] probabilities, float[] out, int outOffset) {
+        if (from < 0 || to > length || from >= to) {
+            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
+        }
+        if (prefillRows != null) {
+            prefillRows.attend(query, queryOffset, kvHead, from, to, scale, probabilities, out, outOffset);
+            return;
+        }
+        int n = to - from;
+        // Quantized keys, block by block: w_c = q_c s_bc, logit = Σ w_c code_c − Σ w_c z_bc.
+        float[] w = new float[headDim];
+        int quantizedTo = Math.min(to, keyQuantized);
+        for (int b = from / BLOCK * BLOCK; b < quantizedTo; b += BLOCK) {
+            float zeroTerm = 0;
+            for (int c = 0; c < headDim; c++) {
+                w[c] = query[queryOffset + c] * Float.float16ToFloat(keyScales[kvHead][b / BLOCK * headDim + c]);
+                zeroTerm += w[c] * keyZeros[kvHead][b / BLOCK * headDim + c];
+            }
+            for (int t = Math.max(b, from); t < Math.min(b + BLOCK, quantizedTo); t++) {
+                float dot = PackedCodes.dot(w, 0, keyCodes[kvHead], t * keyRowBytes, headDim, 2);
+                probabilities[t - from] = (dot - zeroTerm) * scale;
+            }
+        }
+        for (int t = Math.max(from, keyQuantized); t < to; t++) {
+            int at = (t % rowCapacity) * headDim;
+            float dot = 0;
+            for (int i = 0; i < headDim; i++) dot += query[queryOffset + i] * Float.float16ToFloat(keyRows[kvHead][at + i]);
+            probabilities[t - from] = dot * scale;
+        }
+        Softmax.inPlace(probabilities, 0, n);
+        float[] acc = new float[headDim], zeroTerms = new float[valueGroups];
+        for (int t = from; t < Math.min(to, valueQuantized); t++) {
+            float p = probabilities[t - from];
+            for (int g = 0; g < valueGroups; g++) {
+                float a = p * Float.float16ToFloat(valueScales[kvHead][t * valueGroups + g]);
+                PackedCodes.accumulate(a, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, valueGroup, 2, acc, g * valueGroup);
+                zeroTerms[g] += a * valueZeros[kvHead][t * valueGroups + g];
+            }
+        }
+        for (int t = Math.max(from, valueQuantized); t < to; t++) {
+            float p = probabilities[t - from];
+            int at = (t % rowCapacity) * headDim;
+            for (int i = 0; i < headDim; i++) acc[i] += p * Float.float16ToFloat(valueRows[kvHead][at + i]);
+        }
+        for (int i = 0; i < headDim; i++) out[outOffset + i] = acc[i] - zeroTerms[i / valueGroup];
+    }
+
+    /** One head's key of token {@code t} as attention sees it. */
+    float key(int head, int t, int c) {
+        if (promptKeys != null) return promptKeys[t][head * headDim + c];
+        if (t >= keyQuantized) return Float.float16ToFloat(keyRows[head][(t % rowCapacity) * headDim + c]);
+        int stride = keyRowBytes, gi = t / BLOCK * headDim + c;
+        int code = (keyCodes[head][t * keyRowBytes + c % stride] >> (2 * (c / stride))) & 3;
+        return Float.float16ToFloat(keyScales[head][gi]) * (code - keyZeros[head][gi]);
+    }
+
+    /** One head's value of token {@code t} as attention sees it. */
+    float value(int head, int t, int c) {
+        if (promptValues != null) return promptValues[t][head * headDim + c];
+        if (t >= valueQuantized) return Float.float16ToFloat(valueRows[head][(t % rowCapacity) * headDim + c]);
+        int g = c / valueGroup, i = c % valueGroup, stride = valueGroupBytes;
+        int code = (valueCodes[head][t * valueRowBytes + g * valueGroupBytes + i % stride] >> (2 * (i / stride))) & 3;
+        return Float.float16ToFloat(valueScales[head][t * valueGroups + g]) * (code - valueZeros[head][t * valueGroups + g]);
+    }
+
+    @Override
+    public float[] keysForTrace() {
+        float[] out = new float[kvHeads * length * headDim];
+        for (int h = 0; h < kvHeads; h++) {
+            for (int t = 0; t < length; t++) for (int c = 0; c < headDim; c++) out[(h * length + t) * headDim + c] = key(h, t, c);
+        }
+        return out;
+    }
+
+    @Override
+    public float[] valuesForTrace() {
+        float[] out = new float[kvHeads * length * headDim];
+        for (int h = 0; h < kvHeads; h++) {
+            for (int t = 0; t < length; t++) for (int c = 0; c < headDim; c++) out[(h * length + t) * headDim + c] = value(h, t, c);
+        }
+        return out;
+    }
+
+    @Override
+    public long bytes() {
+        return footprint().bytes();
+    }
+
+    @Override
+    public KvFootprint footprint() {
+        long h = kvHeads, blocks = keyQuantized / BLOCK;
+        long keyFull = length - keyQuantized, valueFull = length - valueQuantized;
+        if (promptKeys != null) keyFull = valueFull = length;     // mid-prefill: nothing quantized yet
+        return new KvFootprint(List.of(
+                new KvFootprint.Segment("int2 keys", keyQuantized, h * keyQuantized * keyRowBytes, h * blocks * headDim * 2,
+                        h * blocks * headDim, 0),
+                new KvFootprint.Segment("int2 values", valueQuantized, h * valueQuantized * valueRowBytes,
+                        h * valueQuantized * valueGroups * 2, h * valueQuantized * valueGroups, 0),
+                new KvFootprint.Segment("fp16 keys", keyFull, 0, 0, 0, h * keyFull * headDim * 2),
+                new KvFootprint.Segment("fp16 values", valueFull, 0, 0, 0, h * valueFull * headDim * 2)),
+                2L * kvHeads * length * headDim);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.akvq.quant.kv;
+
+import dev.akvq.quant.GroupQuantizer;
+import dev.akvq.quant.PackedCodes;
+import java.util.Arrays;
+
+/**
+ * Keys and values quantized per token and per head in groups of {@code group} channels at one bit
+ * width (one segment of a store: INT2 or INT4), stored as packed codes, FP16 scales and signed-byte
+ * zero points per head. Attention reads the codes directly: a logit is
+ * {@code Σ_g s_g (Σ_{i∈g} qᵢ cᵢ − z_g Σ_{i∈g} qᵢ)} and a value contributes
+ * {@code p s_g cᵢ} to the output, with {@code p s_g z_g} gathered per group and subtracted once.
+ */
+final class QuantizedRows {
+    final GroupQuantizer quantizer;
+    private final int kvHeads, headDim, group, groups, groupBytes, tokenBytes;
+    private byte[][] keyCodes, valueCodes, keyZeros, valueZeros;
+    private short[][] keyScales, valueScales;
+    private int capacity = 16, size;
+
+    QuantizedRows(GroupQuantizer quantizer, int kvHeads, int headDim, int group) {
+        this.quantizer = quantizer;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.group = group;
+        this.groups = headDim / group;
+        this.groupBytes = quantizer.packedBytes(group);
+        this.tokenBytes = groups * groupBytes;
+        keyCodes = new byte[kvHeads][capacity * tokenBytes];
+        valueCodes = new byte[kvHeads][capacity * tokenBytes];
+        keyZeros = new byte[kvHeads][capacity * groups];
+        valueZeros = new byte[kvHeads][capacity * groups];
+        keyScales = new short[kvHeads][capacity * groups];
+        valueScales = new short[kvHeads][capacity * groups];
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Quantizes one token's rows ({@code [kvHeads * headDim]} each); returns its slot. */
+    int add(float[] k, int kOffset, float[] v, int vOffset) {
+        if (size == capacity) grow();
+        int slot = size++;
+        for (int h = 0; h < kvHeads; h++) {
+            for (int g = 0; g < groups; g++) {
+                int at = kOffset + h * headDim + g * group, gi = slot * groups + g;
+                int p = quantizer.encode(k, at, group, keyCodes[h], slot * tokenBytes + g * groupBytes);
+                keyScales[h][gi] = GroupQuantizer.scaleBits(p);
+                keyZeros[h][gi] = (byte) GroupQuantizer.zero(p);
+                p = quantizer.encode(v, vOffset + h * headDim + g * group, group, valueCodes[h], slot * tokenBytes + g * groupBytes);
+                valueScales[h][gi] = GroupQuantizer.scaleBits(p);
+                valueZeros[h][gi] = (byte) GroupQuantizer.zero(p);
+            }
+        }
+        return slot;
+    }
+
+    private void grow() {
+        capacity *= 2;
+        for (int h = 0; h < kvHeads; h++) {
+            keyCodes[h] = Arrays.copyOf(keyCodes[h], capacity * tokenBytes);
+            valueCodes[h] = Arrays.copyOf(valueCodes[h], capacity * tokenBytes);
+            keyZeros[h] = Arrays.copyOf(keyZeros[h], capacity * groups);
+            valueZeros[h] = Arrays.copyOf(valueZeros[h], capacity * groups);
+            keyScales[h] = Arrays.copyOf(keyScales[h], capacity * groups);
+            valueScales[h] = Arrays.copyOf(valueScales[h], capacity * groups);
+        }
+    }
+
+    /** {@code q · k'} of one head's query against the codes of {@code slot}; {@code qSums[g]} = Σ of q over group g. */
+    float logit(int head, int slot, float[] q, int qOffset, float[] qSums) {
+        byte[] codes = keyCodes[head];
+        float sum = 0;
+        for (int g = 0; g < groups; g++) {
+            int gi = slot * groups + g;
+            float dot = PackedCodes.dot(q, qOffset + g * group, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits());
+            sum += Float.float16ToFloat(keyScales[head][gi]) * (dot - keyZeros[head][gi] * qSums[g]);
+        }
+        return sum;
+    }
+
+    /** {@code acc += p · codes(slot)} per group scaled by s_g; {@code zeroTerms[g] += p s_g z_g} (subtracted by the caller). */
+    void accumulate(int head, int slot, float p, float[] acc, float[] zeroTerms) {
+        byte[] codes = valueCodes[head];
+        for (int g = 0; g < groups; g++) {
+            int gi = slot * groups + g;
+            float a = p * Float.float16ToFloat(valueScales[head][gi]);
+            PackedCodes.accumulate(a, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(), acc, g * group);
+            zeroTerms[g] += a * valueZeros[head][gi];
+        }
+    }
+
+    /** One head's dequantized key or value row of {@code slot} into {@code out[outOffset, +headDim)}. */
+    void decode(int head, int slot, boolean key, float[] out, int outOffset) {
+        for (int g = 0; g < groups; g++) {
+            int gi = slot * groups + g;
+            short s = key ? keyScales[head][gi] : valueScales[head][gi];
+            byte z = key ? keyZeros[head][gi] : valueZeros[head][gi];
+            int params = (s & 0xFFFF) | ((z & 0xFF) << 16);
+            quantizer.decode(key ? keyCodes[head] : valueCodes[head], slot * tokenBytes + g * groupBytes, group, params,
+                    out, outOffset + g * group);
+        }
+    }
+
+    /** Exact bytes of {@code size} tokens: codes, scales (2 B a group) and zero points (1 B a group), K and V, every head. */
+    KvFootprint.Segment footprint(String name) {
+        long perHead = 2L * size;    // K and V
+        return new KvFootprint.Segment(name, size, perHead * kvHeads * tokenBytes, perHead * kvHeads * groups * 2L,
+                perHead * kvHeads * groups, 0);
+    }
+}

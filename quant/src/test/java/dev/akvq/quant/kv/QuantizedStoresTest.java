@@ -1,0 +1,264 @@
+package dev.akvq.quant.kv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.akvq.quant.Hadamard;
+import dev.akvq.tensor.DType;
+import java.util.BitSet;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The quantized stores (RTN-2, KIVI-2, AKVQ-VL) against plain attention computed in double over what
+ * they say attention sees (their trace views), for random shapes, lengths, windows, pivots, layer
+ * patterns, modality mixes and prefill/decode splits; the lifecycle of each (which token sits in
+ * which segment when); the rotation wrapper against the unrotated store.
+ */
+class QuantizedStoresTest {
+
+    /** A store under test and the (unrotated) K/V rows it was given. */
+    private record Filled(KeyValueStore store, float[][] keys, float[][] values, int prompt, Modality[] modality) {}
+
+    private static Filled fill(SplittableRandom r, KeyValueStore store, int length, int prompt, int hidden) {
+        int width = store.kvHeads() * store.headDim();
+        float[][] k = new float[length][width], v = new float[length][width];
+        Modality[] modality = new Modality[length];
+        for (int t = 0; t < length; t++) {
+            for (int i = 0; i < width; i++) {
+                k[t][i] = (float) (r.nextGaussian() * (i % 7 == 3 ? 8 : 1));     // a few outlier channels
+                v[t][i] = (float) r.nextGaussian();
+            }
+            modality[t] = t < prompt && r.nextInt(3) == 0 ? Modality.VISION : Modality.TEXT;
+        }
+        float[] residual = new float[prompt * hidden];
+        for (int i = 0; i < residual.length; i++) residual[i] = (float) r.nextGaussian();
+        for (int p = 0; p < 3 && prompt > 0; p++) residual[r.nextInt(residual.length)] = 50 + r.nextInt(50);   // massive activations
+        if (prompt > 0) {
+            store.beginPrefill(residual, prompt, hidden);
+            for (int t = 0; t < prompt; t++) store.append(k[t], 0, v[t], 0, new CachedToken(t, modality[t], false));
+            store.endPrefill();
+        }
+        for (int t = prompt; t < length; t++) store.append(k[t], 0, v[t], 0, new CachedToken(t, modality[t], true));
+        return new Filled(store, k, v, prompt, modality);
+    }
+
+    private static KeyValueStore randomStore(SplittableRandom r, int kvHeads, int headDim) {
+        int group = Math.max(4, headDim >> r.nextInt(3));
+        return switch (r.nextInt(3)) {
+            case 0 -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f,
+                    r.nextBoolean());
+            case 1 -> new KiviKeyValueStore(kvHeads, headDim, Math.min(32, headDim), 32 * (1 + r.nextInt(4)), 1f, r.nextBoolean());
+            default -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group,
+                    r.nextBoolean() ? LayerPattern.TSA : LayerPattern.PSA, r.nextInt(40), r.nextInt(6),
+                    r.nextBoolean() ? PivotRule.ENTRIES : PivotRule.TOKENS, 0.8f, 1f, r.nextBoolean());
+        };
+    }
+
+    @Test
+    void attentionFromCodesEqualsDoubleAttentionOverWhatTheStoreHolds() {
+        qt().withExamples(150).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            int kvHeads = 1 + r.nextInt(3), headDim = 4 << r.nextInt(6), length = 1 + r.nextInt(r.nextBoolean() ? 40 : 300);
+            KeyValueStore store = randomStore(r, kvHeads, headDim);
+            if (r.nextInt(4) == 0) store = new RotatedKeyValueStore(store);
+            Filled f = fill(r, store, length, r.nextInt(length + 1), 8);
+            assertEquals(length, store.length());
+            assertAttentionMatchesTrace(r, store, "seed " + seed + " " + store.getClass().getSimpleName());
+            if (store instanceof MixedPrecisionKeyValueStore m) assertTwinsAgree(r, m);
+        });
+    }
+
+    /** attend() against softmax(scale · K' q) V' in double over the trace views K', V'. */
+    static void assertAttentionMatchesTrace(SplittableRandom r, KeyValueStore store, String what) {
+        int kvHeads = store.kvHeads(), headDim = store.headDim(), length = store.length();
+        float[] keys = store.keysForTrace(), values = store.valuesForTrace();
+        int head = r.nextInt(kvHeads), to = 1 + r.nextInt(length), from = r.nextInt(to);
+        if (r.nextBoolean()) {
+            from = 0;
+            to = length;
+        }
+        float[] q = new float[headDim];
+        for (int i = 0; i < headDim; i++) q[i] = (float) (r.nextGaussian());
+        float[] qSeen = q.clone();
+        if (store instanceof RotatedKeyValueStore) Hadamard.transform(qSeen, 0, headDim);
+        float scale = (float) (1 / Math.sqrt(headDim));
+        float[] p = new float[length + 1], out = new float[headDim + 2];
+        store.attend(q, 0, head, from, to, scale, p, out, 2);
+        double[] ref = new double[to - from];
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int j = from; j < to; j++) {
+            double s = 0;
+            for (int i = 0; i < headDim; i++) s += (double) qSeen[i] * keys[(head * length + j) * headDim + i];
+            ref[j - from] = s * scale;
+            max = Math.max(max, ref[j - from]);
+        }
+        for (int j = 0; j < ref.length; j++) sum += ref[j] = Math.exp(ref[j] - max);
+        for (int j = 0; j < ref.length; j++) {
+            ref[j] /= sum;
+            assertEquals(ref[j], p[j], 1e-5 * Math.max(ref[j], 1e-2), what + ": probability " + j);
+        }
+        // Relative to the size of the rows being averaged: a code's value and its zero point's share are
+        // each about that size, and their float difference is what the output is made of.
+        double mag = 0;
+        for (int j = from; j < to; j++) {
+            double rowMax = 0;
+            for (int i = 0; i < headDim; i++) rowMax = Math.max(rowMax, Math.abs(values[(head * length + j) * headDim + i]));
+            mag += ref[j - from] * rowMax;
+        }
+        for (int i = 0; i < headDim; i++) {
+            double o = 0;
+            for (int j = from; j < to; j++) o += ref[j - from] * values[(head * length + j) * headDim + i];
+            assertEquals(o, out[2 + i], 1e-5 * Math.max(mag, 1e-3), what + ": output " + i + " of [" + from + ", " + to + ")");
+        }
+    }
+
+    /** The Vector API attention against the store's own scalar twin (dequantise everything, attend in double). */
+    private static void assertTwinsAgree(SplittableRandom r, MixedPrecisionKeyValueStore m) {
+        int headDim = m.headDim(), length = m.length();
+        float[] q = new float[headDim];
+        for (int i = 0; i < headDim; i++) q[i] = (float) r.nextGaussian();
+        float[] p = new float[length], out = new float[headDim];
+        double[] pr = new double[length], or = new double[headDim];
+        float scale = (float) (1 / Math.sqrt(headDim));
+        m.attend(q, 0, 0, 0, length, scale, p, out, 0);
+        m.attendReference(q, 0, 0, 0, length, scale, pr, or);
+        double norm = 0;
+        for (double x : or) norm = Math.max(norm, Math.abs(x));
+        for (int i = 0; i < headDim; i++) assertEquals(or[i], out[i], 1e-5 * Math.max(norm, 1e-2) + 1e-6, "twin output " + i);
+        for (int j = 0; j < length; j++) assertEquals(pr[j], p[j], 1e-5 * Math.max(pr[j], 1e-2), "twin probability " + j);
+    }
+
+    @Test
+    void prefillAttendsOverTheUnquantizedPromptUnlessAskedOtherwise() {
+        SplittableRandom r = new SplittableRandom(7);
+        int heads = 2, dim = 16, n = 50;
+        for (boolean quantized : new boolean[] {false, true}) {
+            KeyValueStore store = new MixedPrecisionKeyValueStore(heads, dim, 16, LayerPattern.PSA, 8, 2, PivotRule.ENTRIES, 0.8f, 1f, quantized);
+            DenseKeyValueStore dense = new DenseKeyValueStore(DType.F32, heads, dim);
+            store.beginPrefill(new float[n * 4], n, 4);
+            for (int t = 0; t < n; t++) {
+                float[] k = new float[heads * dim], v = new float[heads * dim];
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (float) r.nextGaussian();
+                    v[i] = (float) r.nextGaussian();
+                }
+                store.append(k, 0, v, 0, new CachedToken(t, Modality.TEXT, false));
+                dense.append(k, 0, v, 0, new CachedToken(t, Modality.TEXT, false));
+            }
+            float[] q = new float[dim];
+            for (int i = 0; i < dim; i++) q[i] = (float) r.nextGaussian();
+            float[] pa = new float[n], oa = new float[dim], pb = new float[n], ob = new float[dim];
+            store.attend(q, 0, 1, 0, n, 0.25f, pa, oa, 0);
+            dense.attend(q, 0, 1, 0, n, 0.25f, pb, ob, 0);
+            double diff = 0;
+            for (int i = 0; i < dim; i++) diff = Math.max(diff, Math.abs(oa[i] - ob[i]));
+            if (quantized) assertTrue(diff > 1e-3, "attention over the quantized prompt differs from FP32: " + diff);
+            else assertEquals(0, diff, "attention over the unquantized prompt equals FP32 exactly");
+            store.endPrefill();
+        }
+    }
+
+    @Test
+    void akvqLifecyclePutsEachTokenInItsSegment() {
+        SplittableRandom r = new SplittableRandom(3);
+        int prompt = 300, decode = 20, window = 128;
+        for (LayerPattern pattern : LayerPattern.values()) {
+            MixedPrecisionKeyValueStore store = new MixedPrecisionKeyValueStore(2, 32, 32, pattern, window, 15, PivotRule.ENTRIES,
+                    0.8f, 1f, false);
+            Filled f = fill(r, store, prompt + decode, prompt, 16);
+            BitSet pivots = store.pivotTokens();
+            if (pattern == LayerPattern.TSA) assertTrue(pivots.isEmpty(), "TSA layers have no pivots");
+            else assertTrue(pivots.cardinality() >= 1 && pivots.cardinality() <= 15 && pivots.previousSetBit(prompt + decode) < prompt,
+                    "pivots " + pivots);
+            int length = prompt + decode, int4 = 0, int2 = 0, pivotOutsideWindow = 0;
+            for (int t = 0; t < length - window; t++) {
+                if (pivots.get(t)) pivotOutsideWindow++;
+                else if (pattern == LayerPattern.TSA && f.modality()[t] == Modality.TEXT) int4++;
+                else int2++;
+            }
+            List<KvFootprint.Segment> s = store.footprint().segments();
+            assertEquals(int2, s.get(0).tokens(), pattern + " int2 tokens");
+            assertEquals(int4, s.get(1).tokens(), pattern + " int4 tokens");
+            assertEquals(pivots.cardinality(), s.get(2).tokens(), pattern + " fp16 pivots");
+            assertEquals(window - (pivots.cardinality() - pivotOutsideWindow), s.get(3).tokens(), pattern + " fp16 window");
+            // The window and the pivots hold the FP16-rounded inputs; quantized tokens are within their steps.
+            float[] keys = store.keysForTrace();
+            for (int t = 0; t < length; t++) {
+                boolean fp16 = t >= length - window || pivots.get(t);
+                for (int i = 0; i < 32; i++) {
+                    float seen = keys[t * 32 + i], given = f.keys()[t][i];
+                    if (fp16) assertEquals(Float.float16ToFloat(Float.floatToFloat16(given)), seen, "token " + t);
+                    else assertTrue(Math.abs(seen - given) < 0.8 * 30 + 1e-3, "token " + t);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rtn2QuantizesEveryTokenAndKiviKeepsItsResidual() {
+        SplittableRandom r = new SplittableRandom(5);
+        MixedPrecisionKeyValueStore rtn = new MixedPrecisionKeyValueStore(1, 16, 16, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f, false);
+        fill(r, rtn, 40, 30, 4);
+        assertEquals(40, rtn.footprint().segments().get(0).tokens());
+        assertEquals(0, rtn.footprint().segments().get(3).tokens() + rtn.footprint().segments().get(2).tokens());
+        for (int[] c : new int[][] {{100, 0}, {300, 0}, {300, 30}, {256, 1}, {130, 126}, {130, 127}}) {
+            int prompt = c[0], steps = c[1], length = prompt + steps;
+            KiviKeyValueStore kivi = new KiviKeyValueStore(2, 32, 32, 128, 1f, false);
+            fill(r, kivi, length, prompt, 4);
+            // Keys: prefill quantizes n - n % 128; each time the residual reaches 128 it is quantized at the next step.
+            int keys = prompt - prompt % 128;
+            for (int t = prompt; t < length; t++) if (t - keys == 128) keys = t;
+            int values = Math.max(0, prompt - 128);
+            for (int t = prompt; t < length; t++) values = Math.max(values, t - 128);
+            List<KvFootprint.Segment> s = kivi.footprint().segments();
+            assertEquals(keys, s.get(0).tokens(), "kivi int2 keys after " + prompt + " + " + steps);
+            assertEquals(values, s.get(1).tokens(), "kivi int2 values after " + prompt + " + " + steps);
+            assertAttentionMatchesTrace(r, kivi, "kivi " + prompt + " + " + steps);
+        }
+    }
+
+    @Test
+    void rotationLeavesAttentionUnchanged() {
+        SplittableRandom r = new SplittableRandom(11);
+        int heads = 2, dim = 32, n = 30;
+        DenseKeyValueStore plain = new DenseKeyValueStore(DType.F32, heads, dim);
+        RotatedKeyValueStore rotated = new RotatedKeyValueStore(new DenseKeyValueStore(DType.F32, heads, dim));
+        for (int t = 0; t < n; t++) {
+            float[] k = new float[heads * dim], v = new float[heads * dim];
+            for (int i = 0; i < k.length; i++) {
+                k[i] = (float) r.nextGaussian();
+                v[i] = (float) r.nextGaussian();
+            }
+            plain.append(k, 0, v, 0, new CachedToken(t, Modality.TEXT, false));
+            float[] vh = v.clone();          // values arrive rotated (folded into v_proj)
+            Hadamard.transformEach(vh, 0, heads, dim);
+            rotated.append(k, 0, vh, 0, new CachedToken(t, Modality.TEXT, false));
+        }
+        float[] q = new float[dim];
+        for (int i = 0; i < dim; i++) q[i] = (float) r.nextGaussian();
+        float[] pa = new float[n], oa = new float[dim], pb = new float[n], ob = new float[dim];
+        plain.attend(q, 0, 1, 3, n, 0.2f, pa, oa, 0);
+        rotated.attend(q, 0, 1, 3, n, 0.2f, pb, ob, 0);
+        Hadamard.transform(ob, 0, dim);      // o_proj's folded H undoes the rotation
+        for (int j = 0; j < n - 3; j++) assertEquals(pa[j], pb[j], 1e-6, "probability " + j);
+        for (int i = 0; i < dim; i++) assertEquals(oa[i], ob[i], 1e-5, "output " + i);
+        assertThrows(IllegalArgumentException.class, () -> new RotatedKeyValueStore(new DenseKeyValueStore(DType.F32, 1, 12)));
+    }
+
+    @Test
+    void pivotRulesPickTheMassiveActivations() {
+        float[] h = new float[6 * 4];
+        h[1 * 4 + 2] = 100;
+        h[1 * 4 + 3] = -90;      // same token twice: ENTRIES de-duplicates
+        h[4 * 4 + 0] = 80;
+        h[2 * 4 + 1] = 5;
+        assertEquals(BitSet.valueOf(new long[] {0b10010}), PivotDetector.find(h, 6, 4, 3, PivotRule.ENTRIES));
+        assertEquals(BitSet.valueOf(new long[] {0b10110}), PivotDetector.find(h, 6, 4, 3, PivotRule.TOKENS));
+        assertTrue(PivotDetector.find(h, 6, 4, 0, PivotRule.TOKENS).isEmpty());
+    }
+}

@@ -1,0 +1,92 @@
+package dev.akvq.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.akvq.weights.SafetensorsFile;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The KV-cache settings through {@code akvq trace} on the llama fixture: the Walsh-Hadamard
+ * rotation (keys online, values folded into v_proj/o_proj) leaves FP32 logits equal to the
+ * unrotated goldens; the quantized modes run and account their bytes; the ablation ladder orders
+ * as the paper's does (akvq's error below rtn2's).
+ */
+class KvCacheConformanceTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "llama/bf16"})
+    void rotationWithoutQuantizationLeavesEveryLogitEqualToTheGoldens(String model, @TempDir Path tmp) {
+        Path goldens = Fixtures.model("llama").resolve("goldens.safetensors"), out = tmp.resolve("trace.safetensors");
+        var r = Cli.akvq("trace", "--model", Fixtures.model(model).toString(), "--inputs", goldens.toString(),
+                "--out", out.toString(), "--decode", "8", "--kv", "fp32", "--kv-rotation", "on");
+        assertEquals(0, r.status(), r.err());
+        try (SafetensorsFile golden = SafetensorsFile.open(goldens); SafetensorsFile ours = SafetensorsFile.open(out)) {
+            for (String name : List.of("logits", "decode_logits", "decoder_layer_out.0", "decoder_layer_out.1", "attn_probs.0",
+                    "attn_probs.1", "decoder_final_norm_out")) {
+                Goldens.assertClose(model + " rotated " + name, golden.require(name), ours.require(name));
+            }
+            Goldens.assertSameIds("decode_tokens", golden.require("decode_tokens"), ours.require("decode_tokens"));
+            // The cache really holds rotated rows (else this test could not fail for a missing rotation).
+            for (String name : List.of("kv.key.0", "kv.value.1")) {
+                assertNotNull(Goldens.mismatch(golden.require(name).toFloatArray(), ours.require(name).toFloatArray(), 1e-2),
+                        name + " should be rotated");
+            }
+        }
+    }
+
+    @Test
+    void quantizedModesTraceAndReportTheirBytes(@TempDir Path tmp) {
+        Path goldens = Fixtures.model("llama").resolve("goldens.safetensors");
+        for (String mode : List.of("rtn2", "kivi2", "akvq")) {
+            Path out = tmp.resolve(mode + ".safetensors");
+            var r = Cli.akvq("trace", "--model", Fixtures.model("llama").toString(), "--inputs", goldens.toString(),
+                    "--out", out.toString(), "--decode", "4", "--kv", mode, "--kv-window", "8", "--kv-pivots", "2", "--kv-stats");
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.err().contains("bits per value"), r.err());
+        }
+        // 40 tokens (36 + 4 decoded) in each of 2 layers, 2 KV heads of 16: rtn2 holds 2 bits + 24 bits per group of 16.
+        var r = Cli.akvq("trace", "--model", Fixtures.model("llama").toString(), "--inputs", goldens.toString(),
+                "--out", tmp.resolve("x.safetensors").toString(), "--decode", "5", "--kv", "rtn2", "--kv-stats");
+        assertTrue(r.err().contains("3.5000 bits per value"), r.err());
+        var bad = Cli.akvq("trace", "--model", Fixtures.model("llama").toString(), "--inputs", goldens.toString(),
+                "--out", tmp.resolve("y.safetensors").toString(), "--kv", "akvq", "--kv-window", "-1");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("--kv-window expects a whole number >= 0"), bad.err());
+        bad = Cli.akvq("trace", "--model", Fixtures.model("llama").toString(), "--inputs", goldens.toString(),
+                "--out", tmp.resolve("y.safetensors").toString(), "--kv", "akvq", "--kv-layers", "nope.json");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("neither a file nor a preset"), bad.err());
+    }
+
+    @Test
+    void runDecodesWithAkvqAndPrintsTheCacheBytes() {
+        var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1,20,30,40,50,60,70,80",
+                "--max-new-tokens", "12", "--temperature", "0", "--kv", "akvq", "--kv-window", "4", "--kv-pivots", "1",
+                "--kv-layers", "llava-1.6-mistral", "--kv-stats");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(12, r.out().trim().split(" ").length, r.out());
+        // 19 tokens cached (8 + 11 fed back) per layer: 4 in the window, 1 pivot, 14 INT2.
+        assertTrue(r.err().matches("(?s).*int2 +28 tokens +784 B.*"), r.err());
+        assertTrue(r.err().matches("(?s).*fp16 pivots +2 tokens +256 B.*"), r.err());
+        assertTrue(r.err().matches("(?s).*fp16 window +8 tokens +1024 B.*"), r.err());
+    }
+
+    @Test
+    void akvqErrorIsBelowRtn2sOnTheAblationLadder(@TempDir Path tmp) {
+        List<KvModeReport.Row> rows = KvModeReport.measure(tmp);
+        KvModeReport.Row rtn2 = KvModeReport.find(rows, "rtn2"), akvq = KvModeReport.find(rows, "akvq");
+        KvModeReport.Row fp32 = KvModeReport.find(rows, "fp32");
+        assertTrue(fp32.logitKl() < 1e-9, "fp32 equals the goldens: KL " + fp32.logitKl());
+        assertTrue(akvq.logitKl() < rtn2.logitKl(), "akvq KL " + akvq.logitKl() + " vs rtn2 " + rtn2.logitKl());
+        assertTrue(akvq.layerError()[1] < rtn2.layerError()[1], "layer 1 error akvq vs rtn2");
+        System.out.println(KvModeReport.format(rows));
+        assertTrue(rtn2.logitKl() > 1e-6, "rtn2 must differ from fp32 (else the report measures nothing)");
+    }
+}
