@@ -14,9 +14,13 @@ import java.util.Locale;
  * (prompt ids not equal to input_ids; FP32 not reproducing fp32.generated_ids).
  *
  * @param seconds wall time of the whole evaluation (FP32 and every mode)
+ * @param answers every row's generated ids per mode, in the set's order
  */
 public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches, List<Problem> fp32Disagreements, int total,
-                         double seconds) {
+                         double seconds, List<RowAnswers> answers) {
+
+    /** What each mode generated for one row, in the modes' order; {@code perMode} is null for a mismatched row. */
+    public record RowAnswers(EvalRow row, int[][] perMode) {}
 
     /**
      * One mode over the set. A row whose prompt mismatched counts in {@code total} as failed and in nothing else.
@@ -67,7 +71,10 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
 
     static EvalReport of(List<Mode> modes, List<RowResult> rows, double seconds) {
         List<Problem> mismatches = new ArrayList<>(), disagreements = new ArrayList<>();
+        List<RowAnswers> answers = new ArrayList<>();
         for (RowResult r : rows) {
+            answers.add(new RowAnswers(r.row(), r.perMode() == null ? null
+                    : Arrays.stream(r.perMode()).map(ModeOutcome::generated).toArray(int[][]::new)));
             if (r.mismatch() != null) mismatches.add(new Problem(r.row().id(), r.mismatch()));
             if (r.fp32Disagreement() != null) disagreements.add(new Problem(r.row().id(), r.fp32Disagreement()));
         }
@@ -104,7 +111,7 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
                     prefillNanos == 0 ? Double.NaN : promptTokens / (prefillNanos / 1e9),
                     marginRows == 0 ? Double.NaN : margin / marginRows, marginRows));
         }
-        return new EvalReport(results, mismatches, disagreements, rows.size(), seconds);
+        return new EvalReport(results, mismatches, disagreements, rows.size(), seconds, List.copyOf(answers));
     }
 
     /** The human-readable table, one line per mode, then the failed checks. */
