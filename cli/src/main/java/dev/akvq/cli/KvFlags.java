@@ -86,7 +86,9 @@ final class KvFlags {
             case "off", "false" -> false;
             default -> throw new UsageException("--kv-rotation expects on or off, got '" + v + "'");
         }).orElse(d.rotation());
-        KvLayerTable layers = layerTable(flags.optional("kv-layers"), modelDirectory);
+        // Only AKVQ-VL reads a layer table; a model's akvq-layers.json never stands in the way of another mode.
+        KvLayerTable layers = mode == KvMode.AKVQ || flags.has("kv-layers")
+                ? layerTable(flags.optional("kv-layers"), modelDirectory) : KvLayerTable.DEFAULT;
         return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, rule, flags.has("kv-prefill-quantized"), rotation,
                 layers);
     }

@@ -159,27 +159,25 @@ class GroupQuantizerTest {
             int params = q.encode(x, 0, n, codes, 1);
             float s = GroupQuantizer.scale(params);
             int z = GroupQuantizer.zero(params);
-            double ref = 0, codeRef = 0, mag = 0;
+            double ref = 0, mag = 0;
             for (int i = 0; i < n; i++) {
                 int c = q.code(codes, 1, n, i);
                 ref += (double) w[3 + i] * s * (c - z);
-                codeRef += (double) w[3 + i] * c;
-                mag += Math.abs((double) w[3 + i] * c);
+                mag += Math.abs((double) w[3 + i] * s * (c - z));
             }
-            double wsum = 0;
-            for (int i = 0; i < n; i++) wsum += w[3 + i];
-            for (float dot : new float[] {PackedCodes.dotVector(w, 3, codes, 1, n, q.bits()), PackedCodes.dotScalar(w, 3, codes, 1, n, q.bits())}) {
-                assertEquals(codeRef, dot, 1e-5 * Math.max(mag, 1e-6), "Σ w q");
-                assertEquals(ref, s * (dot - z * wsum), 1e-4 * s * (mag + Math.abs(z * wsum) + 1e-6), "quantized dot product");
+            for (float dot : new float[] {PackedCodes.dotVector(w, 3, codes, 1, n, q.bits(), z),
+                    PackedCodes.dotScalar(w, 3, codes, 1, n, q.bits(), z)}) {
+                assertEquals(ref, s * dot, 1e-5 * Math.max(mag, 1e-6), "quantized dot product");
             }
             float a = (float) r.nextGaussian();
             float[] accV = new float[n + 2], accS = new float[n + 2];
-            PackedCodes.accumulateVector(a, codes, 1, n, q.bits(), accV, 2);
-            PackedCodes.accumulateScalar(a, codes, 1, n, q.bits(), accS, 2);
+            accV[2] = accS[2] = 1f;
+            PackedCodes.accumulateVector(a, codes, 1, n, q.bits(), z, accV, 2);
+            PackedCodes.accumulateScalar(a, codes, 1, n, q.bits(), z, accS, 2);
             for (int i = 0; i < n; i++) {
-                double expected = (double) a * q.code(codes, 1, n, i);
-                assertEquals(expected, accV[2 + i], 1e-6 * Math.abs(expected) + 1e-30);
-                assertEquals(expected, accS[2 + i], 1e-6 * Math.abs(expected) + 1e-30);
+                double expected = (i == 0 ? 1 : 0) + (double) a * (q.code(codes, 1, n, i) - z);
+                assertEquals(expected, accV[2 + i], 1e-6 * (Math.abs(expected) + 1), "vector accumulate " + i);
+                assertEquals(expected, accS[2 + i], 1e-6 * (Math.abs(expected) + 1), "scalar accumulate " + i);
             }
         });
     }

@@ -66,6 +66,31 @@ class KvCacheConformanceTest {
     }
 
     @Test
+    void layerTableNextToTheModelIsReadForAkvqOnly(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("llama");
+        java.nio.file.Files.createDirectories(model);
+        for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
+            java.nio.file.Files.copy(Fixtures.model("llama").resolve(f), model.resolve(f));
+        }
+        java.nio.file.Files.writeString(model.resolve("akvq-layers.json"), "{\"layers\": [\"PSA\", \"TSA\"]}");
+        var r = Cli.akvq("run", "--model", model.toString(), "--prompt-ids", "1,20,30,40,50,60,70,80", "--max-new-tokens", "2",
+                "--temperature", "0", "--kv", "akvq", "--kv-window", "2", "--kv-pivots", "1", "--kv-stats");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("layers " + model.resolve("akvq-layers.json")), r.err());
+        // 9 tokens cached (8 + 1 fed back), 2 in the window. Layer 0 is PSA: one pivot, 6 at INT2;
+        // layer 1 is TSA: its 7 text tokens outside the window at INT4.
+        assertTrue(r.err().matches("(?s).*fp16 pivots +1 tokens.*"), r.err());
+        assertTrue(r.err().matches("(?s).*int2 +6 tokens.*"), r.err());
+        assertTrue(r.err().matches("(?s).*int4 +7 tokens.*"), r.err());
+        java.nio.file.Files.writeString(model.resolve("akvq-layers.json"), "{\"layers\": [\"PSA\"]}");
+        var wrong = Cli.akvq("run", "--model", model.toString(), "--prompt-ids", "1,20", "--max-new-tokens", "1", "--kv", "akvq");
+        assertEquals(1, wrong.status(), wrong.err());
+        assertTrue(wrong.err().contains("lists 1 layers, the model has 2"), wrong.err());
+        var fp32 = Cli.akvq("run", "--model", model.toString(), "--prompt-ids", "1,20", "--max-new-tokens", "1", "--kv", "fp32");
+        assertEquals(0, fp32.status(), fp32.err());
+    }
+
+    @Test
     void runDecodesWithAkvqAndPrintsTheCacheBytes() {
         var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", "1,20,30,40,50,60,70,80",
                 "--max-new-tokens", "12", "--temperature", "0", "--kv", "akvq", "--kv-window", "4", "--kv-pivots", "1",
@@ -86,6 +111,10 @@ class KvCacheConformanceTest {
         assertTrue(fp32.logitKl() < 1e-9, "fp32 equals the goldens: KL " + fp32.logitKl());
         assertTrue(akvq.logitKl() < rtn2.logitKl(), "akvq KL " + akvq.logitKl() + " vs rtn2 " + rtn2.logitKl());
         assertTrue(akvq.layerError()[1] < rtn2.layerError()[1], "layer 1 error akvq vs rtn2");
+        // Closest in bits (4.2 vs 3.5 on this 36-token prompt: 2 FP16 pivots, no window, every layer PSA).
+        KvModeReport.Row psa = KvModeReport.find(rows, "akvq-psa-w0");
+        assertTrue(psa.bitsPerValue() < 4.5, "akvq-psa-w0 bits " + psa.bitsPerValue());
+        assertTrue(psa.logitKl() < rtn2.logitKl() && psa.layerError()[1] < rtn2.layerError()[1], "akvq-psa-w0 vs rtn2");
         System.out.println(KvModeReport.format(rows));
         assertTrue(rtn2.logitKl() > 1e-6, "rtn2 must differ from fp32 (else the report measures nothing)");
     }

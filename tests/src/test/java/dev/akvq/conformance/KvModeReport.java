@@ -39,6 +39,7 @@ public final class KvModeReport {
             {"akvq-tsa", "--kv akvq --kv-window 0 --kv-pivots 0 --kv-prefill-quantized"},
             {"akvq", "--kv akvq --kv-window 4 --kv-pivots 2 --kv-prefill-quantized"},
             {"akvq-psa", "--kv akvq --kv-window 4 --kv-pivots 2 --kv-layers llava-1.6-mistral --kv-prefill-quantized"},
+            {"akvq-psa-w0", "--kv akvq --kv-window 0 --kv-pivots 2 --kv-layers llava-1.6-mistral --kv-prefill-quantized"},
     };
 
     public static void main(String[] args) throws Exception {

@@ -32,7 +32,7 @@ public final class LlamaSequence {
     public LlamaSequence(LlamaDecoder decoder, KvCacheSettings settings) {
         this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
         var c = decoder.config();
-        settings.layers().checkCovers(c.numHiddenLayers());
+        if (settings.mode() == KvMode.AKVQ) settings.layers().checkCovers(c.numHiddenLayers());
         for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(settings.newStore(l, c.numKeyValueHeads(), c.headDim()));
     }
 

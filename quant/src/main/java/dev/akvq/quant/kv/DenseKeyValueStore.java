@@ -105,9 +105,7 @@ public final class DenseKeyValueStore implements KeyValueStore {
     @Override
     public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                        float[] probabilities, float[] out, int outOffset) {
-        if (from < 0 || to > length || from >= to) {
-            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
-        }
+        KeyValueStore.checkRange(from, to, length);
         int n = to - from;
         // Scores q·k_j, then scaled: eager attention's matmul(q, kᵀ) * scaling, in that order.
         MatrixVector.multiply(rows(keys[kvHead], from, to), query, queryOffset, probabilities, 0, serial);

@@ -47,6 +47,13 @@ public interface KeyValueStore {
     void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                 float[] probabilities, float[] out, int outOffset);
 
+    /** The check every store's {@link #attend} starts with: a non-empty range of stored tokens. */
+    static void checkRange(int from, int to, int length) {
+        if (from < 0 || to > length || from >= to) {
+            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
+        }
+    }
+
     /** The keys as attention sees them, dequantised, {@code [kvHeads, length, headDim]}: for the trace. */
     float[] keysForTrace();
 

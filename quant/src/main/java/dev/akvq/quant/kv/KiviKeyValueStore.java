@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * KIVI-2 (Liu et al., 2024) in the same attention loop: keys quantized per channel (a group is one
  * channel over a block of {@code 32} tokens), values per token (groups of 32 channels), and a
- * full-precision residual, both at 2 bits, following the paper's code (jy-yuan/KIVI,
- * models/llama_kivi.py, LlamaAttention_KIVI):
+ * full-precision residual, both at 2 bits, following the paper's code (jy-yuan/KIVI at commit
+ * 04eeae0657316ae2adafa97101408e433b588d52, models/llama_kivi.py, LlamaAttention_KIVI.forward):
  * <ul>
  *   <li>prefill: keys of the first {@code n − n mod R} tokens are quantized (in blocks of 32), the
  *       rest stay in the key residual; values of all but the last {@code R} tokens are quantized;</li>
@@ -233,9 +233,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
     @Override
     public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                        float[] probabilities, float[] out, int outOffset) {
-        if (from < 0 || to > length || from >= to) {
-            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
-        }
+        KeyValueStore.checkRange(from, to, length);
         if (prefillRows != null) {
             prefillRows.attend(query, queryOffset, kvHead, from, to, scale, probabilities, out, outOffset);
             return;
@@ -251,7 +249,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 zeroTerm += w[c] * keyZeros[kvHead][b / BLOCK * headDim + c];
             }
             for (int t = Math.max(b, from); t < Math.min(b + BLOCK, quantizedTo); t++) {
-                float dot = PackedCodes.dot(w, 0, keyCodes[kvHead], t * keyRowBytes, headDim, 2);
+                float dot = PackedCodes.dot(w, 0, keyCodes[kvHead], t * keyRowBytes, headDim, 2, 0);
                 probabilities[t - from] = (dot - zeroTerm) * scale;
             }
         }
@@ -262,13 +260,13 @@ public final class KiviKeyValueStore implements KeyValueStore {
             probabilities[t - from] = dot * scale;
         }
         Softmax.inPlace(probabilities, 0, n);
-        float[] acc = new float[headDim], zeroTerms = new float[valueGroups];
+        float[] acc = new float[headDim];
         for (int t = from; t < Math.min(to, valueQuantized); t++) {
             float p = probabilities[t - from];
             for (int g = 0; g < valueGroups; g++) {
                 float a = p * Float.float16ToFloat(valueScales[kvHead][t * valueGroups + g]);
-                PackedCodes.accumulate(a, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, valueGroup, 2, acc, g * valueGroup);
-                zeroTerms[g] += a * valueZeros[kvHead][t * valueGroups + g];
+                PackedCodes.accumulate(a, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, valueGroup, 2,
+                        valueZeros[kvHead][t * valueGroups + g], acc, g * valueGroup);
             }
         }
         for (int t = Math.max(from, valueQuantized); t < to; t++) {
@@ -276,7 +274,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
             int at = (t % rowCapacity) * headDim;
             for (int i = 0; i < headDim; i++) acc[i] += p * Float.float16ToFloat(valueRows[kvHead][at + i]);
         }
-        for (int i = 0; i < headDim; i++) out[outOffset + i] = acc[i] - zeroTerms[i / valueGroup];
+        System.arraycopy(acc, 0, out, outOffset, headDim);
     }
 
     /** One head's key of token {@code t} as attention sees it. */

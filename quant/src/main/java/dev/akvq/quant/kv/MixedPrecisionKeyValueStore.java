@@ -31,7 +31,7 @@ import java.util.List;
 public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     private static final byte HALF = 0, INT2 = 2, INT4 = 4;
 
-    private final int kvHeads, headDim, group, groups, window, pivots;
+    private final int kvHeads, headDim, window, pivots;
     private final LayerPattern pattern;
     private final PivotRule pivotRule;
     private final boolean prefillQuantized;
@@ -55,8 +55,6 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         }
         this.kvHeads = kvHeads;
         this.headDim = headDim;
-        this.group = group;
-        this.groups = headDim / group;
         this.pattern = pattern;
         this.window = window;
         this.pivots = pivots;
@@ -158,34 +156,28 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
             return;
         }
         int n = to - from;
-        float[] qSums = new float[groups];
-        for (int g = 0; g < groups; g++) {
-            float s = 0;
-            for (int i = 0; i < group; i++) s += query[queryOffset + g * group + i];
-            qSums[g] = s;
-        }
         // Logits of every segment, straight from what each token is stored as.
         for (int j = from; j < to; j++) {
             float logit = switch (kind[j]) {
                 case HALF -> half.dot(kvHead, slot[j], query, queryOffset);
-                case INT2 -> int2.logit(kvHead, slot[j], query, queryOffset, qSums);
-                default -> int4.logit(kvHead, slot[j], query, queryOffset, qSums);
+                case INT2 -> int2.logit(kvHead, slot[j], query, queryOffset);
+                default -> int4.logit(kvHead, slot[j], query, queryOffset);
             };
             probabilities[j - from] = logit * scale;
         }
         // One softmax over all of them.
         Softmax.inPlace(probabilities, 0, n);
-        // One weighted sum of values; the zero points' share is gathered per group and subtracted once.
-        float[] acc = new float[headDim], zeroTerms = new float[groups];
+        // One weighted sum of values.
+        float[] acc = new float[headDim];
         for (int j = from; j < to; j++) {
             float p = probabilities[j - from];
             switch (kind[j]) {
                 case HALF -> half.accumulate(kvHead, slot[j], p, acc);
-                case INT2 -> int2.accumulate(kvHead, slot[j], p, acc, zeroTerms);
-                default -> int4.accumulate(kvHead, slot[j], p, acc, zeroTerms);
+                case INT2 -> int2.accumulate(kvHead, slot[j], p, acc);
+                default -> int4.accumulate(kvHead, slot[j], p, acc);
             }
         }
-        for (int i = 0; i < headDim; i++) out[outOffset + i] = acc[i] - zeroTerms[i / group];
+        System.arraycopy(acc, 0, out, outOffset, headDim);
     }
 
     /**
@@ -215,9 +207,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     }
 
     private void check(int kvHead, int from, int to) {
-        if (from < 0 || to > length || from >= to) {
-            throw new IllegalArgumentException("attend: tokens [" + from + ", " + to + ") outside the " + length + " stored");
-        }
+        KeyValueStore.checkRange(from, to, length);
         if (kvHead < 0 || kvHead >= kvHeads) throw new IllegalArgumentException("attend: KV head " + kvHead + " of " + kvHeads);
     }
 

@@ -8,8 +8,7 @@ import java.util.Arrays;
  * Keys and values quantized per token and per head in groups of {@code group} channels at one bit
  * width (one segment of a store: INT2 or INT4), stored as packed codes, FP16 scales and signed-byte
  * zero points per head. Attention reads the codes directly: a logit is
- * {@code Σ_g s_g (Σ_{i∈g} qᵢ cᵢ − z_g Σ_{i∈g} qᵢ)} and a value contributes
- * {@code p s_g cᵢ} to the output, with {@code p s_g z_g} gathered per group and subtracted once.
+ * {@code Σ_g s_g Σ_{i∈g} qᵢ (cᵢ − z_g)} and a value contributes {@code p s_g (cᵢ − z_g)} to the output.
  */
 final class QuantizedRows {
     final GroupQuantizer quantizer;
@@ -68,26 +67,27 @@ final class QuantizedRows {
         }
     }
 
-    /** {@code q · k'} of one head's query against the codes of {@code slot}; {@code qSums[g]} = Σ of q over group g. */
-    float logit(int head, int slot, float[] q, int qOffset, float[] qSums) {
+    /** {@code q · k'} of one head's query against the codes of {@code slot}. */
+    float logit(int head, int slot, float[] q, int qOffset) {
         byte[] codes = keyCodes[head];
         float sum = 0;
         for (int g = 0; g < groups; g++) {
             int gi = slot * groups + g;
-            float dot = PackedCodes.dot(q, qOffset + g * group, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits());
-            sum += Float.float16ToFloat(keyScales[head][gi]) * (dot - keyZeros[head][gi] * qSums[g]);
+            float dot = PackedCodes.dot(q, qOffset + g * group, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(),
+                    keyZeros[head][gi]);
+            sum += Float.float16ToFloat(keyScales[head][gi]) * dot;
         }
         return sum;
     }
 
-    /** {@code acc += p · codes(slot)} per group scaled by s_g; {@code zeroTerms[g] += p s_g z_g} (subtracted by the caller). */
-    void accumulate(int head, int slot, float p, float[] acc, float[] zeroTerms) {
+    /** {@code acc += p · v'(slot)}, group by group {@code p s_g (c − z_g)}. */
+    void accumulate(int head, int slot, float p, float[] acc) {
         byte[] codes = valueCodes[head];
         for (int g = 0; g < groups; g++) {
             int gi = slot * groups + g;
             float a = p * Float.float16ToFloat(valueScales[head][gi]);
-            PackedCodes.accumulate(a, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(), acc, g * group);
-            zeroTerms[g] += a * valueZeros[head][gi];
+            PackedCodes.accumulate(a, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(), valueZeros[head][gi],
+                    acc, g * group);
         }
     }
 
