@@ -127,6 +127,17 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
         }
         b.append(String.format(Locale.ROOT, "prompt mismatches: %d; fp32 differs from fp32.generated_ids on %d of %d prompts (%.1f s)%n",
                 promptMismatches.size(), fp32Disagreements.size(), total - promptMismatches.size(), seconds));
+        for (int m = 0; m < modes.size(); m++) {
+            List<String> wrong = new ArrayList<>();
+            for (RowAnswers a : answers) {
+                if (a.perMode() != null && !Arrays.equals(a.perMode()[m], a.row().answerIds())) wrong.add(a.row().id());
+            }
+            if (!wrong.isEmpty()) {
+                b.append("  ").append(modes.get(m).name()).append(" misses ").append(wrong.size()).append(": ")
+                        .append(String.join(" ", wrong.subList(0, Math.min(12, wrong.size()))))
+                        .append(wrong.size() > 12 ? " ..." : "").append('\n');
+            }
+        }
         for (Problem p : promptMismatches) b.append("  prompt mismatch ").append(p.id()).append(": ").append(p.problem()).append('\n');
         for (Problem p : fp32Disagreements) b.append("  fp32 disagrees ").append(p.id()).append(": ").append(p.problem()).append('\n');
         return b.toString();

@@ -48,7 +48,8 @@ import java.util.function.Consumer;
  * {@code KL(p_fp32 || p_mode)}. While the mode's own argmax equals FP32's token at every step,
  * that run <em>is</em> the mode's greedy run; where it first differs, the mode decodes again on
  * its own for its answer. Rows run in parallel, one single-threaded model per worker, so results
- * do not depend on the thread count.
+ * do not depend on the thread count (to the last bits of quant's packed-code dot, whose lane sum order varies with
+ * the JIT).
  */
 public final class LlavaEval implements AutoCloseable {
     public static final int MAX_NEW_TOKENS = 12;
