@@ -227,8 +227,7 @@ public final class LlavaEval implements AutoCloseable {
     private static final class Decoded {
         int[] tokens;                 // argmax at every step
         float[] margins;              // top-1 minus top-2 logit at every step
-        List<float[]> logits;         // every step's logits (FP32 reference only)
-        double[] logSumExp;
+        List<double[]> logP, p;       // every step's log-probabilities and probabilities (FP32 reference only)
         int divergedAt = -1;          // first step whose argmax differs from the forced token
         double klSum;
         int klSteps;
@@ -257,18 +256,26 @@ public final class LlavaEval implements AutoCloseable {
         d.prefillNanos = System.nanoTime() - t0;
         List<Integer> tokens = new ArrayList<>();
         List<Float> margins = new ArrayList<>();
-        if (keepLogits) d.logits = new ArrayList<>();
-        List<Double> lse = new ArrayList<>();
+        if (keepLogits) {
+            d.logP = new ArrayList<>();
+            d.p = new ArrayList<>();
+        }
         for (int step = 0; ; step++) {
             int argmax = Greedy.argmax(logits);
             tokens.add(argmax);
             margins.add(topTwoMargin(logits, argmax));
             if (keepLogits) {
-                d.logits.add(logits);
-                lse.add(logSumExp(logits));
+                double lse = logSumExp(logits);
+                double[] logP = new double[logits.length], probability = new double[logits.length];
+                for (int i = 0; i < logits.length; i++) {
+                    logP[i] = logits[i] - lse;
+                    probability[i] = Math.exp(logP[i]);
+                }
+                d.logP.add(logP);
+                d.p.add(probability);
             }
             if (reference != null) {
-                d.klSum += kl(reference.logits.get(step), reference.logSumExp[step], logits);
+                d.klSum += kl(reference.p.get(step), reference.logP.get(step), logits);
                 d.klSteps++;
             }
             int next = forced == null ? argmax : forced[step];
@@ -283,7 +290,6 @@ public final class LlavaEval implements AutoCloseable {
         d.tokens = tokens.stream().mapToInt(Integer::intValue).toArray();
         d.margins = new float[margins.size()];
         for (int i = 0; i < d.margins.length; i++) d.margins[i] = margins.get(i);
-        d.logSumExp = lse.stream().mapToDouble(Double::doubleValue).toArray();
         List<KvFootprint> layers = new ArrayList<>();
         for (KeyValueStore store : sequence.cache()) layers.add(store.footprint());
         d.footprint = KvFootprint.sum(layers);
@@ -304,13 +310,10 @@ public final class LlavaEval implements AutoCloseable {
         return max + Math.log(sum);
     }
 
-    /** KL(p || q) in nats of two softmax distributions given as logits ({@code lseP} = logSumExp(p)). */
-    static double kl(float[] p, double lseP, float[] q) {
+    /** KL(p || softmax(q)) in nats: {@code p} and {@code logP} the reference distribution, {@code q} logits. */
+    static double kl(double[] p, double[] logP, float[] q) {
         double lseQ = logSumExp(q), sum = 0;
-        for (int i = 0; i < p.length; i++) {
-            double logP = p[i] - lseP;
-            sum += Math.exp(logP) * (logP - (q[i] - lseQ));
-        }
+        for (int i = 0; i < p.length; i++) sum += p[i] * (logP[i] - (q[i] - lseQ));
         return Math.max(0, sum);
     }
 }
