@@ -24,6 +24,10 @@ final class LlavaTrace {
                     + Arrays.toString(idsTensor.shape()));
         }
         int[] ids = Arrays.stream(idsTensor.toLongArray()).mapToInt(Math::toIntExact).toArray();
+        var mask = in.find(prefix + "attention_mask");
+        if (mask.isPresent() && Arrays.stream(mask.get().toLongArray()).anyMatch(m -> m != 1)) {
+            throw mask.get().error("expected " + prefix + "attention_mask all ones (padding is not traced for LLaVA)");
+        }
         ClipVisionConfig v = model.config().visionConfig();
         float[] pixels = new float[0];
         int images = 0;

@@ -61,10 +61,10 @@ final class RunCommand implements Command {
                 idefics3, each --image goes through DIR/preprocessor_config.json and replaces one
                 <image> in the prompt, expanded as Idefics3Processor does (with no <image> in the
                 prompt, one per image is put in front); --prompt-ids must then be expanded already.
-                The prompt time of idefics3 includes loading, preprocessing and the vision tower.
-                For LLaVA (llava), --prompt is
-                the question, laid out as "USER: Image 1: <image>\n... {prompt} ASSISTANT:" with
-                one --image per image (or taken as written when it holds <image> itself).
+                For llava, --prompt is the question, laid out as LLaVA-1.5's "USER: Image 1:
+                <image>\n... {prompt} ASSISTANT:" with one <image> per --image (or taken as written
+                when it holds <image>), each expanded as LlavaProcessor does.
+                The prompt time of idefics3 and llava includes loading, preprocessing and the vision tower.
 
                 Options:
                   --model DIR          a Hugging Face model directory
@@ -92,9 +92,6 @@ final class RunCommand implements Command {
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "prompt-ids", "prompt", "image",
                 "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of()));
         Path dir = flags.existingDirectory("model");
-        if (ModelConfig.load(dir) instanceof LlavaConfig llava) {
-            return LlavaRun.run(flags, dir, llava, sampler(flags, GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS)), out, err);
-        }
         if (flags.has("prompt") == flags.has("prompt-ids")) throw new UsageException("give either --prompt TEXT or --prompt-ids IDS");
         Tokenizer tokenizer = null;
         int[] ids;
@@ -112,12 +109,12 @@ final class RunCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         ModelConfig config = ModelConfig.load(dir);
-        if (!(config instanceof TextDecoderConfig) && !(config instanceof Idefics3Config)) {
-            throw new UsageException("run supports the text decoders (llama, mistral, qwen2) and idefics3 in this build; "
+        if (!(config instanceof TextDecoderConfig) && !(config instanceof Idefics3Config) && !(config instanceof LlavaConfig)) {
+            throw new UsageException("run supports the text decoders (llama, mistral, qwen2), llava and idefics3 in this build; "
                     + dir + " is " + config.modelType());
         }
-        if (flags.has("image") && !(config instanceof Idefics3Config)) {
-            throw new UsageException("--image needs a vision family (idefics3 in this build); " + dir + " is " + config.modelType());
+        if (flags.has("image") && !(config instanceof Idefics3Config) && !(config instanceof LlavaConfig)) {
+            throw new UsageException("--image needs a vision family (llava, idefics3 in this build); " + dir + " is " + config.modelType());
         }
         List<Path> images = flags.all("image").stream().map(Path::of).toList();
         TextDecoderConfig text = config.textConfig();
@@ -148,6 +145,14 @@ final class RunCommand implements Command {
                 prefillStart = loadStart;
                 var prefilled = Idefics3Run.prefill(checkpoint, idefics, dir, tokenizer, flags.optional("prompt").orElse(null),
                         ids, images, mode, pool);
+                sequence = prefilled.sequence();
+                logits = prefilled.logits();
+                promptTokens = prefilled.promptTokens();
+            } else if (config instanceof LlavaConfig llava) {
+                // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
+                prefillStart = loadStart;
+                var prefilled = LlavaRun.prefill(checkpoint, llava, dir, tokenizer, flags.optional("prompt").orElse(null), ids,
+                        images, settings, pool);
                 sequence = prefilled.sequence();
                 logits = prefilled.logits();
                 promptTokens = prefilled.promptTokens();
@@ -211,7 +216,7 @@ final class RunCommand implements Command {
         return ids;
     }
 
-    static Sampler sampler(Flags flags, GenerationConfig generation) {
+    private static Sampler sampler(Flags flags, GenerationConfig generation) {
         double temperature = flags.optional("temperature").map(t -> number("temperature", t))
                 .orElse(generation.doSample() ? generation.temperature() : 0.0);
         if (temperature == 0) return Sampler.greedy();

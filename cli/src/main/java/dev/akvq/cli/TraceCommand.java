@@ -16,6 +16,7 @@ import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.Qwen2VLConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -53,14 +54,17 @@ final class TraceCommand implements Command {
                 (rows at padded positions are zero). With --decode N, also decode_tokens [batch, N]
                 and decode_logits [batch, N, vocab] of greedy decoding (step 0 = the prompt's last
                 logits). All tensors F32 except ids and positions (I64).
-                Text decoders (llama, mistral, qwen2) and idefics3; the other VLM families arrive with
-                their issues. idefics3 also reads pixel_values [1, N, 3, S, S] (F32) and, if present,
+                Text decoders (llama, mistral, qwen2), llava, idefics3 and qwen2_vl.
+                llava also reads pixel_values [images, 3, H, W] (F32) and writes pixel_values,
+                vision_hidden_states.{i}, vision_features and projector_output; --prefix P reads
+                P + "input_ids" and P + "pixel_values" (e.g. case0. of the llava-shapes goldens)
+                and writes the plain names.
+                idefics3 also reads pixel_values [1, N, 3, S, S] (F32) and, if present,
                 pixel_attention_mask [1, N, S, S], and writes vision_hidden_states.{i},
                 vision_features, pixel_shuffle_output and projector_output.
-                LLaVA (llava): also reads pixel_values [images, 3, H, W] (F32) and writes
-                pixel_values, vision_hidden_states.{i}, vision_features and projector_output;
-                --prefix P reads P + "input_ids" and P + "pixel_values" (e.g. case0. of the
-                llava-shapes goldens) and writes the plain names.
+                qwen2_vl also reads pixel_values [patches, 1176] (F32) and image_grid_thw [images, 3]
+                (I64) and writes vision_patch_embed, vision_rotary_freqs, vision_block_out.{i},
+                vision_features, projector_output, mrope_position_ids [3, 1, seq] and rope_deltas.
 
                 Options:
                   --model DIR      a Hugging Face model directory
@@ -68,13 +72,16 @@ final class TraceCommand implements Command {
                   --out FILE       where to write the trace
                   --decode N       greedy decode steps to record (default 0)
                   --threads N      worker threads (default: all cores)
-                  --prefix P       read the inputs under P + name (LLaVA goldens with several cases)
+                  --prefix P       llava: read the inputs under P + name (goldens with several cases)
                 """ + KvFlags.HELP + """
 
                 Example:
                   akvq trace --model tests/src/test/resources/fixtures/models/llama \\
                       --inputs tests/src/test/resources/fixtures/models/llama/goldens.safetensors \\
                       --out /tmp/llama-trace.safetensors --decode 8
+                  akvq trace --model tests/src/test/resources/fixtures/models/llava-shapes \\
+                      --inputs tests/src/test/resources/fixtures/models/llava-shapes/goldens.safetensors \\
+                      --prefix case0. --out /tmp/llava-case0.safetensors --decode 6
                 """;
     }
 
@@ -102,10 +109,11 @@ final class TraceCommand implements Command {
                     BatchResult result = traceBatch(decoder, settings, ids, mask, decodeSteps, trace);
                     if (flags.has("kv-stats")) KvFlags.printStats(result.cache(), settings, err);
                 }
-                case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
                 case LlavaConfig llava -> LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in,
                         flags.optional("prefix").orElse(""), mode, decodeSteps, trace);
-                default -> throw new UsageException("trace supports llama, mistral, qwen2, idefics3 and llava in this build; "
+                case Idefics3Config idefics -> Idefics3Trace.run(checkpoint, idefics, in, mode, decodeSteps, pool, trace);
+                case Qwen2VLConfig qwen -> Qwen2VLTrace.run(checkpoint, qwen, in, mode, decodeSteps, pool, trace);
+                default -> throw new UsageException("trace supports llama, mistral, qwen2, llava, idefics3 and qwen2_vl in this build; "
                         + dir + " is " + config.modelType());
             }
             trace.writer.write(output);

@@ -60,8 +60,7 @@ final class PixelValues {
     static Resample resample(JsonObject o, Resample defaultFilter) {
         Optional<Integer> code = o.optInt("resample");
         if (code.isEmpty()) return defaultFilter;
-        for (Resample r : Resample.values()) if (r.pilCode == code.get()) return r;
-        throw o.fieldError("resample", code.get() + " is not a PIL filter (0 NEAREST, 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING)");
+        return Resample.fromPilCode(code.get()).orElseThrow(() -> o.fieldError("resample", code.get() + " is not a PIL filter (0 NEAREST, 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING)"));
     }
 
     static double rescaleFactor(JsonObject o) {

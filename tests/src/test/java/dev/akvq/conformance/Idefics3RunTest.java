@@ -60,6 +60,6 @@ class Idefics3RunTest {
     void anImageForATextModelIsABadUsage(@TempDir Path tmp) {
         var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--image", "x.png", "--prompt-ids", "1,2");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("--image needs a vision family (idefics3 in this build)"), r.err());
+        assertTrue(r.err().contains("--image needs a vision family (llava, idefics3 in this build)"), r.err());
     }
 }

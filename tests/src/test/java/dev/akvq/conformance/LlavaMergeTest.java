@@ -16,6 +16,8 @@ import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,62 +26,70 @@ import org.junit.jupiter.api.Test;
  * a prompt whose image tokens do not fit the images is refused before any vision work.
  */
 class LlavaMergeTest {
+    static LlavaConfig config;
+    static Checkpoint checkpoint;
+    static WorkerPool pool;
+    static LlavaModel model;
+
+    @BeforeAll
+    static void load() {
+        config = (LlavaConfig) ModelConfig.load(Fixtures.model("llava"));
+        checkpoint = Checkpoint.open(Fixtures.model("llava"));
+        pool = WorkerPool.create(1);
+        model = LlavaModel.load(checkpoint, config, pool);
+    }
+
+    @AfterAll
+    static void close() {
+        checkpoint.close();
+        pool.close();
+    }
 
     @Test
     void imageRowsReplaceTheImageTokensInOrderAndNothingElse() {
-        var dir = Fixtures.model("llava");
-        LlavaConfig config = (LlavaConfig) ModelConfig.load(dir);
-        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(1)) {
-            LlavaModel model = LlavaModel.load(checkpoint, config, pool);
-            int hidden = config.textConfig().hiddenSize(), image = config.imageTokenIndex(), per = model.tokensPerImage();
-            qt().withExamples(100).forAll(longs().all()).checkAssert(seed -> {
-                SplittableRandom r = new SplittableRandom(seed);
-                int images = r.nextInt(4), text = 1 + r.nextInt(30), n = text + images * per;
-                int[] ids = new int[n];
-                // Text ids anywhere, image tokens in random places (not necessarily contiguous).
-                boolean[] isImage = new boolean[n];
-                for (int placed = 0; placed < images * per; ) {
-                    int t = r.nextInt(n);
-                    if (!isImage[t]) { isImage[t] = true; placed++; }
+        int hidden = config.textConfig().hiddenSize(), image = config.imageTokenIndex(), per = model.tokensPerImage();
+        qt().withExamples(100).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            int images = r.nextInt(4), text = 1 + r.nextInt(30), n = text + images * per;
+            int[] ids = new int[n];
+            // Text ids anywhere, image tokens in random places (not necessarily contiguous).
+            boolean[] isImage = new boolean[n];
+            for (int placed = 0; placed < images * per; ) {
+                int t = r.nextInt(n);
+                if (!isImage[t]) { isImage[t] = true; placed++; }
+            }
+            for (int t = 0; t < n; t++) ids[t] = isImage[t] ? image : r.nextInt(image);
+            float[] rows = new float[images * per * hidden];
+            for (int i = 0; i < rows.length; i++) rows[i] = (float) r.nextGaussian();
+            float[] x = model.mergedEmbeddings(ids, rows);
+            Modality[] modality = model.modality(ids);
+            float[] embedded = model.decoder().embed(Arrays.stream(ids).map(id -> id == image ? 0 : id).toArray());
+            int next = 0;
+            for (int t = 0; t < n; t++) {
+                float[] row = Arrays.copyOfRange(x, t * hidden, (t + 1) * hidden);
+                if (isImage[t]) {
+                    assertArrayEquals(Arrays.copyOfRange(rows, next * hidden, (next + 1) * hidden), row, "image row " + next + " at " + t);
+                    assertEquals(Modality.VISION, modality[t]);
+                    next++;
+                } else {
+                    assertArrayEquals(Arrays.copyOfRange(embedded, t * hidden, (t + 1) * hidden), row, "text row at " + t);
+                    assertEquals(Modality.TEXT, modality[t]);
                 }
-                for (int t = 0; t < n; t++) ids[t] = isImage[t] ? image : r.nextInt(image);
-                float[] rows = new float[images * per * hidden];
-                for (int i = 0; i < rows.length; i++) rows[i] = (float) r.nextGaussian();
-                float[] x = model.mergedEmbeddings(ids, rows);
-                Modality[] modality = model.modality(ids);
-                float[] embedded = model.decoder().embed(Arrays.stream(ids).map(id -> id == image ? 0 : id).toArray());
-                int next = 0;
-                for (int t = 0; t < n; t++) {
-                    float[] row = Arrays.copyOfRange(x, t * hidden, (t + 1) * hidden);
-                    if (isImage[t]) {
-                        assertArrayEquals(Arrays.copyOfRange(rows, next * hidden, (next + 1) * hidden), row, "image row " + next + " at " + t);
-                        assertEquals(Modality.VISION, modality[t]);
-                        next++;
-                    } else {
-                        assertArrayEquals(Arrays.copyOfRange(embedded, t * hidden, (t + 1) * hidden), row, "text row at " + t);
-                        assertEquals(Modality.TEXT, modality[t]);
-                    }
-                }
-                assertEquals(images * per, next);
-            });
-        }
+            }
+            assertEquals(images * per, next);
+        });
     }
 
     @Test
     void moreImagesThanSlotsOrTooFewImageTokensAreRefused() {
-        var dir = Fixtures.model("llava");
-        LlavaConfig config = (LlavaConfig) ModelConfig.load(dir);
-        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(1)) {
-            LlavaModel model = LlavaModel.load(checkpoint, config, pool);
-            int[] ids = new int[20];
-            Arrays.fill(ids, 4, 20, config.imageTokenIndex());           // one image's 16 tokens
-            // Two images' pixels but slots for one: refused, and the (absent) pixels are never read.
-            var e = assertThrows(IllegalArgumentException.class, () -> model.prefill(ids, new float[0], 2, KvMode.parse("fp32")));
-            assertTrue(e.getMessage().contains("16 image tokens") && e.getMessage().contains("2 images need 32")
-                    && e.getMessage().contains("slots for 1"), e.getMessage());
-            ids[4] = 3;
-            var f = assertThrows(IllegalArgumentException.class, () -> model.prefill(ids, new float[0], 1, KvMode.parse("fp32")));
-            assertTrue(f.getMessage().contains("15 image tokens") && f.getMessage().contains("need 16"), f.getMessage());
-        }
+        int[] ids = new int[20];
+        Arrays.fill(ids, 4, 20, config.imageTokenIndex());           // one image's 16 tokens
+        // Two images' pixels but slots for one: refused, and the (absent) pixels are never read.
+        var e = assertThrows(IllegalArgumentException.class, () -> model.prefill(ids, new float[0], 2, KvMode.parse("fp32")));
+        assertTrue(e.getMessage().contains("16 image tokens") && e.getMessage().contains("2 images need 32")
+                && e.getMessage().contains("slots for 1"), e.getMessage());
+        ids[4] = 3;
+        var f = assertThrows(IllegalArgumentException.class, () -> model.prefill(ids, new float[0], 1, KvMode.parse("fp32")));
+        assertTrue(f.getMessage().contains("15 image tokens") && f.getMessage().contains("need 16"), f.getMessage());
     }
 }

@@ -4,6 +4,7 @@ import dev.akvq.model.Trace;
 import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.Add;
 import dev.akvq.tensor.BidirectionalAttention;
+import dev.akvq.tensor.DType;
 import dev.akvq.tensor.GeluErf;
 import dev.akvq.tensor.GeluTanh;
 import dev.akvq.tensor.LayerNorm;
@@ -69,7 +70,7 @@ public final class ClipVisionTower {
         String e = prefix + "embeddings.";
         // The Conv2d weight [hidden, channels, p, p] is, row-major, the matrix [hidden, channels·p·p].
         WeightTensor conv = r.tensor(e + "patch_embedding.weight", h, c.numChannels(), p, p);
-        conv.requireDType(dev.akvq.tensor.DType.F32, dev.akvq.tensor.DType.BF16, dev.akvq.tensor.DType.F16);
+        conv.requireDType(DType.F32, DType.BF16, DType.F16);
         MatrixView patch = new MatrixView(conv.dtype(), h, c.numChannels() * p * p, conv.data());
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.numHiddenLayers(); i++) {

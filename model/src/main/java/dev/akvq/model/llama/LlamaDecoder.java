@@ -9,7 +9,6 @@ import dev.akvq.tensor.MatrixVector;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.RmsNorm;
 import dev.akvq.tensor.RotaryEmbedding;
-import dev.akvq.tensor.RotaryTables;
 import dev.akvq.tensor.SwiGlu;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
@@ -95,6 +94,14 @@ public final class LlamaDecoder {
      * residual stream.
      */
     public float[] forward(float[] x, CachedToken[] tokens, List<KeyValueStore> cache, Trace trace) {
+        return forward(x, tokens, RotaryPositions.of(inverseFrequencies, tokens), cache, trace);
+    }
+
+    /**
+     * As {@link #forward(float[], CachedToken[], List, Trace)}, with the rotary tables of the new
+     * tokens given by the caller (Qwen2-VL's M-RoPE) instead of built from their positions.
+     */
+    public float[] forward(float[] x, CachedToken[] tokens, RotaryPositions rotary, List<KeyValueStore> cache, Trace trace) {
         int n = tokens.length, hidden = config.hiddenSize(), heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads(), headDim = config.headDim(), ffn = config.intermediateSize();
         int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
@@ -112,10 +119,11 @@ public final class LlamaDecoder {
         float[] attention = new float[n * qWidth];          // per-head outputs, concatenated
         float[] projected = new float[n * hidden];          // o_proj / down_proj output
         float[] gate = new float[n * ffn], up = new float[n * ffn];
-        float[] cos = new float[n * headDim], sin = new float[n * headDim];
-        for (int t = 0; t < n; t++) {
-            RotaryTables.cosSin(inverseFrequencies, tokens[t].position(), 1f, cos, sin, t * headDim);
+        if (rotary.headDim() != headDim || rotary.tokens() != n) {
+            throw new IllegalArgumentException("rotary tables are [" + rotary.tokens() + ", " + rotary.headDim()
+                    + "], expected [" + n + ", " + headDim + "] (tokens, head_dim)");
         }
+        float[] cos = rotary.cos(), sin = rotary.sin();
         if (trace.enabled()) trace.put("decoder_inputs_embeds", x.clone(), 1, n, hidden);
 
         for (int l = 0; l < config.numHiddenLayers(); l++) {

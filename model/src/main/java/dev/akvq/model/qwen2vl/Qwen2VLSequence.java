@@ -1,0 +1,65 @@
+package dev.akvq.model.qwen2vl;
+
+import dev.akvq.model.Trace;
+import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.quant.kv.CachedToken;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.Modality;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One Qwen2-VL sequence being generated: the decoder's per-layer KV cache, the cache position
+ * and the prompt's {@code rope_deltas}. The prompt runs with its M-RoPE positions; each decode
+ * step at cache position {@code c} runs at {@code c + ropeDelta} in all three components, as
+ * Qwen2VLForConditionalGeneration.forward does once the cache is filled (transformers 4.47.1).
+ * Each cached token is told its temporal position and its modality (vision for image features).
+ */
+public final class Qwen2VLSequence {
+    private final LlamaDecoder decoder;
+    private final MultimodalRotary rotary;
+    private final List<KeyValueStore> cache = new ArrayList<>();
+    private int cachePosition;
+    private int ropeDelta;
+
+    public Qwen2VLSequence(LlamaDecoder decoder, MultimodalRotary rotary, KvMode mode) {
+        this.decoder = decoder;
+        this.rotary = rotary;
+        var c = decoder.config();
+        for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(mode.newStore(c.numKeyValueHeads(), c.headDim()));
+    }
+
+    public List<KeyValueStore> cache() {
+        return cache;
+    }
+
+    /** Runs the prompt's embeddings; returns the final norm's output {@code [tokens, hidden]}. */
+    public float[] prefill(float[] embeds, MropePositions positions, Modality[] modality, Trace trace) {
+        if (cachePosition != 0) throw new IllegalStateException("prefill runs once per sequence");
+        int n = positions.length();
+        if (modality.length != n) throw new IllegalArgumentException("modality has " + modality.length + " entries, the prompt " + n);
+        CachedToken[] tokens = new CachedToken[n];
+        for (int t = 0; t < n; t++) tokens[t] = new CachedToken(positions.temporal()[t], modality[t], false);
+        float[] out = decoder.forward(embeds, tokens, rotary.tables(positions), cache, trace);
+        cachePosition = n;
+        ropeDelta = positions.ropeDelta();
+        return out;
+    }
+
+    /** Feeds one generated token; returns its logits {@code [vocab]}. */
+    public float[] step(int token) {
+        MropePositions p = MropePositions.decode(cachePosition, ropeDelta);
+        float[] x = decoder.embed(new int[] {token});
+        float[] normed = decoder.forward(x, new CachedToken[] {new CachedToken(p.temporal()[0], Modality.TEXT, true)},
+                rotary.tables(p), cache, Trace.NONE);
+        cachePosition++;
+        float[] logits = new float[decoder.config().vocabSize()];
+        decoder.logits(normed, 0, logits);
+        return logits;
+    }
+
+    public int length() {
+        return cachePosition;
+    }
+}
