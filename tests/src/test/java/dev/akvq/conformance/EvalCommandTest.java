@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code akvq eval} on the llava-shapes evaluation set: FP32 reproduces the reference's
  * fp32.generated_ids, every prompt we build equals input_ids, the JSON line carries its fields,
- * and a row whose input_ids were corrupted is reported as a mismatch and counted as failed.
+ * a row whose input_ids were corrupted is reported as a mismatch and counted as failed, and a
+ * corrupted fp32.generated_ids is reported as FP32 disagreeing.
  */
 class EvalCommandTest {
     static final Path MODEL = Fixtures.model("llava-shapes");
@@ -62,7 +63,7 @@ class EvalCommandTest {
     }
 
     @Test
-    void aCorruptedRowIsReportedAsAMismatchAndCountedAsFailed(@TempDir Path tmp) throws IOException {
+    void corruptedRowsAreReportedAndCountedAsFailed(@TempDir Path tmp) throws IOException {
         List<String> rows = new ArrayList<>();
         List<String> lines = Files.readAllLines(SET);
         for (int i = 0; i < 3; i++) {
@@ -74,11 +75,14 @@ class EvalCommandTest {
                 String name = ((JsonString) images.get(k)).value();
                 line = line.replace("\"" + name + "\"", "\"" + SET.getParent().resolve(name).toAbsolutePath() + "\"");
             }
-            // Row 1: one text token of input_ids changed (the 'USER' after BOS).
+            // Row 1: one text token of input_ids changed (the 'USER' after BOS). Row 2: the reference's
+            // fp32.generated_ids changed (" The" -> id 384), which our FP32 then disagrees with.
             if (i == 1) line = line.replace("\"input_ids\":[50256,29904,", "\"input_ids\":[50256,29905,");
+            if (i == 2) line = line.replace("\"fp32\":{\"generated_ids\":[383,", "\"fp32\":{\"generated_ids\":[384,");
             rows.add(line);
         }
         assertTrue(rows.get(1).contains("[50256,29905,"), "the corruption must apply");
+        assertTrue(rows.get(2).contains("\"generated_ids\":[384,"), "the corruption must apply");
         Path set = tmp.resolve("corrupted.jsonl");
         Files.write(set, rows);
 
@@ -90,6 +94,9 @@ class EvalCommandTest {
         assertEquals("public-001", ((JsonString) json.requireArray("mismatched_ids").get(0)).value());
         assertEquals(3, json.requireInt("total"));
         assertEquals(2, json.requireInt("correct"), "the mismatched row counts as failed");
+        assertEquals(1, json.requireInt("fp32_disagreements"), r.out());
+        assertEquals("public-002", ((JsonString) json.requireArray("fp32_disagreeing_ids").get(0)).value());
+        assertEquals(1.0 / 3, json.requireDouble("agreement_fp32"), 1e-5, "rtn2 agrees with the (corrupted) reference on row 0 only");
         assertTrue(r.out().contains("prompt mismatch public-001: prompt ids differ from input_ids at index 1: built 329 ids (29904 there)"),
                 r.out());
     }
