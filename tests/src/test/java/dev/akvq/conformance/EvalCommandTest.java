@@ -101,6 +101,26 @@ class EvalCommandTest {
                 r.out());
     }
 
+    @Test
+    void kvEntriesCarryTheirOwnSettingsOverTheCommandsAndPresetsExpand() {
+        Cli.Result r = Cli.akvq("eval", "--model", MODEL.toString(), "--set", MODEL.resolve("eval_single/prompts.jsonl").toString(),
+                "--limit", "1", "--kv", "w4=akvq --kv-window 4", "--kv", "ladder", "--kv-window", "8", "--threads", "1");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("akvq eval: w4             akvq (window 4,"), r.err());
+        assertTrue(r.err().contains("akvq eval: akvq           akvq (window 8,"), "the command's --kv-window: " + r.err());
+        assertTrue(r.err().contains("akvq eval: rtn2+wht       rtn2 (INT2 per token, group 128, clip 1.0) rotation on"), r.err());
+        assertTrue(r.err().contains("akvq eval: rtn2+wht+tsa   akvq (window 0, pivots 0"), "the entry's own window wins: " + r.err());
+        assertEquals(6, r.out().strip().split("\n").length - 1, "a header, five modes (w4, rtn2, rtn2+wht, rtn2+wht+tsa, akvq) "
+                + "and the checks line: " + r.out());
+
+        Cli.Result twice = Cli.akvq("eval", "--model", MODEL.toString(), "--set", SET.toString(), "--kv", "akvq,ladder");
+        assertEquals(2, twice.status());
+        assertTrue(twice.err().contains("--kv: 'akvq' given twice"), twice.err());
+        Cli.Result bad = Cli.akvq("eval", "--model", MODEL.toString(), "--set", SET.toString(), "--kv", "akvq --kv-window x");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("--kv-window expects a whole number >= 0, got 'x'"), bad.err());
+    }
+
     /** Mean of fp32.step_top2_margins at answer_token_index over the first {@code n} rows. */
     private static double referenceAnswerMargin(int n) throws RuntimeException {
         try {
