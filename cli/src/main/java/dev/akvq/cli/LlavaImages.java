@@ -1,13 +1,8 @@
 package dev.akvq.cli;
 
-import dev.akvq.image.DecodedImage;
-import dev.akvq.image.ImageDecoder;
-import dev.akvq.image.ImageProcessor;
-import dev.akvq.image.ProcessedImages;
-import dev.akvq.weights.config.ClipVisionConfig;
+import dev.akvq.model.llava.LlavaPixels;
 import dev.akvq.weights.config.LlavaConfig;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 /** The pixel_values of image files for a LLaVA model, with the model directory's preprocessor_config.json. */
@@ -15,17 +10,6 @@ final class LlavaImages {
     private LlavaImages() {}
 
     static float[] pixelValues(Path dir, List<Path> files, LlavaConfig config) {
-        if (files.isEmpty()) return new float[0];
-        ImageProcessor processor = ImageProcessor.load(dir);
-        List<DecodedImage> images = files.stream().map(ImageDecoder::decode).toList();
-        ProcessedImages processed = processor.process(images);
-        ClipVisionConfig v = config.visionConfig();
-        long[] expected = {files.size(), v.numChannels(), v.imageSize(), v.imageSize()};
-        if (!Arrays.equals(expected, processed.pixelValuesShape())) {
-            throw new IllegalArgumentException(dir.resolve(ImageProcessor.CONFIG_FILE) + " gives pixel_values "
-                    + Arrays.toString(processed.pixelValuesShape()) + ", the vision tower (config.json vision_config) takes "
-                    + Arrays.toString(expected));
-        }
-        return processed.pixelValues();
+        return LlavaPixels.pixelValues(dir, files, config);
     }
 }

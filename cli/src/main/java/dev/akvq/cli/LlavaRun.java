@@ -1,9 +1,10 @@
 package dev.akvq.cli;
 
+import dev.akvq.model.Trace;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPrompt;
-import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
@@ -30,7 +31,7 @@ final class LlavaRun {
      *                  with the image tokens already expanded
      */
     static Prefilled prefill(Checkpoint checkpoint, LlavaConfig config, Path dir, Tokenizer tokenizer, String prompt,
-                             int[] promptIds, List<Path> imageFiles, KvMode mode, WorkerPool pool) {
+                             int[] promptIds, List<Path> imageFiles, KvCacheSettings settings, WorkerPool pool) {
         for (Path f : imageFiles) {
             if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
         }
@@ -43,7 +44,7 @@ final class LlavaRun {
         LlavaModel model = LlavaModel.load(checkpoint, config, pool);
         model.checkImageTokens(ids, imageFiles.size());    // before decoding any image
         float[] pixels = LlavaImages.pixelValues(dir, imageFiles, config);
-        LlavaModel.Prefilled prefilled = model.prefill(ids, pixels, imageFiles.size(), mode);
+        LlavaModel.Prefilled prefilled = model.prefill(ids, pixels, imageFiles.size(), settings, Trace.NONE);
         return new Prefilled(prefilled.sequence(), prefilled.lastLogits(), ids.length);
     }
 }

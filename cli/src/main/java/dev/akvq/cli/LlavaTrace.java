@@ -1,11 +1,13 @@
 package dev.akvq.cli;
 
 import dev.akvq.model.llava.LlavaModel;
-import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.ClipVisionConfig;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * {@code akvq trace} for LLaVA checkpoints: {@code <prefix>input_ids [1, seq]} and
@@ -16,7 +18,9 @@ import java.util.Arrays;
 final class LlavaTrace {
     private LlavaTrace() {}
 
-    static void run(LlavaModel model, SafetensorsFile in, String prefix, KvMode mode, int decodeSteps, TraceFile trace) {
+    /** @return the sequence's KV cache after decoding (for --kv-stats) */
+    static List<KeyValueStore> run(LlavaModel model, SafetensorsFile in, String prefix, KvCacheSettings settings, int decodeSteps,
+                                   TraceFile trace) {
         WeightTensor idsTensor = in.require(prefix + "input_ids");
         if (idsTensor.rank() != 2 || idsTensor.dim(0) != 1) {
             throw idsTensor.error("expected " + prefix + "input_ids of shape [1, seq] (one prompt; LLaVA batches are not traced), found "
@@ -42,7 +46,7 @@ final class LlavaTrace {
         model.checkImageTokens(ids, images);       // before reading any pixels
         if (pixelTensor.isPresent()) pixels = pixelTensor.get().toFloatArray();
 
-        LlavaModel.Prefilled prefilled = model.prefill(ids, pixels, images, mode, trace);
+        LlavaModel.Prefilled prefilled = model.prefill(ids, pixels, images, settings, trace);
         int n = ids.length, vocab = model.config().textConfig().vocabSize();
         float[] logits = model.decoder().allLogits(prefilled.normed(), n);
         trace.put("logits", logits, 1, n, vocab);
@@ -51,5 +55,6 @@ final class LlavaTrace {
         trace.writer.i64("position_ids", positions, 1, n);
 
         GreedyTrace.record(logits, n, vocab, prefilled.sequence(), decodeSteps, trace);
+        return prefilled.sequence().cache();
     }
 }

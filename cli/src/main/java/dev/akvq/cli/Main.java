@@ -19,7 +19,8 @@ public final class Main {
                 new RunCommand(),
                 new TraceCommand(),
                 new PreprocessCommand(),
-                PlannedCommand.EVAL,
+                new EvalCommand(),
+                new CalibrateCommand(),
                 new TokenizeCommand());
     }
 

@@ -9,8 +9,6 @@ import java.io.PrintStream;
 record PlannedCommand(String name, String summary, String usage, String arrivesWith) implements Command {
     static final PlannedCommand PREPROCESS = new PlannedCommand("preprocess", "run a family's image processor",
             "akvq preprocess --processor DIR --image FILE --out OUT.safetensors", "the image preprocessors");
-    static final PlannedCommand EVAL = new PlannedCommand("eval", "accuracy of a KV-cache mode on a prompt set",
-            "akvq eval --model DIR --set FILE.jsonl [--kv MODE] [--json]", "the AKVQ-VL cache");
 
     @Override
     public String help() {

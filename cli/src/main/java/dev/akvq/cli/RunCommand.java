@@ -164,7 +164,7 @@ final class RunCommand implements Command {
                 // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
                 prefillStart = loadStart;
                 var prefilled = LlavaRun.prefill(checkpoint, llava, dir, tokenizer, flags.optional("prompt").orElse(null), ids,
-                        images, mode, pool);
+                        images, settings, pool);
                 sequence = prefilled.sequence();
                 logits = prefilled.logits();
                 promptTokens = prefilled.promptTokens();

@@ -110,8 +110,11 @@ final class TraceCommand implements Command {
                     BatchResult result = traceBatch(decoder, settings, ids, mask, decodeSteps, trace);
                     if (flags.has("kv-stats")) KvFlags.printStats(result.cache(), settings, err);
                 }
-                case LlavaConfig llava -> LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in,
-                        flags.optional("prefix").orElse(""), mode, decodeSteps, trace);
+                case LlavaConfig llava -> {
+                    var cache = LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in, flags.optional("prefix").orElse(""),
+                            settings, decodeSteps, trace);
+                    if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
+                }
                 case Idefics3Config idefics -> {
                     var cache = Idefics3Trace.run(checkpoint, idefics, in, settings, decodeSteps, pool, trace);
                     if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);

@@ -85,17 +85,24 @@ class InspectCommandTest {
     }
 
     @Test
-    void demoInspectsEveryBundledCheckpointAndDecodesLikeTransformers() {
-        Cli.Result r = Cli.akvq("demo", "--fixtures", Fixtures.root().toString());
-        assertEquals(0, r.status(), r.err());
-        assertEquals(9, r.out().split("layout        all ", -1).length - 1, r.out());
+    void demoInspectsEveryBundledCheckpointDecodesLikeTransformersAndComparesCachesOnLlavaShapes() {
+        Cli.Result r = Cli.akvq("demo", "--fixtures", Fixtures.root().toString(), "--threads", "2");
+        assertEquals(0, r.status(), r.err() + r.out());
+        assertEquals(9, r.out().split("\\n  \\S+ +ok ", -1).length - 1, r.out());
         assertTrue(r.out().contains("--kv fp32  prompt 37 tokens, generated [275, 427, 27, 28, 377, 440, 11, 330]: same as transformers"),
                 r.out());
+        assertTrue(r.out().contains("TSA TSA TSA TSA TSA TSA"), "the README: calibration labels all six layers TSA\n" + r.out());
+        assertTrue(r.out().matches("(?s).*public-000 +17 +What color is the triangle\\? +The triangle is red\\. +ok +ok +ok +ok\n.*"),
+                r.out());
+        assertTrue(r.out().contains("prompt mismatches: 0; fp32 differs from fp32.generated_ids on 0 of 6 prompts"), r.out());
+        for (String mode : new String[] {"fp16", "rtn2", "kivi2", "akvq"}) {
+            assertTrue(r.out().matches("(?s).*\\n  " + mode + " +5/6 +5/6 +6/6 .*"), mode + "\n" + r.out());
+        }
     }
 
     @Test
     void everyCommandHasHelpEndingWithExamples() {
-        for (String command : new String[] {"demo", "inspect", "run", "trace", "preprocess", "eval", "tokenize"}) {
+        for (String command : new String[] {"demo", "inspect", "run", "trace", "preprocess", "eval", "calibrate", "tokenize"}) {
             Cli.Result r = Cli.akvq(command, "--help");
             assertEquals(0, r.status(), command);
             assertTrue(r.out().contains("Usage: akvq " + command), command + ": " + r.out());

@@ -5,6 +5,7 @@ import dev.akvq.model.clip.ClipVisionTower;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.model.llama.LlamaWeights;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -190,6 +191,11 @@ public final class LlavaModel {
     }
 
     public Prefilled prefill(int[] ids, float[] pixelValues, int images, KvMode mode, Trace trace) {
+        return prefill(ids, pixelValues, images, KvCacheSettings.defaults(mode), trace);
+    }
+
+    /** As {@link #prefill(int[], float[], int, KvMode, Trace)}, the cache built as {@code settings} say. */
+    public Prefilled prefill(int[] ids, float[] pixelValues, int images, KvCacheSettings settings, Trace trace) {
         checkImageTokens(ids, images);
         for (int t = 0; t < ids.length; t++) {
             if (ids[t] != config.imageTokenIndex() && (ids[t] < 0 || ids[t] >= config.textConfig().vocabSize())) {
@@ -204,7 +210,7 @@ public final class LlavaModel {
         float[] imageRows = images == 0 ? new float[0] : imageFeatures(pixelValues, images, trace);
         float[] x = mergedEmbeddings(ids, imageRows);
         Modality[] modality = modality(ids);
-        LlamaSequence sequence = new LlamaSequence(decoder, mode);
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
         float[] normed = sequence.prefill(x, modality, trace);
         return new Prefilled(sequence, normed, ids.length, modality);
     }

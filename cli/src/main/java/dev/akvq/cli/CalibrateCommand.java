@@ -1,0 +1,125 @@
+package dev.akvq.cli;
+
+import dev.akvq.model.eval.EvalRow;
+import dev.akvq.model.eval.LlavaCalibration;
+import dev.akvq.model.llava.LlavaModel;
+import dev.akvq.model.llava.LlavaPrompt;
+import dev.akvq.quant.kv.AttentionCalibration;
+import dev.akvq.quant.kv.KvLayerTable;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.tokenizer.Tokenizer;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.LlavaConfig;
+import dev.akvq.weights.config.ModelConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code akvq calibrate}: the TSA/PSA layer table of a LLaVA model from FP32 attention (AKVQ-VL spec, "Calibration"). */
+final class CalibrateCommand implements Command {
+    @Override
+    public String name() {
+        return "calibrate";
+    }
+
+    @Override
+    public String summary() {
+        return "label a VLM's layers TSA or PSA for the akvq cache";
+    }
+
+    @Override
+    public String help() {
+        return """
+                akvq calibrate: label each decoder layer TSA or PSA from FP32 attention (AKVQ-VL spec)
+
+                Usage: akvq calibrate --model DIR (--image FILE... --prompt TEXT | --set FILE.jsonl [--limit N])
+                                      [--out FILE] [--threads N]
+
+                Runs the FP32 prefill of the prompt with its images (laid out as 'akvq run' does:
+                "USER: Image 1: <image>\\n... {prompt} ASSISTANT:", or taken as written when it holds
+                <image>), or of every row of an evaluation set, and averages per layer the attention
+                each text key token and each vision key token receives (over heads and the query
+                positions that see it), leaving out the first 5 key positions. A layer is TSA while
+                its text mean exceeds its vision mean, else PSA. Prints the table and writes it in
+                the format --kv-layers reads ({"layers": ["TSA", ...]} with both means per layer).
+                'akvq run', 'trace' and 'eval' pick DIR/akvq-layers.json up by themselves.
+
+                Options:
+                  --model DIR      a LLaVA model directory
+                  --image FILE     an image of the prompt (repeat for several)
+                  --prompt TEXT    the question
+                  --set FILE       calibrate on the prompts of an evaluation set (JSON lines) instead
+                  --limit N        with --set: the first N prompts
+                  --out FILE       where to write the table (default DIR/akvq-layers.json)
+                  --threads N      worker threads (default: all cores)
+
+                Examples:
+                  akvq calibrate --model tests/src/test/resources/fixtures/models/llava-shapes \\
+                      --image tests/src/test/resources/fixtures/models/llava-shapes/eval_single/images/041.png \\
+                      --prompt "What color is the triangle?" --out /tmp/llava-shapes-layers.json
+                  akvq calibrate --model tests/src/test/resources/fixtures/models/llava-shapes \\
+                      --set tests/src/test/resources/fixtures/models/llava-shapes/eval/prompts.jsonl --limit 8 \\
+                      --out /tmp/llava-shapes-layers.json
+                """;
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) {
+        Flags flags = Flags.parse(name(), args, Set.of("model", "image", "prompt", "set", "limit", "out", "threads"), Set.of());
+        Path dir = flags.existingDirectory("model");
+        if (flags.has("set") == flags.has("prompt")) throw new UsageException("give either --prompt TEXT (with --image) or --set FILE");
+        if (flags.has("set") && flags.has("image")) throw new UsageException("--image goes with --prompt; --set rows name their images");
+        if (!(ModelConfig.load(dir) instanceof LlavaConfig config)) {
+            throw new UsageException("calibrate supports LLaVA (llava) in this build; " + dir + " is " + ModelConfig.load(dir).modelType());
+        }
+        Path output = flags.optional("out").map(Path::of).orElse(dir.resolve(KvLayerTable.FILE_NAME));
+        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        LlavaPrompt prompt = LlavaPrompt.load(dir, config, Tokenizer.load(dir));
+
+        long start = System.nanoTime();
+        int images = 0;
+        AttentionCalibration statistic;
+        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
+            LlavaCalibration calibration = new LlavaCalibration(LlavaModel.load(checkpoint, config, pool));
+            if (flags.has("prompt")) {
+                List<Path> files = flags.all("image").stream().map(Path::of).toList();
+                for (Path f : files) if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
+                if (files.isEmpty()) throw new UsageException("calibration needs at least one --image (vision key tokens)");
+                String question = flags.require("prompt");
+                String text = prompt.slots(question) > 0 ? question : prompt.layout(question, files.size());
+                calibration.add(prompt.encode(text, files.size()), LlavaImages.pixelValues(dir, files, config), files.size());
+                images = files.size();
+            } else {
+                Path set = Path.of(flags.require("set"));
+                if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
+                int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
+                for (EvalRow row : EvalRow.read(set, limit)) {
+                    calibration.add(prompt.encode(row.prompt(), row.images().size()),
+                            LlavaImages.pixelValues(dir, row.images(), config), row.images().size());
+                    images += row.images().size();
+                }
+            }
+            statistic = calibration.statistic();
+            String source = String.format(Locale.ROOT, "FP32 prefill of %d prompt%s with %d image%s",
+                    calibration.prompts(), calibration.prompts() == 1 ? "" : "s", images, images == 1 ? "" : "s");
+            KvLayerTable table = statistic.table(output.toString());
+            out.print(table(statistic, table, config.textConfig().numHiddenLayers()));
+            statistic.write(output, source);
+            err.printf(Locale.ROOT, "akvq calibrate: %s in %.2f s; wrote %s%n", source, (System.nanoTime() - start) / 1e9, output);
+        }
+        return 0;
+    }
+
+    static String table(AttentionCalibration statistic, KvLayerTable table, int layers) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%5s  %12s  %12s  %11s  %s%n", "layer", "text mean",
+                "vision mean", "text/vision", "label"));
+        for (int l = 0; l < layers; l++) {
+            double t = statistic.textMean(l), v = statistic.visionMean(l);
+            b.append(String.format(Locale.ROOT, "%5d  %12.4e  %12.4e  %11.2f  %s%n", l, t, v, t / v, table.pattern(l)));
+        }
+        return b.toString();
+    }
+}

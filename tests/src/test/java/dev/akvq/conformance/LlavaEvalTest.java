@@ -1,0 +1,75 @@
+package dev.akvq.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.akvq.model.Trace;
+import dev.akvq.model.eval.EvalReport;
+import dev.akvq.model.eval.EvalRow;
+import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.llava.LlavaModel;
+import dev.akvq.model.llava.LlavaPixels;
+import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvMode;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.LlavaConfig;
+import dev.akvq.weights.config.ModelConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link LlavaEval}'s shortcuts against the plain way: the teacher-forced run stands for the
+ * mode's greedy run only while their tokens agree, so every mode's answers must equal a direct
+ * prefill-and-step greedy decode of the same cache (KIVI-2 with its defaults leaves FP32's tokens
+ * on public-007, so the second decode is exercised); and the results must
+ * not depend on how many rows decode at a time.
+ */
+class LlavaEvalTest {
+    static final Path MODEL = Fixtures.model("llava-shapes");
+
+    @Test
+    void answersEqualADirectGreedyDecodeAndDoNotDependOnThreads() {
+        List<EvalRow> rows = EvalRow.read(MODEL.resolve("eval/prompts.jsonl"), 8).subList(5, 8);   // public-007: kivi2 misses it
+        List<LlavaEval.Mode> modes = List.of(new LlavaEval.Mode("kivi2", KvCacheSettings.defaults(KvMode.KIVI2)),
+                new LlavaEval.Mode("akvq-w0", KvCacheSettings.defaults(KvMode.AKVQ).withWindow(0)));
+        EvalReport two, one;
+        try (LlavaEval eval = new LlavaEval(MODEL, 2)) {
+            two = eval.evaluate(rows, modes, line -> {});
+        }
+        try (LlavaEval eval = new LlavaEval(MODEL, 1)) {
+            one = eval.evaluate(rows, modes, line -> {});
+        }
+        // KL to 1e-6 relative, not bit for bit: quant's PackedCodes.dotVector sums its lanes with reduceLanes(ADD),
+        // whose order differs between the interpreter and C2 (tensor/'s LaneSum explains), so a row's last bits
+        // depend on when the JIT compiled it. Everything else is exact.
+        for (int m = 0; m < modes.size(); m++) {
+            EvalReport.ModeResult a = one.modes().get(m), b = two.modes().get(m);
+            assertEquals(a.klVsFp32(), b.klVsFp32(), 1e-6 * a.klVsFp32(), a.name());
+            assertEquals(a.kvBytes(), b.kvBytes(), a.name());
+            assertEquals(a.correct(), b.correct(), a.name());
+            assertEquals(a.meanAnswerMargin(), b.meanAnswerMargin(), 1e-4, a.name());
+        }
+
+        LlavaConfig config = (LlavaConfig) ModelConfig.load(MODEL);
+        int disagreements = 0;
+        try (Checkpoint checkpoint = Checkpoint.open(MODEL); WorkerPool pool = WorkerPool.create(2)) {
+            LlavaModel model = LlavaModel.load(checkpoint, config, pool);
+            for (int i = 0; i < rows.size(); i++) {
+                EvalRow row = rows.get(i);
+                float[] pixels = LlavaPixels.pixelValues(MODEL, row.images(), config);
+                for (int m = 0; m < modes.size(); m++) {
+                    int[] direct = LlavaShapesTest.greedy(model.prefill(row.inputIds(), pixels, row.images().size(),
+                            modes.get(m).settings(), Trace.NONE));
+                    assertArrayEquals(direct, two.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
+                    assertArrayEquals(direct, one.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
+                    if (!Arrays.equals(direct, row.fp32Generated())) disagreements++;
+                }
+            }
+        }
+        assertTrue(disagreements > 0, "some mode must leave FP32's tokens on these rows, or the fork is not tested");
+    }
+}
