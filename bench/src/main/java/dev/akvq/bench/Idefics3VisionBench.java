@@ -37,13 +37,13 @@ import org.openjdk.jmh.annotations.TearDown;
  * layers, and attention's q·k and p·v:
  *
  * <pre>
- * ./akvq bench VisionTowerBench        (then GFLOP/s = tokens/s / 1024 · flopsPerTile / 1e9 = tokens/s · 0.209)
+ * ./akvq bench Idefics3VisionBench        (then GFLOP/s = tokens/s / 1024 · flopsPerTile / 1e9 = tokens/s · 0.209)
  * </pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class VisionTowerBench {
+public class Idefics3VisionBench {
     public static final SiglipVisionConfig SMOLVLM_256M =
             new SiglipVisionConfig("idefics3_vision", 768, 3072, 12, 12, 3, 512, 16, "gelu_pytorch_tanh", 1e-6);
     static final int PATCHES = 1024;
