@@ -82,7 +82,7 @@ final class LlavaDemo {
         out.println("  FP32's ids; bits/val, KV B/prompt: the caches' exact bytes after each answer (akvq keeps the 128 most recent");
         out.println("  tokens FP16, so a one-image prompt stays FP16); KL: vs FP32 along FP32's tokens; margin: top-1 minus top-2");
         out.println("  logit at the answer word; tok/s: decode of one sequence, JIT warm-up included over so few steps.");
-        out.println("  Whole sets: akvq eval --model DIR --set DIR/eval/prompts.jsonl --kv all (notes/eval.md has the table).");
+        out.println("  Whole sets: akvq eval --model DIR --set DIR/eval/prompts.jsonl --kv all (README.md has the table).");
         out.println();
         err.printf(Locale.ROOT, "akvq demo: llava-shapes part in %.1f s%n", (System.nanoTime() - start) / 1e9);
         return report.promptMismatches().isEmpty() && report.fp32Disagreements().isEmpty() ? 0 : 1;
