@@ -67,27 +67,36 @@ final class QuantizedRows {
         }
     }
 
-    /** {@code q · k'} of one head's query against the codes of {@code slot}. */
-    float logit(int head, int slot, float[] q, int qOffset) {
+    /**
+     * {@code out[outOffset + g·outStride] = q_g · k'(slot)} for the {@code heads} queries {@code headDim}
+     * apart from {@code qOffset}: group by group {@code s_g Σ q (c − z_g)}, each code byte unpacked
+     * once for the heads. {@code scratch} holds at least {@code 2·heads} floats.
+     */
+    void logits(int head, int slot, float[] q, int qOffset, int heads, float[] scratch, float[] out, int outOffset, int outStride) {
         byte[] codes = keyCodes[head];
-        float sum = 0;
+        Arrays.fill(scratch, heads, 2 * heads, 0f);
         for (int g = 0; g < groups; g++) {
             int gi = slot * groups + g;
-            float dot = PackedCodes.dot(q, qOffset + g * group, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(),
-                    keyZeros[head][gi]);
-            sum += Float.float16ToFloat(keyScales[head][gi]) * dot;
+            PackedCodes.dots(q, qOffset + g * group, headDim, heads, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(),
+                    keyZeros[head][gi], scratch, 0);
+            float s = Float.float16ToFloat(keyScales[head][gi]);
+            for (int h = 0; h < heads; h++) scratch[heads + h] += s * scratch[h];
         }
-        return sum;
+        for (int h = 0; h < heads; h++) out[outOffset + h * outStride] = scratch[heads + h];
     }
 
-    /** {@code acc += p · v'(slot)}, group by group {@code p s_g (c − z_g)}. */
-    void accumulate(int head, int slot, float p, float[] acc) {
+    /**
+     * {@code acc_h += p_h · v'(slot)} for {@code h < heads} ({@code p[pOffset + h·pStride]}, {@code acc}
+     * rows {@code headDim} apart), group by group {@code p s_g (c − z_g)}. {@code scratch}: {@code heads} floats.
+     */
+    void accumulate(int head, int slot, float[] p, int pOffset, int pStride, int heads, float[] scratch, float[] acc) {
         byte[] codes = valueCodes[head];
         for (int g = 0; g < groups; g++) {
             int gi = slot * groups + g;
-            float a = p * Float.float16ToFloat(valueScales[head][gi]);
-            PackedCodes.accumulate(a, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(), valueZeros[head][gi],
-                    acc, g * group);
+            float s = Float.float16ToFloat(valueScales[head][gi]);
+            for (int h = 0; h < heads; h++) scratch[h] = p[pOffset + h * pStride] * s;
+            PackedCodes.accumulates(scratch, 0, heads, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(),
+                    valueZeros[head][gi], acc, g * group, headDim);
         }
     }
 
