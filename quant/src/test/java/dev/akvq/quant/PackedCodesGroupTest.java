@@ -64,6 +64,44 @@ class PackedCodesGroupTest {
     }
 
     @Test
+    void runsOfRowsAgainstDoubleAndTheirScalarTwinWhateverTheHeads() {
+        qt().withExamples(300).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            int bits = r.nextBoolean() ? 2 : 4, per = 8 / bits, n = per * (1 + r.nextInt(70)), heads = 1 + r.nextInt(9);
+            int tokens = 1 + r.nextInt(r.nextBoolean() ? 10 : 600), rowStride = n / per + r.nextInt(3), co = r.nextInt(3);
+            int zStride = 1 + r.nextInt(2), aStride = tokens + r.nextInt(3), accStride = n + r.nextInt(3);
+            byte[] codes = randomCodes(r, co + tokens * rowStride), zeros = randomCodes(r, 1 + tokens * zStride);
+            float[] a = gaussian(r, heads * aStride);
+            float[] vector = gaussian(r, heads * accStride), scalar = vector.clone(), start = vector.clone();
+            PackedCodes.accumulateRunVector(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, vector, 0, accStride);
+            PackedCodes.accumulateRunScalar(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, scalar, 0, accStride);
+            int h = r.nextInt(heads);
+            float[] alone = new float[n];
+            System.arraycopy(start, h * accStride, alone, 0, n);
+            PackedCodes.accumulateRunVector(a, h * aStride, aStride, 1, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, alone, 0, n);
+            for (int hh = 0; hh < heads; hh++) {
+                for (int i = 0; i < n; i++) {
+                    int j = i % (n / per), m = i / (n / per);
+                    double ref = start[hh * accStride + i], mag = Math.abs(ref);
+                    for (int t = 0; t < tokens; t++) {
+                        int code = (codes[co + t * rowStride + j] >> (bits * m)) & ((1 << bits) - 1);
+                        double term = (double) a[hh * aStride + t] * (code - zeros[1 + t * zStride]);
+                        ref += term;
+                        mag += Math.abs(term);
+                    }
+                    double tol = (tokens + 2) * 0x1p-24 * mag;
+                    String what = "seed " + seed + ", " + tokens + " tokens, " + bits + " bits, n " + n + ", head " + hh + ", channel " + i;
+                    assertEquals(ref, vector[hh * accStride + i], tol, what);
+                    assertEquals(ref, scalar[hh * accStride + i], tol, what + " (scalar twin)");
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToIntBits(vector[h * accStride + i]), Float.floatToIntBits(alone[i]), "head " + h + " alone, channel " + i);
+            }
+        });
+    }
+
+    @Test
     void narrowRowsEqualTheirScalarTwinAndDoubleInChannelOrder() {
         int lanes = QuantKernelMode.FLOAT.length();
         qt().withExamples(300).forAll(longs().all()).checkAssert(seed -> {

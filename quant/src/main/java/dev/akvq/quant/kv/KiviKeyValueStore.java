@@ -262,7 +262,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
         }
         int n = to - from, heads = queryHeads;
         // Quantized keys, block by block: w_c = q_c s_bc, logit = Σ w_c code_c − Σ w_c z_bc.
-        float[] w = new float[heads * headDim], zeroTerms = new float[heads], dots = new float[heads];
+        float[] w = new float[heads * headDim], zeroTerms = new float[heads], dots = new float[heads * BLOCK];
         float[] scales = new float[headDim], zeros = new float[headDim];
         int quantizedTo = Math.min(to, keyQuantized);
         for (int b = from / BLOCK * BLOCK; b < quantizedTo; b += BLOCK) {
@@ -274,9 +274,11 @@ public final class KiviKeyValueStore implements KeyValueStore {
             for (int h = 0; h < heads; h++) {
                 zeroTerms[h] = PackedCodes.channelWeights(queries, queryOffset + h * headDim, scales, zeros, headDim, w, h * headDim);
             }
-            for (int t = Math.max(b, from); t < Math.min(b + BLOCK, quantizedTo); t++) {
-                PackedCodes.dots(w, 0, headDim, heads, keyCodes[kvHead], t * keyRowBytes, headDim, 2, 0, dots, 0);
-                for (int h = 0; h < heads; h++) probabilities[h * n + t - from] = (dots[h] - zeroTerms[h]) * scale;
+            int first = Math.max(b, from), count = Math.min(b + BLOCK, quantizedTo) - first;
+            PackedCodes.dotsRun(w, 0, headDim, heads, null, 0, 0, 0, keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, 2,
+                    dots, 0, BLOCK, 1);
+            for (int h = 0; h < heads; h++) {
+                for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * BLOCK + t] - zeroTerms[h]) * scale;
             }
         }
         for (int t = Math.max(from, keyQuantized); t < to; t++) {

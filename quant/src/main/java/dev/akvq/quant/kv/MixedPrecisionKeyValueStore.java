@@ -168,30 +168,38 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
             return;
         }
         int n = to - from;
-        float[] scratch = new float[2 * queryHeads];
-        // Logits of every segment, straight from what each token is stored as: head h's at p[h·n + j − from].
-        for (int j = from; j < to; j++) {
-            switch (kind[j]) {
-                case HALF -> half.dots(kvHead, slot[j], queries, queryOffset, queryHeads, probabilities, j - from, n);
-                case INT2 -> int2.logits(kvHead, slot[j], queries, queryOffset, queryHeads, scratch, probabilities, j - from, n);
-                default -> int4.logits(kvHead, slot[j], queries, queryOffset, queryHeads, scratch, probabilities, j - from, n);
-            }
+        // Logits of every segment, straight from what each token is stored as: head h's at p[h·n + j − from];
+        // quantized tokens in runs of consecutive slots of one segment.
+        for (int j = from, end; j < to; j = end) {
+            end = runEnd(j, to);
+            if (kind[j] == HALF) half.dots(kvHead, slot[j], queries, queryOffset, queryHeads, probabilities, j - from, n);
+            else segment(kind[j]).logits(kvHead, slot[j], end - j, queries, queryOffset, queryHeads, probabilities, j - from, n);
         }
         // One softmax per head over all of them.
         for (int h = 0; h < queryHeads; h++) {
             for (int j = h * n; j < (h + 1) * n; j++) probabilities[j] *= scale;
             Softmax.inPlace(probabilities, h * n, n);
         }
-        // One weighted sum of values per head.
+        // One weighted sum of values per head; quantized tokens in runs of consecutive slots of one segment.
         float[] acc = new float[queryHeads * headDim];
-        for (int j = from; j < to; j++) {
-            switch (kind[j]) {
-                case HALF -> half.accumulate(kvHead, slot[j], probabilities, j - from, n, queryHeads, acc);
-                case INT2 -> int2.accumulate(kvHead, slot[j], probabilities, j - from, n, queryHeads, scratch, acc);
-                default -> int4.accumulate(kvHead, slot[j], probabilities, j - from, n, queryHeads, scratch, acc);
-            }
+        for (int j = from, end; j < to; j = end) {
+            end = runEnd(j, to);
+            if (kind[j] == HALF) half.accumulate(kvHead, slot[j], probabilities, j - from, n, queryHeads, acc);
+            else segment(kind[j]).accumulateRun(kvHead, slot[j], end - j, probabilities, j - from, n, queryHeads, acc);
         }
         System.arraycopy(acc, 0, out, outOffset, queryHeads * headDim);
+    }
+
+    /** The end of token {@code j}'s run below {@code to}: itself for an FP16 token, else the following tokens of its segment in consecutive slots. */
+    private int runEnd(int j, int to) {
+        int end = j + 1;
+        if (kind[j] == HALF) return end;
+        while (end < to && kind[end] == kind[j] && slot[end] == slot[j] + (end - j)) end++;
+        return end;
+    }
+
+    private QuantizedRows segment(byte k) {
+        return k == INT2 ? int2 : int4;
     }
 
     /**

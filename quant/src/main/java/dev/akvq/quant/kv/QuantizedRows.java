@@ -68,35 +68,38 @@ final class QuantizedRows {
     }
 
     /**
-     * {@code out[outOffset + g·outStride] = q_g · k'(slot)} for the {@code heads} queries {@code headDim}
-     * apart from {@code qOffset}: group by group {@code s_g Σ q (c − z_g)}, each code byte unpacked
-     * once for the heads. {@code scratch} holds at least {@code 2·heads} floats.
+     * {@code out[outOffset + h·outStride + t] = q_h · k'(first + t)} for the {@code tokens} consecutive
+     * slots from {@code first} and the {@code heads} queries {@code headDim} apart from {@code qOffset}:
+     * group by group {@code s_g Σ q (c − z_g)} (the groups added in order from zero), each code byte
+     * unpacked once for the heads.
      */
-    void logits(int head, int slot, float[] q, int qOffset, int heads, float[] scratch, float[] out, int outOffset, int outStride) {
-        byte[] codes = keyCodes[head];
-        Arrays.fill(scratch, heads, 2 * heads, 0f);
+    void logits(int head, int first, int tokens, float[] q, int qOffset, int heads, float[] out, int outOffset, int outStride) {
+        float[] dots = new float[heads * tokens];
+        for (int h = 0; h < heads; h++) Arrays.fill(out, outOffset + h * outStride, outOffset + h * outStride + tokens, 0f);
         for (int g = 0; g < groups; g++) {
-            int gi = slot * groups + g;
-            PackedCodes.dots(q, qOffset + g * group, headDim, heads, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(),
-                    keyZeros[head][gi], scratch, 0);
-            float s = Float.float16ToFloat(keyScales[head][gi]);
-            for (int h = 0; h < heads; h++) scratch[heads + h] += s * scratch[h];
+            PackedCodes.dotsRun(q, qOffset + g * group, headDim, heads, keyZeros[head], first * groups + g, groups, 0, keyCodes[head],
+                    first * tokenBytes + g * groupBytes, tokenBytes, tokens, group, quantizer.bits(), dots, 0, tokens, 1);
+            for (int t = 0; t < tokens; t++) {
+                float s = Float.float16ToFloat(keyScales[head][(first + t) * groups + g]);
+                for (int h = 0; h < heads; h++) out[outOffset + h * outStride + t] += s * dots[h * tokens + t];
+            }
         }
-        for (int h = 0; h < heads; h++) out[outOffset + h * outStride] = scratch[heads + h];
     }
 
     /**
-     * {@code acc_h += p_h · v'(slot)} for {@code h < heads} ({@code p[pOffset + h·pStride]}, {@code acc}
-     * rows {@code headDim} apart), group by group {@code p s_g (c − z_g)}. {@code scratch}: {@code heads} floats.
+     * {@code acc_h += Σ_t p_h[t] · v'(first + t)} for the {@code tokens} consecutive slots from
+     * {@code first} ({@code p[pOffset + h·pStride + t]}, {@code acc} rows {@code headDim} apart):
+     * per group, {@code a = p s_g} per token and head, then one run kernel with the sums in registers.
      */
-    void accumulate(int head, int slot, float[] p, int pOffset, int pStride, int heads, float[] scratch, float[] acc) {
-        byte[] codes = valueCodes[head];
+    void accumulateRun(int head, int first, int tokens, float[] p, int pOffset, int pStride, int heads, float[] acc) {
+        float[] a = new float[heads * tokens];
         for (int g = 0; g < groups; g++) {
-            int gi = slot * groups + g;
-            float s = Float.float16ToFloat(valueScales[head][gi]);
-            for (int h = 0; h < heads; h++) scratch[h] = p[pOffset + h * pStride] * s;
-            PackedCodes.accumulates(scratch, 0, heads, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(),
-                    valueZeros[head][gi], acc, g * group, headDim);
+            for (int t = 0; t < tokens; t++) {
+                float s = Float.float16ToFloat(valueScales[head][(first + t) * groups + g]);
+                for (int h = 0; h < heads; h++) a[h * tokens + t] = p[pOffset + h * pStride + t] * s;
+            }
+            PackedCodes.accumulateRun(a, 0, tokens, heads, valueZeros[head], first * groups + g, groups, valueCodes[head],
+                    first * tokenBytes + g * groupBytes, tokenBytes, tokens, group, quantizer.bits(), acc, g * group, headDim);
         }
     }
 
