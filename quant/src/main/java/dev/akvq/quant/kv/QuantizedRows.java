@@ -74,17 +74,23 @@ final class QuantizedRows {
      * unpacked once for the heads.
      */
     void logits(int head, int first, int tokens, float[] q, int qOffset, int heads, float[] out, int outOffset, int outStride) {
-        float[] dots = new float[heads * tokens];
-        for (int h = 0; h < heads; h++) Arrays.fill(out, outOffset + h * outStride, outOffset + h * outStride + tokens, 0f);
-        for (int g = 0; g < groups; g++) {
-            PackedCodes.dotsRun(q, qOffset + g * group, headDim, heads, keyZeros[head], first * groups + g, groups, 0, keyCodes[head],
-                    first * tokenBytes + g * groupBytes, tokenBytes, tokens, group, quantizer.bits(), dots, 0, tokens, 1);
-            for (int t = 0; t < tokens; t++) {
-                float s = Float.float16ToFloat(keyScales[head][(first + t) * groups + g]);
-                for (int h = 0; h < heads; h++) out[outOffset + h * outStride + t] += s * dots[h * tokens + t];
+        float[] dots = new float[heads * Math.min(tokens, TILE)];
+        for (int t0 = 0; t0 < tokens; t0 += TILE) {
+            int count = Math.min(TILE, tokens - t0), slot0 = first + t0, o = outOffset + t0;
+            for (int h = 0; h < heads; h++) Arrays.fill(out, o + h * outStride, o + h * outStride + count, 0f);
+            for (int g = 0; g < groups; g++) {
+                PackedCodes.dotsRun(q, qOffset + g * group, headDim, heads, keyZeros[head], slot0 * groups + g, groups, 0, keyCodes[head],
+                        slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(), dots, 0, count, 1);
+                for (int t = 0; t < count; t++) {
+                    float s = Float.float16ToFloat(keyScales[head][(slot0 + t) * groups + g]);
+                    for (int h = 0; h < heads; h++) out[o + h * outStride + t] += s * dots[h * count + t];
+                }
             }
         }
     }
+
+    /** Tokens per piece of a run: the scratch of every head (and the piece's codes) stays in L1. */
+    private static final int TILE = 256;
 
     /**
      * {@code acc_h += Σ_t p_h[t] · v'(first + t)} for the {@code tokens} consecutive slots from
@@ -92,14 +98,17 @@ final class QuantizedRows {
      * per group, {@code a = p s_g} per token and head, then one run kernel with the sums in registers.
      */
     void accumulateRun(int head, int first, int tokens, float[] p, int pOffset, int pStride, int heads, float[] acc) {
-        float[] a = new float[heads * tokens];
-        for (int g = 0; g < groups; g++) {
-            for (int t = 0; t < tokens; t++) {
-                float s = Float.float16ToFloat(valueScales[head][(first + t) * groups + g]);
-                for (int h = 0; h < heads; h++) a[h * tokens + t] = p[pOffset + h * pStride + t] * s;
+        float[] a = new float[heads * Math.min(tokens, TILE)];
+        for (int t0 = 0; t0 < tokens; t0 += TILE) {
+            int count = Math.min(TILE, tokens - t0), slot0 = first + t0;
+            for (int g = 0; g < groups; g++) {
+                for (int t = 0; t < count; t++) {
+                    float s = Float.float16ToFloat(valueScales[head][(slot0 + t) * groups + g]);
+                    for (int h = 0; h < heads; h++) a[h * count + t] = p[pOffset + h * pStride + t0 + t] * s;
+                }
+                PackedCodes.accumulateRun(a, 0, count, heads, valueZeros[head], slot0 * groups + g, groups, valueCodes[head],
+                        slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(), acc, g * group, headDim);
             }
-            PackedCodes.accumulateRun(a, 0, tokens, heads, valueZeros[head], first * groups + g, groups, valueCodes[head],
-                    first * tokenBytes + g * groupBytes, tokenBytes, tokens, group, quantizer.bits(), acc, g * group, headDim);
         }
     }
 
