@@ -5,6 +5,10 @@ import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.WorkerPool;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,22 +20,32 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One decode step's attention over a long cache, on one thread: 32 query heads over 8 KV heads of
- * head_dim 128 (Llama-3-8B / Mistral-7B's GQA shape) and {@code tokens} cached tokens, for the
- * FP16 baseline, KIVI-2 and AKVQ-VL (a PSA layer, default settings: window 128, 15 pivots,
- * rotation on). The target: AKVQ-VL at most half FP16's time from 16K tokens, its cache being
- * ~6x smaller and the step memory-bound. {@link KvAppendBench} measures quantize-on-append.
+ * One decode step's attention over a long cache: 32 query heads over 8 KV heads of head_dim 128
+ * (Llama-3-8B / Mistral-7B's GQA shape) and {@code tokens} cached tokens, for the FP16 baseline,
+ * KIVI-2 and AKVQ-VL (a PSA layer, default settings: window 128, 15 pivots, rotation on), on
+ * {@code threads} threads. The target: AKVQ-VL at most half FP16's time from 16K tokens, its
+ * cache being ~6x smaller and the step memory-bound. {@link KvAppendBench} measures
+ * quantize-on-append.
+ * <ul>
+ *   <li>{@link #decodeStepAttention}: as the decoder runs it, one {@code attendGroup} per KV head
+ *       (its 4 query heads in one pass over its cache), the KV heads split over the pool;</li>
+ *   <li>{@link #perHeadAttention}: one {@code attend} per query head (each KV head's cache read 4
+ *       times), the query heads split over the pool: the form before the grouped one;</li>
+ *   <li>{@link #memoryReadOfTheCacheBytes}: a plain vector read of as many bytes as the store holds
+ *       ({@code store.bytes()}), split over the same threads: the memory bound for that size.</li>
+ * </ul>
  *
  * <p>Run: {@code ./akvq bench KvAttentionBench} (all sizes; JMH's defaults), or e.g.
- * {@code ./akvq bench KvAttentionBench -wi 3 -i 5 -f 1 -p tokens=16384}.
+ * {@code ./akvq bench KvAttentionBench -wi 3 -i 5 -f 1 -p tokens=16384 -p threads=1}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class KvAttentionBench {
-    static final int QUERY_HEADS = 32, KV_HEADS = 8, HEAD_DIM = 128, PSA_LAYER = 2;
+    static final int QUERY_HEADS = 32, KV_HEADS = 8, GROUP = QUERY_HEADS / KV_HEADS, HEAD_DIM = 128, PSA_LAYER = 2;
 
     @Param({"4096", "16384", "65536"})
     public int tokens;
@@ -39,8 +53,15 @@ public class KvAttentionBench {
     @Param({"fp16", "kivi2", "akvq"})
     public String mode;
 
+    @Param({"1", "2"})
+    public int threads;
+
     KeyValueStore store;
-    float[] query, out, probabilities;
+    WorkerPool pool;
+    float[] query, out;
+    /** Per KV head (grouped form) or per query head: that job's probabilities. */
+    float[][] probabilities;
+    MemorySegment sameBytes;
     float scale = (float) (1 / Math.sqrt(HEAD_DIM));
 
     @Setup(Level.Trial)
@@ -50,7 +71,15 @@ public class KvAttentionBench {
         prefill(store, tokens, r);
         query = gaussian(r, QUERY_HEADS * HEAD_DIM);
         out = new float[QUERY_HEADS * HEAD_DIM];
-        probabilities = new float[tokens];
+        probabilities = new float[QUERY_HEADS][GROUP * tokens];
+        pool = WorkerPool.create(threads);
+        sameBytes = Arena.ofAuto().allocate(store.bytes(), 64);
+        for (long i = 0; i < sameBytes.byteSize(); i += 4096) sameBytes.set(ValueLayout.JAVA_BYTE, i, (byte) 1);
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        pool.close();
     }
 
     static KeyValueStore newStore(KvMode mode) {
@@ -80,13 +109,36 @@ public class KvAttentionBench {
         return x;
     }
 
-    /** Every query head of one decode step over every cached token. */
+    /** Every query head of one decode step over every cached token: one grouped pass per KV head. */
     @Benchmark
     public float decodeStepAttention() {
-        int group = QUERY_HEADS / KV_HEADS;
-        for (int h = 0; h < QUERY_HEADS; h++) {
-            store.attend(query, h * HEAD_DIM, h / group, 0, tokens, scale, probabilities, out, h * HEAD_DIM);
-        }
+        pool.forRange(KV_HEADS, (start, end) -> {
+            for (int kv = start; kv < end; kv++) {
+                store.attendGroup(query, kv * GROUP * HEAD_DIM, GROUP, kv, 0, tokens, scale, probabilities[kv], out, kv * GROUP * HEAD_DIM);
+            }
+        });
         return out[0] + out[out.length - 1];
+    }
+
+    /** The same step one query head at a time (each KV head's cache read {@code GROUP} times). */
+    @Benchmark
+    public float perHeadAttention() {
+        pool.forRange(QUERY_HEADS, (start, end) -> {
+            for (int h = start; h < end; h++) {
+                store.attend(query, h * HEAD_DIM, h / GROUP, 0, tokens, scale, probabilities[h], out, h * HEAD_DIM);
+            }
+        });
+        return out[0] + out[out.length - 1];
+    }
+
+    /** A plain read of {@code store.bytes()} bytes over the same threads: the memory bound for the cache's size. */
+    @Benchmark
+    public float memoryReadOfTheCacheBytes() {
+        float[] sums = new float[threads];
+        long bytes = sameBytes.byteSize();
+        pool.forRange(threads, (start, end) -> {
+            for (int c = start; c < end; c++) sums[c] = MemoryRead.sum(sameBytes, bytes * c / threads, bytes * (c + 1) / threads);
+        });
+        return sums[0];
     }
 }

@@ -2,7 +2,9 @@ package dev.akvq.quant;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,6 +25,7 @@ public final class PackedCodes {
 
     private static final VectorSpecies<Float> F = QuantKernelMode.FLOAT;
     private static final VectorSpecies<Byte> B = QuantKernelMode.BYTE_FOR_FLOAT;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     /** {@code Σ_{i<n} w[wOffset + i] · (code_i − zero)} over a packed group of {@code n} codes of {@code bits}. */
     public static float dot(float[] w, int wOffset, byte[] codes, int codeOffset, int n, int bits, int zero) {
@@ -48,31 +51,112 @@ public final class PackedCodes {
     }
 
     static float dotVector(float[] w, int wOffset, byte[] codes, int codeOffset, int n, int bits, int zero) {
-        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length();
-        int vectorEnd = stride - stride % lanes;
-        float sum = 0, z = zero;
-        if (vectorEnd > 0) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int j = 0; j < vectorEnd; j += lanes) {
-                ByteVector packed = ByteVector.fromArray(B, codes, codeOffset + j);
-                for (int m = 0; m < per; m++) {
-                    acc = plane(packed, bits, m, mask, z).fma(FloatVector.fromArray(F, w, wOffset + m * stride + j), acc);
-                }
-            }
-            sum = acc.reduceLanes(VectorOperators.ADD);
-        }
+        float[] out = new float[1];
+        dotsVector(w, wOffset, 0, 1, null, 0, 0, zero, codes, codeOffset, 0, 1, n, bits, out, 0, 0, 0);
+        return out[0];
+    }
+
+    /** Adds the products of byte columns {@code [from, stride)} of every plane to {@code sum}: the vector form's tail. */
+    private static float dotTail(float[] w, int wOffset, byte[] codes, int codeOffset, int n, int bits, int zero, int from, float sum) {
+        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1;
         for (int m = 0; m < per; m++) {
-            for (int j = vectorEnd; j < stride; j++) {
+            for (int j = from; j < stride; j++) {
                 sum += w[wOffset + m * stride + j] * (((codes[codeOffset + j] >> (bits * m)) & mask) - zero);
             }
         }
         return sum;
     }
 
-    /** Plane {@code m} of a vector of packed bytes, widened to floats, minus the zero point: {@code (byte >> bits·m & mask) − z}. */
-    private static FloatVector plane(ByteVector packed, int bits, int m, int mask, float z) {
-        return ((FloatVector) packed.lanewise(VectorOperators.LSHR, bits * m).and((byte) mask)
-                .convertShape(VectorOperators.B2F, F, 0)).sub(z);
+    /**
+     * {@code out[outOffset + h] = Σ_{i<n} w[wOffset + h·wStride + i] · (code_i − zero)} for {@code h < heads}:
+     * the logits of several query heads against one packed group, each code byte loaded and
+     * unpacked once per block of four heads. Each head gets exactly {@link #dot}'s result.
+     */
+    public static void dots(float[] w, int wOffset, int wStride, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
+                            float[] out, int outOffset) {
+        dotsRun(w, wOffset, wStride, heads, null, 0, 0, zero, codes, codeOffset, 0, 1, n, bits, out, outOffset, 1, 0);
+    }
+
+    /**
+     * {@link #dots} over a run of {@code tokens} rows of one packed group, {@code rowStride} bytes
+     * apart, with row {@code t}'s zero point {@code zeros[zOffset + t·zStride]} ({@code zero} for
+     * every row when {@code zeros} is null):
+     * {@code out[outOffset + h·headStride + t·tokenStride] = Σ_i w_h[i] · (code_{t,i} − z_t)}.
+     * One loop over the run keeps the unpacking and the four heads' FMAs in one compiled body.
+     */
+    public static void dotsRun(float[] w, int wOffset, int wStride, int heads, byte[] zeros, int zOffset, int zStride, int zero,
+                               byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
+                               float[] out, int outOffset, int headStride, int tokenStride) {
+        if (QuantKernelMode.CODE_VECTORS) {
+            dotsVector(w, wOffset, wStride, heads, zeros, zOffset, zStride, zero, codes, codeOffset, rowStride, tokens, n, bits,
+                    out, outOffset, headStride, tokenStride);
+            return;
+        }
+        for (int t = 0; t < tokens; t++) {
+            int z = zeros == null ? zero : zeros[zOffset + t * zStride];
+            for (int h = 0; h < heads; h++) {
+                out[outOffset + h * headStride + t * tokenStride] = dotScalar(w, wOffset + h * wStride, codes, codeOffset + t * rowStride, n, bits, z);
+            }
+        }
+    }
+
+    static void dotsVector(float[] w, int wOffset, int wStride, int heads, byte[] zeros, int zOffset, int zStride, int zero,
+                           byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
+                           float[] out, int outOffset, int headStride, int tokenStride) {
+        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length();
+        int vectorEnd = stride - stride % lanes;
+        for (int t = 0; t < tokens; t++) {
+            int row = codeOffset + t * rowStride, zt = zeros == null ? zero : zeros[zOffset + t * zStride], o = outOffset + t * tokenStride;
+            float z = zt;
+            int h = 0;
+            for (; h + 4 <= heads; h += 4) {
+                int w0 = wOffset + h * wStride, w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int j = 0; j < vectorEnd; j += lanes) {
+                    IntVector packed = bytes(codes, row + j);
+                    for (int m = 0; m < per; m++) {
+                        FloatVector c = plane(packed, bits, m, mask, z);
+                        int at = m * stride + j;
+                        a0 = c.fma(FloatVector.fromArray(F, w, w0 + at), a0);
+                        a1 = c.fma(FloatVector.fromArray(F, w, w1 + at), a1);
+                        a2 = c.fma(FloatVector.fromArray(F, w, w2 + at), a2);
+                        a3 = c.fma(FloatVector.fromArray(F, w, w3 + at), a3);
+                    }
+                }
+                out[o + h * headStride] = dotTail(w, w0, codes, row, n, bits, zt, vectorEnd, laneSum(a0, vectorEnd));
+                out[o + (h + 1) * headStride] = dotTail(w, w1, codes, row, n, bits, zt, vectorEnd, laneSum(a1, vectorEnd));
+                out[o + (h + 2) * headStride] = dotTail(w, w2, codes, row, n, bits, zt, vectorEnd, laneSum(a2, vectorEnd));
+                out[o + (h + 3) * headStride] = dotTail(w, w3, codes, row, n, bits, zt, vectorEnd, laneSum(a3, vectorEnd));
+            }
+            for (; h < heads; h++) {
+                int w0 = wOffset + h * wStride;
+                FloatVector a0 = FloatVector.zero(F);
+                for (int j = 0; j < vectorEnd; j += lanes) {
+                    IntVector packed = bytes(codes, row + j);
+                    for (int m = 0; m < per; m++) a0 = plane(packed, bits, m, mask, z).fma(FloatVector.fromArray(F, w, w0 + m * stride + j), a0);
+                }
+                out[o + h * headStride] = dotTail(w, w0, codes, row, n, bits, zt, vectorEnd, laneSum(a0, vectorEnd));
+            }
+        }
+    }
+
+    /** The lanes' sum, or exactly 0 when no whole vector was read (the scalar tail then is the whole dot). */
+    private static float laneSum(FloatVector acc, int vectorEnd) {
+        return vectorEnd > 0 ? acc.reduceLanes(VectorOperators.ADD) : 0f;
+    }
+
+    /**
+     * {@code lanes} packed bytes from {@code codes[offset]}, sign-extended to int lanes once: x86 has
+     * no byte shifts (a byte-lane shift is emulated), while int shifts are single instructions, and
+     * the sign bits above bit 7 never reach a plane's mask.
+     */
+    private static IntVector bytes(byte[] codes, int offset) {
+        return (IntVector) ByteVector.fromArray(B, codes, offset).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    /** Plane {@code m} of widened packed bytes, as floats, minus the zero point: {@code (byte >> bits·m & mask) − z}. */
+    private static FloatVector plane(IntVector packed, int bits, int m, int mask, float z) {
+        return ((FloatVector) packed.lanewise(VectorOperators.LSHR, bits * m).and(mask).convert(VectorOperators.I2F, 0)).sub(z);
     }
 
     static void accumulateScalar(float a, byte[] codes, int codeOffset, int n, int bits, int zero, float[] acc, int accOffset) {
@@ -85,20 +169,304 @@ public final class PackedCodes {
     }
 
     static void accumulateVector(float a, byte[] codes, int codeOffset, int n, int bits, int zero, float[] acc, int accOffset) {
+        accumulatesVector(new float[] {a}, 0, 1, codes, codeOffset, n, bits, zero, acc, accOffset, 0);
+    }
+
+    /**
+     * {@code acc[accOffset + h·accStride + i] += a[aOffset + h] · (code_i − zero)} for {@code h < heads}:
+     * one token's value group into several heads' sums, each code byte unpacked once for all heads.
+     * Each head gets exactly {@link #accumulate}'s result.
+     */
+    public static void accumulates(float[] a, int aOffset, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
+                                   float[] acc, int accOffset, int accStride) {
+        if (QuantKernelMode.CODE_VECTORS) {
+            accumulatesVector(a, aOffset, heads, codes, codeOffset, n, bits, zero, acc, accOffset, accStride);
+        } else {
+            for (int h = 0; h < heads; h++) accumulateScalar(a[aOffset + h], codes, codeOffset, n, bits, zero, acc, accOffset + h * accStride);
+        }
+    }
+
+    static void accumulatesVector(float[] a, int aOffset, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
+                                  float[] acc, int accOffset, int accStride) {
         int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length();
         int vectorEnd = stride - stride % lanes;
         float z = zero;
         for (int j = 0; j < vectorEnd; j += lanes) {
-            ByteVector packed = ByteVector.fromArray(B, codes, codeOffset + j);
+            IntVector packed = bytes(codes, codeOffset + j);
             for (int m = 0; m < per; m++) {
-                int at = accOffset + m * stride + j;
-                plane(packed, bits, m, mask, z).fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+                FloatVector c = plane(packed, bits, m, mask, z);
+                for (int h = 0; h < heads; h++) {
+                    int at = accOffset + h * accStride + m * stride + j;
+                    c.fma(FloatVector.broadcast(F, a[aOffset + h]), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+                }
             }
         }
-        for (int m = 0; m < per; m++) {
-            for (int j = vectorEnd; j < stride; j++) {
-                acc[accOffset + m * stride + j] += a * (((codes[codeOffset + j] >> (bits * m)) & mask) - zero);
+        for (int h = 0; h < heads; h++) {
+            float ah = a[aOffset + h];
+            for (int m = 0; m < per; m++) {
+                for (int j = vectorEnd; j < stride; j++) {
+                    acc[accOffset + h * accStride + m * stride + j] += ah * (((codes[codeOffset + j] >> (bits * m)) & mask) - zero);
+                }
             }
+        }
+    }
+
+    /**
+     * Per-channel parameters applied to a query (KIVI's keys, one scale and zero per channel and
+     * block of tokens): {@code w[wOffset + i] = q[qOffset + i] · scales[i]} for {@code i < n}, and
+     * returns {@code Σ_i w_i · zeros[i]}, the zero point's share of every logit in the block.
+     */
+    public static float channelWeights(float[] q, int qOffset, float[] scales, float[] zeros, int n, float[] w, int wOffset) {
+        return QuantKernelMode.VECTOR ? channelWeightsVector(q, qOffset, scales, zeros, n, w, wOffset)
+                : channelWeightsScalar(q, qOffset, scales, zeros, n, w, wOffset);
+    }
+
+    static float channelWeightsScalar(float[] q, int qOffset, float[] scales, float[] zeros, int n, float[] w, int wOffset) {
+        return channelWeightsTail(q, qOffset, scales, zeros, 0, n, w, wOffset, 0f);
+    }
+
+    static float channelWeightsVector(float[] q, int qOffset, float[] scales, float[] zeros, int n, float[] w, int wOffset) {
+        int upper = F.loopBound(n);
+        float zeroTerm = 0;
+        if (upper > 0) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < upper; i += F.length()) {
+                FloatVector wi = FloatVector.fromArray(F, q, qOffset + i).mul(FloatVector.fromArray(F, scales, i));
+                wi.intoArray(w, wOffset + i);
+                acc = wi.fma(FloatVector.fromArray(F, zeros, i), acc);
+            }
+            zeroTerm = acc.reduceLanes(VectorOperators.ADD);
+        }
+        return channelWeightsTail(q, qOffset, scales, zeros, upper, n, w, wOffset, zeroTerm);
+    }
+
+    private static float channelWeightsTail(float[] q, int qOffset, float[] scales, float[] zeros, int from, int n, float[] w, int wOffset,
+                                            float zeroTerm) {
+        for (int i = from; i < n; i++) {
+            w[wOffset + i] = q[qOffset + i] * scales[i];
+            zeroTerm += w[wOffset + i] * zeros[i];
+        }
+        return zeroTerm;
+    }
+
+    /** Tokens of a run whose codes are re-read from L1 for each plane: 256 rows of 32 bytes = 8 KiB. */
+    static final int RUN_TILE = 256;
+
+    /**
+     * A run of {@code tokens} consecutive rows of one packed group ({@code rowStride} bytes apart) into
+     * several heads' value sums:
+     * {@code acc[accOffset + h·accStride + i] += Σ_t a[aOffset + h·aStride + t] · (code_{t,i} − zeros[zOffset + t·zStride])}.
+     * The sums of a block of 16 channels stay in registers over the run (four heads at a time, tiles
+     * of {@link #RUN_TILE} tokens) instead of being loaded and stored per token; each head adds its
+     * tokens in order, one FMA each, whatever the number of heads.
+     */
+    public static void accumulateRun(float[] a, int aOffset, int aStride, int heads, byte[] zeros, int zOffset, int zStride,
+                                     byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
+                                     float[] acc, int accOffset, int accStride) {
+        if (QuantKernelMode.CODE_VECTORS) {
+            accumulateRunVector(a, aOffset, aStride, heads, zeros, zOffset, zStride, codes, codeOffset, rowStride, tokens, n, bits,
+                    acc, accOffset, accStride);
+        } else {
+            accumulateRunScalar(a, aOffset, aStride, heads, zeros, zOffset, zStride, codes, codeOffset, rowStride, tokens, n, bits,
+                    acc, accOffset, accStride);
+        }
+    }
+
+    static void accumulateRunScalar(float[] a, int aOffset, int aStride, int heads, byte[] zeros, int zOffset, int zStride,
+                                    byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
+                                    float[] acc, int accOffset, int accStride) {
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < heads; h++) {
+                accumulateScalar(a[aOffset + h * aStride + t], codes, codeOffset + t * rowStride, n, bits, zeros[zOffset + t * zStride],
+                        acc, accOffset + h * accStride);
+            }
+        }
+    }
+
+    static void accumulateRunVector(float[] a, int aOffset, int aStride, int heads, byte[] zeros, int zOffset, int zStride,
+                                    byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
+                                    float[] acc, int accOffset, int accStride) {
+        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length();
+        int vectorEnd = stride - stride % lanes;
+        for (int t0 = 0; t0 < tokens; t0 += RUN_TILE) {
+            int t1 = Math.min(tokens, t0 + RUN_TILE);
+            for (int j = 0; j < vectorEnd; j += lanes) {
+                int first = 0;
+                if (bits == 2) {
+                    for (; first + 4 <= heads; first += 4) {
+                        accumulateTile2(a, aOffset + first * aStride, aStride, zeros, zOffset, zStride, codes, codeOffset + j, rowStride, t0, t1,
+                                stride, acc, accOffset + first * accStride + j, accStride);
+                    }
+                }
+                for (int m = 0; m < per; m++) {
+                    int h = first;
+                    for (; h + 4 <= heads; h += 4) {
+                        int a0 = aOffset + h * aStride, a1 = a0 + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+                        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                        for (int t = t0; t < t1; t++) {
+                            FloatVector c = plane(bytes(codes, codeOffset + t * rowStride + j), bits, m, mask,
+                                    zeros[zOffset + t * zStride]);
+                            s0 = c.fma(FloatVector.broadcast(F, a[a0 + t]), s0);
+                            s1 = c.fma(FloatVector.broadcast(F, a[a1 + t]), s1);
+                            s2 = c.fma(FloatVector.broadcast(F, a[a2 + t]), s2);
+                            s3 = c.fma(FloatVector.broadcast(F, a[a3 + t]), s3);
+                        }
+                        int at = accOffset + h * accStride + m * stride + j;
+                        FloatVector.fromArray(F, acc, at).add(s0).intoArray(acc, at);
+                        FloatVector.fromArray(F, acc, at + accStride).add(s1).intoArray(acc, at + accStride);
+                        FloatVector.fromArray(F, acc, at + 2 * accStride).add(s2).intoArray(acc, at + 2 * accStride);
+                        FloatVector.fromArray(F, acc, at + 3 * accStride).add(s3).intoArray(acc, at + 3 * accStride);
+                    }
+                    for (; h < heads; h++) {
+                        int a0 = aOffset + h * aStride;
+                        FloatVector s0 = FloatVector.zero(F);
+                        for (int t = t0; t < t1; t++) {
+                            FloatVector c = plane(bytes(codes, codeOffset + t * rowStride + j), bits, m, mask,
+                                    zeros[zOffset + t * zStride]);
+                            s0 = c.fma(FloatVector.broadcast(F, a[a0 + t]), s0);
+                        }
+                        int at = accOffset + h * accStride + m * stride + j;
+                        FloatVector.fromArray(F, acc, at).add(s0).intoArray(acc, at);
+                    }
+                }
+            }
+        }
+        // Byte columns past the last whole vector (groups narrower than the lanes): the scalar twin's loop.
+        for (int t = 0; t < tokens && vectorEnd < stride; t++) {
+            for (int h = 0; h < heads; h++) {
+                float ah = a[aOffset + h * aStride + t];
+                int z = zeros[zOffset + t * zStride], row = codeOffset + t * rowStride;
+                for (int m = 0; m < per; m++) {
+                    for (int jj = vectorEnd; jj < stride; jj++) {
+                        acc[accOffset + h * accStride + m * stride + jj] += ah * (((codes[row + jj] >> (bits * m)) & mask) - z);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The 2-bit run tile for four heads and one vector of byte columns: each row's bytes are loaded,
+     * widened and stripped of their zero point once for all four planes, into 16 accumulators
+     * (plane x head). Each sum is the same FMA chain as {@link #accumulateRunVector}'s plane by plane.
+     */
+    private static void accumulateTile2(float[] a, int aOffset, int aStride, byte[] zeros, int zOffset, int zStride,
+                                        byte[] codes, int codeOffset, int rowStride, int t0, int t1, int stride,
+                                        float[] acc, int accOffset, int accStride) {
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+        int a1 = aOffset + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        for (int t = t0; t < t1; t++) {
+            IntVector packed = bytes(codes, codeOffset + t * rowStride);
+            float z = zeros[zOffset + t * zStride];
+            FloatVector p0 = FloatVector.broadcast(F, a[aOffset + t]), p1 = FloatVector.broadcast(F, a[a1 + t]);
+            FloatVector p2 = FloatVector.broadcast(F, a[a2 + t]), p3 = FloatVector.broadcast(F, a[a3 + t]);
+            FloatVector c = plane(packed, 2, 0, 3, z);
+            s00 = c.fma(p0, s00); s01 = c.fma(p1, s01); s02 = c.fma(p2, s02); s03 = c.fma(p3, s03);
+            c = plane(packed, 2, 1, 3, z);
+            s10 = c.fma(p0, s10); s11 = c.fma(p1, s11); s12 = c.fma(p2, s12); s13 = c.fma(p3, s13);
+            c = plane(packed, 2, 2, 3, z);
+            s20 = c.fma(p0, s20); s21 = c.fma(p1, s21); s22 = c.fma(p2, s22); s23 = c.fma(p3, s23);
+            c = plane(packed, 2, 3, 3, z);
+            s30 = c.fma(p0, s30); s31 = c.fma(p1, s31); s32 = c.fma(p2, s32); s33 = c.fma(p3, s33);
+        }
+        int h1 = accOffset + accStride, h2 = h1 + accStride, h3 = h2 + accStride;
+        addInto(acc, accOffset, s00); addInto(acc, h1, s01); addInto(acc, h2, s02); addInto(acc, h3, s03);
+        addInto(acc, accOffset + stride, s10); addInto(acc, h1 + stride, s11); addInto(acc, h2 + stride, s12); addInto(acc, h3 + stride, s13);
+        addInto(acc, accOffset + 2 * stride, s20); addInto(acc, h1 + 2 * stride, s21);
+        addInto(acc, h2 + 2 * stride, s22); addInto(acc, h3 + 2 * stride, s23);
+        addInto(acc, accOffset + 3 * stride, s30); addInto(acc, h1 + 3 * stride, s31);
+        addInto(acc, h2 + 3 * stride, s32); addInto(acc, h3 + 3 * stride, s33);
+    }
+
+    private static void addInto(float[] acc, int at, FloatVector v) {
+        FloatVector.fromArray(F, acc, at).add(v).intoArray(acc, at);
+    }
+
+    // Rows of groups narrower than the float lanes (KIVI's value groups of 32 at 2 bits: 8 bytes,
+    // under AVX-512's 16 lanes). One vector load then spans lanes/stride groups; the lanes of a
+    // plane are channels of different groups, so the sums are kept in a permuted order ("narrow
+    // order": byte chunk c, plane m, lane l at c·per·lanes + m·lanes + l) over all tokens and put
+    // back in channel order once, by narrowToChannels.
+
+    /** Spreads lanes[g] of group g to every byte lane of that group: lane l reads lane l / stride. */
+    private static final VectorShuffle<Float>[] SPREAD = spreads();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] spreads() {
+        VectorShuffle<Float>[] s = new VectorShuffle[F.length() + 1];
+        for (int stride = 1; stride <= F.length(); stride *= 2) {
+            int st = stride;
+            s[stride] = VectorShuffle.fromOp(F, l -> l / st);
+        }
+        return s;
+    }
+
+    /**
+     * Whether a row of {@code rowBytes} bytes of groups of {@code n} codes of {@code bits} goes through
+     * the narrow-order kernel: vectors on, groups of fewer bytes than lanes, whole vectors per row.
+     */
+    public static boolean narrowRows(int n, int bits, int rowBytes) {
+        int stride = n * bits / 8, lanes = F.length();
+        return QuantKernelMode.CODE_VECTORS && stride < lanes && lanes % stride == 0 && rowBytes % lanes == 0;
+    }
+
+    /**
+     * One token's row of packed groups into several heads' sums, in narrow order:
+     * {@code acc[accOffset + h·accStride + narrow(i)] += a[aOffset + h·aStride + g] · (code_i − zeros[zOffset + g])}
+     * for channel {@code i} of group {@code g}. {@code a} and {@code zeros} need {@code lanes} readable
+     * floats past each head's (and the row's) first group. Only where {@link #narrowRows}.
+     */
+    public static void accumulateNarrow(float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
+                                        byte[] codes, int codeOffset, int rowBytes, int n, int bits,
+                                        float[] acc, int accOffset, int accStride) {
+        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length(), groupsPerVector = lanes / stride;
+        VectorShuffle<Float> spread = SPREAD[stride];
+        for (int c = 0; c < rowBytes / lanes; c++) {
+            IntVector packed = bytes(codes, codeOffset + c * lanes);
+            FloatVector z = FloatVector.fromArray(F, zeros, zOffset + c * groupsPerVector).rearrange(spread);
+            for (int m = 0; m < per; m++) {
+                FloatVector code = plane(packed, bits, m, mask, 0f).sub(z);
+                for (int h = 0; h < heads; h++) {
+                    FloatVector ah = FloatVector.fromArray(F, a, aOffset + h * aStride + c * groupsPerVector).rearrange(spread);
+                    int at = accOffset + h * accStride + (c * per + m) * lanes;
+                    code.fma(ah, FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+                }
+            }
+        }
+    }
+
+    /** The scalar twin of {@link #accumulateNarrow} (same narrow order, any lane count given). */
+    static void accumulateNarrowScalar(int lanes, float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
+                                       byte[] codes, int codeOffset, int rowBytes, int n, int bits,
+                                       float[] acc, int accOffset, int accStride) {
+        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1;
+        for (int b = 0; b < rowBytes; b++) {
+            int g = b / stride;
+            for (int m = 0; m < per; m++) {
+                float code = ((codes[codeOffset + b] >> (bits * m)) & mask) - zeros[zOffset + g];
+                for (int h = 0; h < heads; h++) {
+                    acc[accOffset + h * accStride + narrowIndex(b, m, per, lanes)] += a[aOffset + h * aStride + g] * code;
+                }
+            }
+        }
+    }
+
+    /** Narrow-order index of byte {@code b}'s plane {@code m}. */
+    private static int narrowIndex(int b, int m, int per, int lanes) {
+        return (b / lanes * per + m) * lanes + b % lanes;
+    }
+
+    /** {@code out[outOffset + channel] = narrow[narrowOffset + narrow(channel)]} for a row of {@code rowBytes} bytes. */
+    public static void narrowToChannels(float[] narrow, int narrowOffset, int rowBytes, int n, int bits, float[] out, int outOffset) {
+        narrowToChannels(F.length(), narrow, narrowOffset, rowBytes, n, bits, out, outOffset);
+    }
+
+    static void narrowToChannels(int lanes, float[] narrow, int narrowOffset, int rowBytes, int n, int bits, float[] out, int outOffset) {
+        int per = 8 / bits, stride = n / per;
+        for (int b = 0; b < rowBytes; b++) {
+            int g = b / stride, j = b % stride;
+            for (int m = 0; m < per; m++) out[outOffset + g * n + m * stride + j] = narrow[narrowOffset + narrowIndex(b, m, per, lanes)];
         }
     }
 }

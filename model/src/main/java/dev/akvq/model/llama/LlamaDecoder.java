@@ -181,15 +181,19 @@ public final class LlamaDecoder {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Optional<SlidingWindow> window = config.slidingWindow().filter(s -> layer >= s.firstLayer());
         float[] kept = keepProbabilities ? new float[heads * n * n] : null;
-        pool.forRange(n * heads, (start, end) -> {
-            float[] p = new float[past + n];
+        int kvHeads = heads / group;
+        // One job per (token, KV head): the KV head's group of query heads in one pass over its cache.
+        pool.forRange(n * kvHeads, (start, end) -> {
+            float[] p = new float[group * (past + n)];
             for (int job = start; job < end; job++) {
-                int t = job / heads, head = job % heads;
+                int t = job / kvHeads, kvHead = job % kvHeads, first = kvHead * group;
                 int to = past + t + 1;                          // causal: itself and everything before
                 int from = window.map(s -> Math.max(0, to - s.size())).orElse(0);
-                store.attend(q, t * heads * headDim + head * headDim, head / group, from, to, scale,
-                        p, out, t * heads * headDim + head * headDim);
-                if (kept != null) System.arraycopy(p, 0, kept, (head * n + t) * n + from, to - from);
+                store.attendGroup(q, t * heads * headDim + first * headDim, group, kvHead, from, to, scale,
+                        p, out, t * heads * headDim + first * headDim);
+                for (int g = 0; kept != null && g < group; g++) {
+                    System.arraycopy(p, g * (to - from), kept, ((first + g) * n + t) * n + from, to - from);
+                }
             }
         });
         return kept;

@@ -34,6 +34,11 @@ public class CachedDecodeTest {
     public record RandomModel(TextDecoderConfig config, LlamaDecoder decoder) {}
 
     public static RandomModel randomModel(SplittableRandom r, Optional<SlidingWindow> window) {
+        return randomModel(r, window, POOL);
+    }
+
+    /** As {@link #randomModel(SplittableRandom, Optional)}, the decoder running on {@code pool}. */
+    public static RandomModel randomModel(SplittableRandom r, Optional<SlidingWindow> window, WorkerPool pool) {
         int heads = 1 << r.nextInt(3), kvHeads = heads >> r.nextInt(Integer.numberOfTrailingZeros(heads) + 1);
         int headDim = 2 * (1 + r.nextInt(8)), hidden = 4 + r.nextInt(29), ffn = 3 + r.nextInt(40), vocab = 10 + r.nextInt(40);
         int layers = 1 + r.nextInt(3);
@@ -51,7 +56,7 @@ public class CachedDecodeTest {
         }
         MatrixView embed = m(r, dtype, vocab, hidden);
         LlamaWeights w = new LlamaWeights(embed, list, norm(r, hidden), tied ? embed : m(r, dtype, vocab, hidden));
-        return new RandomModel(c, new LlamaDecoder(c, w, POOL));
+        return new RandomModel(c, new LlamaDecoder(c, w, pool));
     }
 
     static MatrixView m(SplittableRandom r, DType dtype, int rows, int cols) {

@@ -3,6 +3,7 @@ package dev.akvq.quant.kv;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixVector;
 import dev.akvq.tensor.MatrixView;
+import dev.akvq.tensor.MultiQueryRows;
 import dev.akvq.tensor.Scale;
 import dev.akvq.tensor.Softmax;
 import dev.akvq.tensor.WeightedRowSum;
@@ -112,6 +113,27 @@ public final class DenseKeyValueStore implements KeyValueStore {
         Scale.scale(probabilities, 0, n, scale);
         Softmax.inPlace(probabilities, 0, n);
         WeightedRowSum.sum(rows(values[kvHead], from, to), probabilities, 0, out, outOffset);
+    }
+
+    /**
+     * All query heads of one KV head in one pass over its rows: each key and value row is loaded
+     * (and widened from F16) once for every head. Bit for bit what {@link #attend} gives each head:
+     * {@link MultiQueryRows} is the matrix-vector and weighted-row-sum arithmetic row by row.
+     */
+    @Override
+    public void attendGroup(float[] queries, int queryOffset, int queryHeads, int kvHead, int from, int to, float scale,
+                            float[] probabilities, float[] out, int outOffset) {
+        KeyValueStore.checkRange(from, to, length);
+        KeyValueStore.checkGroup(queryHeads, from, to, probabilities);
+        int n = to - from;
+        MatrixView k = rows(keys[kvHead], from, to), v = rows(values[kvHead], from, to);
+        for (int j = 0; j < n; j++) MultiQueryRows.dots(k, j, queries, queryOffset, headDim, queryHeads, probabilities, j, n);
+        for (int h = 0; h < queryHeads; h++) {
+            Scale.scale(probabilities, h * n, n, scale);
+            Softmax.inPlace(probabilities, h * n, n);
+        }
+        java.util.Arrays.fill(out, outOffset, outOffset + queryHeads * headDim, 0f);
+        for (int j = 0; j < n; j++) MultiQueryRows.accumulate(v, j, probabilities, j, n, queryHeads, out, outOffset, headDim);
     }
 
     private MatrixView rows(MemorySegment head, int from, int to) {

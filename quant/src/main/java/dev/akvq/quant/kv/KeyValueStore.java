@@ -47,6 +47,36 @@ public interface KeyValueStore {
     void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                 float[] probabilities, float[] out, int outOffset);
 
+    /**
+     * {@link #attend} for the {@code queryHeads} query heads that share KV head {@code kvHead}
+     * (grouped-query attention), in one pass over that head's rows: a store reads (and unpacks)
+     * each stored row once for all of them. Head {@code h}'s query is at
+     * {@code queryOffset + h·headDim}, its output goes to {@code outOffset + h·headDim} and its
+     * probabilities to {@code probabilities[h·(to − from), (h + 1)·(to − from))}; each head's
+     * result is the one {@link #attend} gives it. This default calls {@link #attend} per head.
+     *
+     * @param probabilities at least {@code queryHeads · (to − from)} floats
+     */
+    default void attendGroup(float[] queries, int queryOffset, int queryHeads, int kvHead, int from, int to, float scale,
+                             float[] probabilities, float[] out, int outOffset) {
+        checkGroup(queryHeads, from, to, probabilities);
+        int n = to - from, headDim = headDim();
+        float[] p = new float[n];
+        for (int h = 0; h < queryHeads; h++) {
+            attend(queries, queryOffset + h * headDim, kvHead, from, to, scale, p, out, outOffset + h * headDim);
+            System.arraycopy(p, 0, probabilities, h * n, n);
+        }
+    }
+
+    /** The check {@link #attendGroup} starts with, besides {@link #checkRange}. */
+    static void checkGroup(int queryHeads, int from, int to, float[] probabilities) {
+        if (queryHeads < 1) throw new IllegalArgumentException("attendGroup: queryHeads must be >= 1, got " + queryHeads);
+        if ((long) queryHeads * (to - from) > probabilities.length) {
+            throw new IllegalArgumentException("attendGroup: probabilities hold " + probabilities.length + " floats, "
+                    + queryHeads + " heads x " + (to - from) + " tokens need " + (long) queryHeads * (to - from));
+        }
+    }
+
     /** The check every store's {@link #attend} starts with: a non-empty range of stored tokens. */
     static void checkRange(int from, int to, int length) {
         if (from < 0 || to > length || from >= to) {

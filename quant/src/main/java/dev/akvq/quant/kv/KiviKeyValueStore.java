@@ -3,7 +3,12 @@ package dev.akvq.quant.kv;
 import dev.akvq.quant.GroupQuantizer;
 import dev.akvq.quant.PackedCodes;
 import dev.akvq.tensor.DType;
+import dev.akvq.tensor.MatrixView;
+import dev.akvq.tensor.MultiQueryRows;
 import dev.akvq.tensor.Softmax;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
@@ -25,6 +30,7 @@ import java.util.List;
  */
 public final class KiviKeyValueStore implements KeyValueStore {
     private static final int BLOCK = KvCacheSettings.KIVI_GROUP;
+    private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final int kvHeads, headDim, valueGroup, valueGroups, residual, keyRowBytes, valueGroupBytes, valueRowBytes;
     private final GroupQuantizer quantizer;
@@ -36,8 +42,11 @@ public final class KiviKeyValueStore implements KeyValueStore {
     /** Quantized values [0, valueQuantized): per head, token rows of packed codes; per token and group, scale and zero. */
     private byte[][] valueCodes, valueZeros;
     private short[][] valueScales;
-    /** FP16 rows: keys [keyQuantized, length) and values [valueQuantized, length), per head, indexed by token mod capacity. */
-    private short[][] keyRows, valueRows;
+    /**
+     * FP16 rows: keys [keyQuantized, length) and values [valueQuantized, length), per head, indexed by
+     * token mod capacity; off-heap {@code [capacity, headDim]} matrices, read by {@link MultiQueryRows}.
+     */
+    private final MatrixView[] keyRows, valueRows;
     private final int rowCapacity;
     private int length, keyQuantized, valueQuantized, promptLength = -1;
     private DenseKeyValueStore prefillRows;
@@ -66,8 +75,12 @@ public final class KiviKeyValueStore implements KeyValueStore {
         valueCodes = new byte[kvHeads][0];
         valueZeros = new byte[kvHeads][0];
         valueScales = new short[kvHeads][0];
-        keyRows = new short[kvHeads][rowCapacity * headDim];
-        valueRows = new short[kvHeads][rowCapacity * headDim];
+        keyRows = new MatrixView[kvHeads];
+        valueRows = new MatrixView[kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            keyRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, Arena.ofAuto().allocate((long) rowCapacity * headDim * 2, 64));
+            valueRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, Arena.ofAuto().allocate((long) rowCapacity * headDim * 2, 64));
+        }
     }
 
     @Override
@@ -137,19 +150,16 @@ public final class KiviKeyValueStore implements KeyValueStore {
         promptKeys = promptValues = null;
     }
 
-    private void writeRow(short[][] rows, int t, float[] source, int offset) {
-        int at = (t % rowCapacity) * headDim;
+    private void writeRow(MatrixView[] rows, int t, float[] source, int offset) {
+        long at = (long) (t % rowCapacity) * headDim;
         for (int h = 0; h < kvHeads; h++) {
-            for (int i = 0; i < headDim; i++) rows[h][at + i] = Float.floatToFloat16(source[offset + h * headDim + i]);
+            for (int i = 0; i < headDim; i++) rows[h].data().setAtIndex(F16_LE, at + i, Float.floatToFloat16(source[offset + h * headDim + i]));
         }
     }
 
-    private float[] widenRow(short[][] rows, int t) {
+    private float[] widenRow(MatrixView[] rows, int t) {
         float[] out = new float[kvHeads * headDim];
-        int at = (t % rowCapacity) * headDim;
-        for (int h = 0; h < kvHeads; h++) {
-            for (int i = 0; i < headDim; i++) out[h * headDim + i] = Float.float16ToFloat(rows[h][at + i]);
-        }
+        for (int h = 0; h < kvHeads; h++) rows[h].copyRow(t % rowCapacity, out, h * headDim);
         return out;
     }
 
@@ -233,54 +243,97 @@ public final class KiviKeyValueStore implements KeyValueStore {
     @Override
     public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                        float[] probabilities, float[] out, int outOffset) {
+        attendGroup(query, queryOffset, 1, kvHead, from, to, scale, probabilities, out, outOffset);
+    }
+
+    /**
+     * Every query head of one KV head in one pass: each token's key and value codes (or FP16 rows)
+     * are read and unpacked once for all {@code queryHeads}; a head's arithmetic does not depend on
+     * the group size, so {@link #attend} (a group of one) gives each head the same bits.
+     */
+    @Override
+    public void attendGroup(float[] queries, int queryOffset, int queryHeads, int kvHead, int from, int to, float scale,
+                            float[] probabilities, float[] out, int outOffset) {
         KeyValueStore.checkRange(from, to, length);
+        KeyValueStore.checkGroup(queryHeads, from, to, probabilities);
         if (prefillRows != null) {
-            prefillRows.attend(query, queryOffset, kvHead, from, to, scale, probabilities, out, outOffset);
+            prefillRows.attendGroup(queries, queryOffset, queryHeads, kvHead, from, to, scale, probabilities, out, outOffset);
             return;
         }
-        int n = to - from;
+        int n = to - from, heads = queryHeads;
         // Quantized keys, block by block: w_c = q_c s_bc, logit = Σ w_c code_c − Σ w_c z_bc.
-        float[] w = new float[headDim];
+        float[] w = new float[heads * headDim], zeroTerms = new float[heads], dots = new float[heads * BLOCK];
+        float[] scales = new float[headDim], zeros = new float[headDim];
         int quantizedTo = Math.min(to, keyQuantized);
         for (int b = from / BLOCK * BLOCK; b < quantizedTo; b += BLOCK) {
-            float zeroTerm = 0;
+            int params = b / BLOCK * headDim;
             for (int c = 0; c < headDim; c++) {
-                w[c] = query[queryOffset + c] * Float.float16ToFloat(keyScales[kvHead][b / BLOCK * headDim + c]);
-                zeroTerm += w[c] * keyZeros[kvHead][b / BLOCK * headDim + c];
+                scales[c] = Float.float16ToFloat(keyScales[kvHead][params + c]);
+                zeros[c] = keyZeros[kvHead][params + c];
             }
-            for (int t = Math.max(b, from); t < Math.min(b + BLOCK, quantizedTo); t++) {
-                float dot = PackedCodes.dot(w, 0, keyCodes[kvHead], t * keyRowBytes, headDim, 2, 0);
-                probabilities[t - from] = (dot - zeroTerm) * scale;
+            for (int h = 0; h < heads; h++) {
+                zeroTerms[h] = PackedCodes.channelWeights(queries, queryOffset + h * headDim, scales, zeros, headDim, w, h * headDim);
+            }
+            int first = Math.max(b, from), count = Math.min(b + BLOCK, quantizedTo) - first;
+            PackedCodes.dotsRun(w, 0, headDim, heads, null, 0, 0, 0, keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, 2,
+                    dots, 0, BLOCK, 1);
+            for (int h = 0; h < heads; h++) {
+                for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * BLOCK + t] - zeroTerms[h]) * scale;
             }
         }
         for (int t = Math.max(from, keyQuantized); t < to; t++) {
-            int at = (t % rowCapacity) * headDim;
-            float dot = 0;
-            for (int i = 0; i < headDim; i++) dot += query[queryOffset + i] * Float.float16ToFloat(keyRows[kvHead][at + i]);
-            probabilities[t - from] = dot * scale;
+            MultiQueryRows.dots(keyRows[kvHead], t % rowCapacity, queries, queryOffset, headDim, heads, probabilities, t - from, n);
+            for (int h = 0; h < heads; h++) probabilities[h * n + t - from] *= scale;
         }
-        Softmax.inPlace(probabilities, 0, n);
-        float[] acc = new float[headDim];
-        for (int t = from; t < Math.min(to, valueQuantized); t++) {
-            float p = probabilities[t - from];
+        for (int h = 0; h < heads; h++) Softmax.inPlace(probabilities, h * n, n);
+        float[] acc = new float[heads * headDim];
+        accumulateQuantizedValues(kvHead, from, Math.min(to, valueQuantized), probabilities, n, heads, acc);
+        for (int t = Math.max(from, valueQuantized); t < to; t++) {
+            MultiQueryRows.accumulate(valueRows[kvHead], t % rowCapacity, probabilities, t - from, n, heads, acc, 0, headDim);
+        }
+        System.arraycopy(acc, 0, out, outOffset, heads * headDim);
+    }
+
+    /** Floats of padding after each head's per-group factors: the narrow kernel reads a whole vector from any group. */
+    private static final int LANE_PADDING = 64;
+
+    /**
+     * {@code acc_h += Σ_t p_h[t] v'(t)} over the quantized values {@code [from, to)}: groups of 32 at
+     * 2 bits are 8 bytes, narrower than AVX-512's 16 float lanes, so whole rows go through the
+     * narrow-order kernel and are put back in channel order once; wider groups go group by group.
+     */
+    private void accumulateQuantizedValues(int kvHead, int from, int to, float[] probabilities, int n, int heads, float[] acc) {
+        if (from >= to) return;
+        int aStride = valueGroups + LANE_PADDING;
+        float[] a = new float[heads * aStride], zeros = new float[aStride], perHead = new float[heads];
+        boolean narrow = PackedCodes.narrowRows(valueGroup, 2, valueRowBytes);
+        float[] sums = narrow ? new float[heads * headDim] : acc;
+        for (int t = from; t < to; t++) {
             for (int g = 0; g < valueGroups; g++) {
-                float a = p * Float.float16ToFloat(valueScales[kvHead][t * valueGroups + g]);
-                PackedCodes.accumulate(a, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, valueGroup, 2,
-                        valueZeros[kvHead][t * valueGroups + g], acc, g * valueGroup);
+                float s = Float.float16ToFloat(valueScales[kvHead][t * valueGroups + g]);
+                zeros[g] = valueZeros[kvHead][t * valueGroups + g];
+                for (int h = 0; h < heads; h++) a[h * aStride + g] = probabilities[h * n + t - from] * s;
+            }
+            if (narrow) {
+                PackedCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
+                        valueGroup, 2, sums, 0, headDim);
+            } else {
+                for (int g = 0; g < valueGroups; g++) {
+                    for (int h = 0; h < heads; h++) perHead[h] = a[h * aStride + g];
+                    PackedCodes.accumulates(perHead, 0, heads, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes,
+                            valueGroup, 2, (int) zeros[g], sums, g * valueGroup, headDim);
+                }
             }
         }
-        for (int t = Math.max(from, valueQuantized); t < to; t++) {
-            float p = probabilities[t - from];
-            int at = (t % rowCapacity) * headDim;
-            for (int i = 0; i < headDim; i++) acc[i] += p * Float.float16ToFloat(valueRows[kvHead][at + i]);
+        if (narrow) {
+            for (int h = 0; h < heads; h++) PackedCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, 2, acc, h * headDim);
         }
-        System.arraycopy(acc, 0, out, outOffset, headDim);
     }
 
     /** One head's key of token {@code t} as attention sees it. */
     float key(int head, int t, int c) {
         if (promptKeys != null) return promptKeys[t][head * headDim + c];
-        if (t >= keyQuantized) return Float.float16ToFloat(keyRows[head][(t % rowCapacity) * headDim + c]);
+        if (t >= keyQuantized) return keyRows[head].get(t % rowCapacity, c);
         int stride = keyRowBytes, gi = t / BLOCK * headDim + c;
         int code = (keyCodes[head][t * keyRowBytes + c % stride] >> (2 * (c / stride))) & 3;
         return Float.float16ToFloat(keyScales[head][gi]) * (code - keyZeros[head][gi]);
@@ -289,7 +342,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
     /** One head's value of token {@code t} as attention sees it. */
     float value(int head, int t, int c) {
         if (promptValues != null) return promptValues[t][head * headDim + c];
-        if (t >= valueQuantized) return Float.float16ToFloat(valueRows[head][(t % rowCapacity) * headDim + c]);
+        if (t >= valueQuantized) return valueRows[head].get(t % rowCapacity, c);
         int g = c / valueGroup, i = c % valueGroup, stride = valueGroupBytes;
         int code = (valueCodes[head][t * valueRowBytes + g * valueGroupBytes + i % stride] >> (2 * (i / stride))) & 3;
         return Float.float16ToFloat(valueScales[head][t * valueGroups + g]) * (code - valueZeros[head][t * valueGroups + g]);

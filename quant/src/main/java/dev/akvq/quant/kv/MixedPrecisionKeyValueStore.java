@@ -150,34 +150,56 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     @Override
     public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                        float[] probabilities, float[] out, int outOffset) {
+        attendGroup(query, queryOffset, 1, kvHead, from, to, scale, probabilities, out, outOffset);
+    }
+
+    /**
+     * Every query head of one KV head in one pass: each token's codes (or FP16 row) are read and
+     * unpacked once for all {@code queryHeads}; a head's arithmetic is the same whatever the group
+     * size, so {@link #attend} (a group of one) gives each head the same bits.
+     */
+    @Override
+    public void attendGroup(float[] queries, int queryOffset, int queryHeads, int kvHead, int from, int to, float scale,
+                            float[] probabilities, float[] out, int outOffset) {
         check(kvHead, from, to);
+        KeyValueStore.checkGroup(queryHeads, from, to, probabilities);
         if (prefillRows != null) {
-            prefillRows.attend(query, queryOffset, kvHead, from, to, scale, probabilities, out, outOffset);
+            prefillRows.attendGroup(queries, queryOffset, queryHeads, kvHead, from, to, scale, probabilities, out, outOffset);
             return;
         }
         int n = to - from;
-        // Logits of every segment, straight from what each token is stored as.
-        for (int j = from; j < to; j++) {
-            float logit = switch (kind[j]) {
-                case HALF -> half.dot(kvHead, slot[j], query, queryOffset);
-                case INT2 -> int2.logit(kvHead, slot[j], query, queryOffset);
-                default -> int4.logit(kvHead, slot[j], query, queryOffset);
-            };
-            probabilities[j - from] = logit * scale;
+        // Logits of every segment, straight from what each token is stored as: head h's at p[h·n + j − from];
+        // quantized tokens in runs of consecutive slots of one segment.
+        for (int j = from, end; j < to; j = end) {
+            end = runEnd(j, to);
+            if (kind[j] == HALF) half.dots(kvHead, slot[j], queries, queryOffset, queryHeads, probabilities, j - from, n);
+            else segment(kind[j]).logits(kvHead, slot[j], end - j, queries, queryOffset, queryHeads, probabilities, j - from, n);
         }
-        // One softmax over all of them.
-        Softmax.inPlace(probabilities, 0, n);
-        // One weighted sum of values.
-        float[] acc = new float[headDim];
-        for (int j = from; j < to; j++) {
-            float p = probabilities[j - from];
-            switch (kind[j]) {
-                case HALF -> half.accumulate(kvHead, slot[j], p, acc);
-                case INT2 -> int2.accumulate(kvHead, slot[j], p, acc);
-                default -> int4.accumulate(kvHead, slot[j], p, acc);
-            }
+        // One softmax per head over all of them.
+        for (int h = 0; h < queryHeads; h++) {
+            for (int j = h * n; j < (h + 1) * n; j++) probabilities[j] *= scale;
+            Softmax.inPlace(probabilities, h * n, n);
         }
-        System.arraycopy(acc, 0, out, outOffset, headDim);
+        // One weighted sum of values per head; quantized tokens in runs of consecutive slots of one segment.
+        float[] acc = new float[queryHeads * headDim];
+        for (int j = from, end; j < to; j = end) {
+            end = runEnd(j, to);
+            if (kind[j] == HALF) half.accumulate(kvHead, slot[j], probabilities, j - from, n, queryHeads, acc);
+            else segment(kind[j]).accumulateRun(kvHead, slot[j], end - j, probabilities, j - from, n, queryHeads, acc);
+        }
+        System.arraycopy(acc, 0, out, outOffset, queryHeads * headDim);
+    }
+
+    /** The end of token {@code j}'s run below {@code to}: itself for an FP16 token, else the following tokens of its segment in consecutive slots. */
+    private int runEnd(int j, int to) {
+        int end = j + 1;
+        if (kind[j] == HALF) return end;
+        while (end < to && kind[end] == kind[j] && slot[end] == slot[j] + (end - j)) end++;
+        return end;
+    }
+
+    private QuantizedRows segment(byte k) {
+        return k == INT2 ? int2 : int4;
     }
 
     /**

@@ -67,27 +67,48 @@ final class QuantizedRows {
         }
     }
 
-    /** {@code q · k'} of one head's query against the codes of {@code slot}. */
-    float logit(int head, int slot, float[] q, int qOffset) {
-        byte[] codes = keyCodes[head];
-        float sum = 0;
-        for (int g = 0; g < groups; g++) {
-            int gi = slot * groups + g;
-            float dot = PackedCodes.dot(q, qOffset + g * group, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(),
-                    keyZeros[head][gi]);
-            sum += Float.float16ToFloat(keyScales[head][gi]) * dot;
+    /**
+     * {@code out[outOffset + h·outStride + t] = q_h · k'(first + t)} for the {@code tokens} consecutive
+     * slots from {@code first} and the {@code heads} queries {@code headDim} apart from {@code qOffset}:
+     * group by group {@code s_g Σ q (c − z_g)} (the groups added in order from zero), each code byte
+     * unpacked once for the heads.
+     */
+    void logits(int head, int first, int tokens, float[] q, int qOffset, int heads, float[] out, int outOffset, int outStride) {
+        float[] dots = new float[heads * Math.min(tokens, TILE)];
+        for (int t0 = 0; t0 < tokens; t0 += TILE) {
+            int count = Math.min(TILE, tokens - t0), slot0 = first + t0, o = outOffset + t0;
+            for (int h = 0; h < heads; h++) Arrays.fill(out, o + h * outStride, o + h * outStride + count, 0f);
+            for (int g = 0; g < groups; g++) {
+                PackedCodes.dotsRun(q, qOffset + g * group, headDim, heads, keyZeros[head], slot0 * groups + g, groups, 0, keyCodes[head],
+                        slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(), dots, 0, count, 1);
+                for (int t = 0; t < count; t++) {
+                    float s = Float.float16ToFloat(keyScales[head][(slot0 + t) * groups + g]);
+                    for (int h = 0; h < heads; h++) out[o + h * outStride + t] += s * dots[h * count + t];
+                }
+            }
         }
-        return sum;
     }
 
-    /** {@code acc += p · v'(slot)}, group by group {@code p s_g (c − z_g)}. */
-    void accumulate(int head, int slot, float p, float[] acc) {
-        byte[] codes = valueCodes[head];
-        for (int g = 0; g < groups; g++) {
-            int gi = slot * groups + g;
-            float a = p * Float.float16ToFloat(valueScales[head][gi]);
-            PackedCodes.accumulate(a, codes, slot * tokenBytes + g * groupBytes, group, quantizer.bits(), valueZeros[head][gi],
-                    acc, g * group);
+    /** Tokens per piece of a run: the scratch of every head (and the piece's codes) stays in L1. */
+    private static final int TILE = 256;
+
+    /**
+     * {@code acc_h += Σ_t p_h[t] · v'(first + t)} for the {@code tokens} consecutive slots from
+     * {@code first} ({@code p[pOffset + h·pStride + t]}, {@code acc} rows {@code headDim} apart):
+     * per group, {@code a = p s_g} per token and head, then one run kernel with the sums in registers.
+     */
+    void accumulateRun(int head, int first, int tokens, float[] p, int pOffset, int pStride, int heads, float[] acc) {
+        float[] a = new float[heads * Math.min(tokens, TILE)];
+        for (int t0 = 0; t0 < tokens; t0 += TILE) {
+            int count = Math.min(TILE, tokens - t0), slot0 = first + t0;
+            for (int g = 0; g < groups; g++) {
+                for (int t = 0; t < count; t++) {
+                    float s = Float.float16ToFloat(valueScales[head][(slot0 + t) * groups + g]);
+                    for (int h = 0; h < heads; h++) a[h * count + t] = p[pOffset + h * pStride + t0 + t] * s;
+                }
+                PackedCodes.accumulateRun(a, 0, count, heads, valueZeros[head], slot0 * groups + g, groups, valueCodes[head],
+                        slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(), acc, g * group, headDim);
+            }
         }
     }
 

@@ -75,6 +75,16 @@ public final class RotatedKeyValueStore implements KeyValueStore {
         inner.attend(q, 0, kvHead, from, to, scale, probabilities, out, outOffset);
     }
 
+    /** Rotates each of the {@code queryHeads} queries once, then the inner store's grouped attention. */
+    @Override
+    public void attendGroup(float[] queries, int queryOffset, int queryHeads, int kvHead, int from, int to, float scale,
+                            float[] probabilities, float[] out, int outOffset) {
+        float[] q = new float[queryHeads * headDim];
+        System.arraycopy(queries, queryOffset, q, 0, q.length);
+        Hadamard.transformEach(q, 0, queryHeads, headDim);
+        inner.attendGroup(q, 0, queryHeads, kvHead, from, to, scale, probabilities, out, outOffset);
+    }
+
     @Override
     public float[] keysForTrace() {
         return inner.keysForTrace();

@@ -22,9 +22,9 @@ import org.junit.jupiter.api.Test;
 class QuantizedStoresTest {
 
     /** A store under test and the (unrotated) K/V rows it was given. */
-    private record Filled(KeyValueStore store, float[][] keys, float[][] values, int prompt, Modality[] modality) {}
+    record Filled(KeyValueStore store, float[][] keys, float[][] values, int prompt, Modality[] modality) {}
 
-    private static Filled fill(SplittableRandom r, KeyValueStore store, int length, int prompt, int hidden) {
+    static Filled fill(SplittableRandom r, KeyValueStore store, int length, int prompt, int hidden) {
         int width = store.kvHeads() * store.headDim();
         float[][] k = new float[length][width], v = new float[length][width];
         Modality[] modality = new Modality[length];
@@ -47,7 +47,7 @@ class QuantizedStoresTest {
         return new Filled(store, k, v, prompt, modality);
     }
 
-    private static KeyValueStore randomStore(SplittableRandom r, int kvHeads, int headDim) {
+    static KeyValueStore randomStore(SplittableRandom r, int kvHeads, int headDim) {
         int group = Math.max(4, headDim >> r.nextInt(3));
         return switch (r.nextInt(3)) {
             case 0 -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f,
