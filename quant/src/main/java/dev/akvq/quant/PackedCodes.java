@@ -1,5 +1,6 @@
 package dev.akvq.quant;
 
+import dev.akvq.tensor.LaneSum;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -140,9 +141,13 @@ public final class PackedCodes {
         }
     }
 
-    /** The lanes' sum, or exactly 0 when no whole vector was read (the scalar tail then is the whole dot). */
+    /**
+     * The lanes' sum in {@link LaneSum}'s fixed order (not {@code reduceLanes}, whose order differs
+     * between the interpreter and C2, so a logit would depend on when the JIT compiled this), or
+     * exactly 0 when no whole vector was read (the scalar tail then is the whole dot).
+     */
     private static float laneSum(FloatVector acc, int vectorEnd) {
-        return vectorEnd > 0 ? acc.reduceLanes(VectorOperators.ADD) : 0f;
+        return vectorEnd > 0 ? LaneSum.of(acc) : 0f;
     }
 
     /**
@@ -235,7 +240,7 @@ public final class PackedCodes {
                 wi.intoArray(w, wOffset + i);
                 acc = wi.fma(FloatVector.fromArray(F, zeros, i), acc);
             }
-            zeroTerm = acc.reduceLanes(VectorOperators.ADD);
+            zeroTerm = LaneSum.of(acc);
         }
         return channelWeightsTail(q, qOffset, scales, zeros, upper, n, w, wOffset, zeroTerm);
     }

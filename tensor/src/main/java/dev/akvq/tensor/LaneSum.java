@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * for any thread count" would only hold by luck. The butterfly is made of lanewise adds, which are
  * exact IEEE operations in every execution mode.
  */
-final class LaneSum {
+public final class LaneSum {
     private LaneSum() {}
 
     private static final VectorSpecies<Float> F = KernelMode.FLOAT;
@@ -32,7 +32,7 @@ final class LaneSum {
     }
 
     /** Sum of all lanes of {@code v} in the fixed butterfly order. */
-    static float of(FloatVector v) {
+    public static float of(FloatVector v) {
         if (LANES >= 16) v = v.add(v.rearrange(XOR8));
         if (LANES >= 8) v = v.add(v.rearrange(XOR4));
         if (LANES >= 4) v = v.add(v.rearrange(XOR2));
