@@ -153,6 +153,7 @@ public final class LlamaDecoder {
 
             // Output projection back into the residual stream.
             linear(attention, n, w.o(), w.oBias(), projected);
+            if (trace.enabled()) trace.put("attn_output." + l, projected.clone(), 1, n, hidden);
             Add.add(x, projected);
 
             // MLP block: x += down(silu(gate(h)) · up(h)), h = RMSNorm(x).
