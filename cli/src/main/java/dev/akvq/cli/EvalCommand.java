@@ -40,7 +40,7 @@ final class EvalCommand implements Command {
         return """
                 akvq eval: accuracy of KV-cache modes on an evaluation set
 
-                Usage: akvq eval --model DIR --set FILE.jsonl [--kv MODE]... [--kv-... settings] [--json]
+                Usage: akvq eval --model DIR --set FILE.jsonl [--kv MODE]... [--kv-... settings] [--kv-stats] [--json]
                                  [--limit N] [--threads N]
 
                 The set is JSON lines in the llava-shapes format (id, images relative to the set file,
@@ -74,7 +74,7 @@ final class EvalCommand implements Command {
                   --limit N        the first N prompts only
                   --threads N      prompts decoded at a time (default: all cores)
                 """ + KvFlags.HELP.replace("  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq\n", "")
-                .replace("  --kv-stats           print the cache's exact bytes per layer and segment and bits per value (stderr)\n", "")
+                .replace("print the cache's exact bytes per layer and segment", "print each mode's cache: exact bytes per layer and segment, summed over the prompts,")
                 + """
 
                 Examples:
@@ -89,7 +89,7 @@ final class EvalCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Set<String> switches = Set.of("json", "kv-prefill-quantized");
+        Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats");
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "set", "limit", "threads")), switches);
         Path dir = flags.existingDirectory("model");
         Path set = Path.of(flags.require("set"));
@@ -108,6 +108,11 @@ final class EvalCommand implements Command {
             report = eval.evaluate(rows, modes, err::println);
         }
         out.print(report.table());
+        if (flags.has("kv-stats")) {
+            for (EvalReport.ModeResult m : report.modes()) {
+                KvFlags.printStats(m.layerFootprints(), m.name() + ", summed over " + m.rows() + " prompts (" + m.settings() + ")", err);
+            }
+        }
         if (flags.has("json")) out.println(report.json());
         return report.promptMismatches().isEmpty() && report.fp32Disagreements().isEmpty() ? 0 : 1;
     }

@@ -135,10 +135,15 @@ final class KvFlags {
     /** {@code --kv-stats}: exact bytes per layer, per segment over all layers, and bits per value, on stderr. */
     static void printStats(List<KeyValueStore> cache, KvCacheSettings settings, PrintStream err) {
         List<KvFootprint> layers = new ArrayList<>();
-        err.println("akvq kv-stats: " + settings.describe());
-        for (int l = 0; l < cache.size(); l++) {
-            KvFootprint f = cache.get(l).footprint();
-            layers.add(f);
+        for (KeyValueStore store : cache) layers.add(store.footprint());
+        printStats(layers, settings.describe(), err);
+    }
+
+    /** {@code --kv-stats} from each layer's footprint (for eval: summed over the prompts). */
+    static void printStats(List<KvFootprint> layers, String heading, PrintStream err) {
+        err.println("akvq kv-stats: " + heading);
+        for (int l = 0; l < layers.size(); l++) {
+            KvFootprint f = layers.get(l);
             err.printf(Locale.ROOT, "  layer %d: %d B, %.4f bits per value%n", l, f.bytes(), f.bitsPerValue());
         }
         err.println("  all layers:");

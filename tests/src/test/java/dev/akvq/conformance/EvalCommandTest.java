@@ -63,6 +63,20 @@ class EvalCommandTest {
     }
 
     @Test
+    void kvStatsAccountForTheSameBytesAsTheJsonLine() {
+        Cli.Result r = Cli.akvq("eval", "--model", MODEL.toString(), "--set", SET.toString(), "--limit", "2",
+                "--kv", "akvq --kv-window 16", "--kv-stats", "--json", "--threads", "1");
+        assertEquals(0, r.status(), r.err() + r.out());
+        long total = lastJsonLine(r.out()).requireLong("kv_bytes_total");
+        assertTrue(r.err().contains("akvq kv-stats: ") && r.err().contains(", summed over 2 prompts ("), r.err());
+        for (int layer = 0; layer < 6; layer++) assertTrue(r.err().contains("  layer " + layer + ": "), r.err());
+        // The per-segment table ends with the whole cache's bytes, which must be the JSON's kv_bytes_total.
+        String totalLine = r.err().lines().filter(l -> l.strip().startsWith("total ")).findFirst().orElseThrow();
+        assertEquals(total, Long.parseLong(totalLine.strip().split("\\s+")[1]), totalLine);
+        assertTrue(r.err().contains("int2") && r.err().contains("fp16 window"), r.err());
+    }
+
+    @Test
     void corruptedRowsAreReportedAndCountedAsFailed(@TempDir Path tmp) throws IOException {
         List<String> rows = new ArrayList<>();
         List<String> lines = Files.readAllLines(SET);

@@ -4,6 +4,7 @@ import dev.akvq.model.eval.LlavaEval.Mode;
 import dev.akvq.model.eval.LlavaEval.ModeOutcome;
 import dev.akvq.model.eval.LlavaEval.Problem;
 import dev.akvq.model.eval.LlavaEval.RowResult;
+import dev.akvq.quant.kv.KvFootprint;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,10 +34,11 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
      * @param tokensPerS       decode steps (tokens fed back) per second of one sequence
      * @param prefillTokensPerS prompt tokens per second of prefill (vision tower excluded)
      * @param meanAnswerMargin top-1 minus top-2 logit at the answer word's step of the mode's own run, mean over {@code marginRows}
+     * @param layerFootprints  each layer's cache (segments: codes, scales, zeros, FP16 rows) summed over rows, for --kv-stats
      */
     public record ModeResult(String name, String settings, int correct, int total, int answerCorrect, int agreeFp32, int rows,
                              long kvBytes, long kvValues, double klVsFp32, double tokensPerS, double prefillTokensPerS,
-                             double meanAnswerMargin, int marginRows) {
+                             double meanAnswerMargin, int marginRows, List<KvFootprint> layerFootprints) {
         public double accuracy() {
             return (double) correct / total;
         }
@@ -83,6 +85,7 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
             int correct = 0, answer = 0, agree = 0, run = 0, klSteps = 0, decodeSteps = 0, promptTokens = 0, marginRows = 0;
             long bytes = 0, values = 0, decodeNanos = 0, prefillNanos = 0;
             double kl = 0, margin = 0;
+            List<List<KvFootprint>> perLayer = new ArrayList<>();   // [layer] -> that layer's footprint in each row
             for (RowResult r : rows) {
                 if (r.perMode() == null) continue;
                 ModeOutcome o = r.perMode()[m];
@@ -94,6 +97,10 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
                 if (Arrays.equals(o.generated(), row.fp32Generated())) agree++;
                 bytes += o.footprint().bytes();
                 values += o.footprint().values();
+                for (int l = 0; l < o.layerFootprints().size(); l++) {
+                    if (perLayer.size() == l) perLayer.add(new ArrayList<>());
+                    perLayer.get(l).add(o.layerFootprints().get(l));
+                }
                 kl += o.klSum();
                 klSteps += o.klSteps();
                 decodeSteps += o.decodeSteps();
@@ -109,7 +116,8 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
                     run, bytes, values, klSteps == 0 ? Double.NaN : kl / klSteps,
                     decodeNanos == 0 ? Double.NaN : decodeSteps / (decodeNanos / 1e9),
                     prefillNanos == 0 ? Double.NaN : promptTokens / (prefillNanos / 1e9),
-                    marginRows == 0 ? Double.NaN : margin / marginRows, marginRows));
+                    marginRows == 0 ? Double.NaN : margin / marginRows, marginRows,
+                    perLayer.stream().map(KvFootprint::sum).toList()));
         }
         return new EvalReport(results, mismatches, disagreements, rows.size(), seconds, List.copyOf(answers));
     }

@@ -162,8 +162,13 @@ public final class LlavaEval implements AutoCloseable {
      * @param answerMargin top-1 minus top-2 logit at step answer_token_index of the mode's own run (NaN if it stopped before)
      * @param decodeSteps  tokens fed back ({@code step}); {@code decodeNanos} their time
      */
-    record ModeOutcome(int[] generated, double klSum, int klSteps, double answerMargin, KvFootprint footprint, int promptTokens,
-                       long prefillNanos, int decodeSteps, long decodeNanos) {}
+    record ModeOutcome(int[] generated, double klSum, int klSteps, double answerMargin, List<KvFootprint> layerFootprints,
+                       int promptTokens, long prefillNanos, int decodeSteps, long decodeNanos) {
+        /** The whole cache: every layer's segments summed. */
+        KvFootprint footprint() {
+            return KvFootprint.sum(layerFootprints);
+        }
+    }
 
     private RowResult evaluateRow(LlavaModel model, EvalRow row, List<Mode> modes) {
         int[] ids;
@@ -231,13 +236,13 @@ public final class LlavaEval implements AutoCloseable {
         int divergedAt = -1;          // first step whose argmax differs from the forced token
         double klSum;
         int klSteps;
-        KvFootprint footprint;
+        List<KvFootprint> layerFootprints;   // each layer's cache at the end of the decode
         long prefillNanos, decodeNanos;
         int decodeSteps;
 
         ModeOutcome outcome(Prepared p, double kl, int steps) {
             double margin = p.answerTokenIndex < margins.length ? margins[p.answerTokenIndex] : Double.NaN;
-            return new ModeOutcome(tokens, kl, steps, margin, footprint, p.tokens, prefillNanos, decodeSteps, decodeNanos);
+            return new ModeOutcome(tokens, kl, steps, margin, layerFootprints, p.tokens, prefillNanos, decodeSteps, decodeNanos);
         }
     }
 
@@ -290,9 +295,8 @@ public final class LlavaEval implements AutoCloseable {
         d.tokens = tokens.stream().mapToInt(Integer::intValue).toArray();
         d.margins = new float[margins.size()];
         for (int i = 0; i < d.margins.length; i++) d.margins[i] = margins.get(i);
-        List<KvFootprint> layers = new ArrayList<>();
-        for (KeyValueStore store : sequence.cache()) layers.add(store.footprint());
-        d.footprint = KvFootprint.sum(layers);
+        d.layerFootprints = new ArrayList<>();
+        for (KeyValueStore store : sequence.cache()) d.layerFootprints.add(store.footprint());
         return d;
     }
 
