@@ -26,12 +26,13 @@ public record ByteLevelPreTokenizer(boolean addPrefixSpace, boolean useRegex) im
     }
 
     @Override
-    public void split(String text, List<String> out) {
+    public boolean split(String text, boolean atStart, List<String> out) {
         // byte_level.rs: the space is added only when the text does not already start with one.
         if (addPrefixSpace && !text.startsWith(" ")) text = " " + text;
         List<String> words = new ArrayList<>();
         if (useRegex) SplitPreTokenizer.isolate(GPT2_WORDS, text, words);
         else words.add(text);
         for (String w : words) out.add(ByteLevelAlphabet.encode(w));
+        return true; // the added space takes the place of the text's start
     }
 }

@@ -5,16 +5,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The "pre_tokenizer" of tokenizer.json: cuts text into the words the model encodes one by one.
- * Supported: ByteLevel, Split and Sequence of them.
+ * The "pre_tokenizer" of tokenizer.json: cuts text into the words the model encodes one by one
+ * (tokenizers/src/pre_tokenizers/, v0.22). Supported: ByteLevel, Split, Metaspace, Digits,
+ * Whitespace, WhitespaceSplit, Punctuation and Sequence of them.
  */
 public interface PreTokenizer {
 
-    /** Appends the words of {@code text}, in order. */
-    void split(String text, List<String> out);
+    /**
+     * Appends the words of {@code text}, in order. {@code atStart} says whether {@code text} begins
+     * where the whole input begins (offset 0 of the original text, which Metaspace's
+     * prepend_scheme "first" asks for). Returns whether the first word appended begins where
+     * {@code text} begins, so that a Sequence can pass {@code atStart} on.
+     */
+    boolean split(String text, boolean atStart, List<String> out);
+
+    /** The words of a text that begins the input. */
+    default void split(String text, List<String> out) {
+        split(text, true, out);
+    }
 
     /** No pre_tokenizer: the whole text is one word. */
-    PreTokenizer WHOLE_TEXT = (text, out) -> out.add(text);
+    PreTokenizer WHOLE_TEXT = (text, atStart, out) -> {
+        out.add(text);
+        return true;
+    };
 
     /** Reads one pre_tokenizer object. */
     static PreTokenizer fromJson(JsonObject p) {
@@ -22,24 +36,53 @@ public interface PreTokenizer {
         return switch (type) {
             case "ByteLevel" -> ByteLevelPreTokenizer.fromJson(p);
             case "Split" -> SplitPreTokenizer.fromJson(p);
+            case "Metaspace" -> MetaspacePreTokenizer.fromJson(p);
+            case "Digits" -> {
+                // digits.rs: each digit alone, or runs of them (char::is_numeric).
+                SplitPreTokenizer.Behavior b = p.booleanOr("individual_digits", false)
+                        ? SplitPreTokenizer.Behavior.Isolated : SplitPreTokenizer.Behavior.Contiguous;
+                yield (text, atStart, out) -> SplitPreTokenizer.apply(b, text, SplitPreTokenizer.spans(UnicodeProperties::isNumeric, text), out);
+            }
+            // whitespace.rs: the matches of \w+|[^\w\s]+ are the words, what lies between is dropped.
+            case "Whitespace" -> new SplitPreTokenizer(WHITESPACE_WORDS, SplitPreTokenizer.Behavior.Removed, true);
+            case "WhitespaceSplit" -> (text, atStart, out) -> SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
+                    SplitPreTokenizer.spans(UnicodeProperties::isWhitespace, text), out);
+            case "Punctuation" -> {
+                SplitPreTokenizer.Behavior b = p.has("behavior") ? SplitPreTokenizer.Behavior.fromJson(p, "behavior")
+                        : SplitPreTokenizer.Behavior.Isolated;
+                yield (text, atStart, out) -> SplitPreTokenizer.apply(b, text, SplitPreTokenizer.spans(UnicodeProperties::isPunctuation, text), out);
+            }
             case "Sequence" -> {
                 List<PreTokenizer> steps = JsonSteps.read(p, "pretokenizers", PreTokenizer::fromJson);
                 yield sequence(steps);
             }
-            default -> throw p.fieldError("type", "expected ByteLevel, Split or Sequence, found \"" + type + "\"");
+            default -> throw p.fieldError("type", "expected ByteLevel, Split, Metaspace, Digits, Whitespace, WhitespaceSplit, "
+                    + "Punctuation or Sequence, found \"" + type + "\"");
         };
     }
 
-    /** Each step splits every word the previous step produced (pre_tokenizers/sequence.rs). */
+    java.util.regex.Pattern WHITESPACE_WORDS = java.util.regex.Pattern.compile("\\w+|[^\\w\\s]+",
+            java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+
+    /**
+     * Each step splits every word the previous step produced (pre_tokenizers/sequence.rs). Only
+     * the first word of a step can begin the input, and only if the step kept the beginning of
+     * the first word before it.
+     */
     static PreTokenizer sequence(List<PreTokenizer> steps) {
-        return (text, out) -> {
+        return (text, atStart, out) -> {
             List<String> words = List.of(text);
+            boolean firstBegins = true; // the first word begins where text begins
             for (PreTokenizer step : steps) {
                 List<String> next = new ArrayList<>();
-                for (String w : words) step.split(w, next);
+                for (int i = 0; i < words.size(); i++) {
+                    boolean begins = step.split(words.get(i), i == 0 && atStart && firstBegins, next);
+                    if (i == 0) firstBegins = firstBegins && begins && !next.isEmpty();
+                }
                 words = next;
             }
             out.addAll(words);
+            return firstBegins;
         };
     }
 }

@@ -1,18 +1,43 @@
 package dev.akvq.tokenizer;
 
 import dev.akvq.weights.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * The Split pre-tokenizer (tokenizers/src/pre_tokenizers/split.rs, v0.22), for now only with
- * behavior "Isolated" and invert false: every match is a word, and so is every gap between
- * matches. The pattern is compiled with UNICODE_CHARACTER_CLASS so that {@code \s}, {@code \w}
- * and case-insensitive groups follow Unicode, as Oniguruma does in tokenizers.
+ * The Split pre-tokenizer (tokenizers/src/pre_tokenizers/split.rs, v0.22) and the splitting all
+ * pre-tokenizers share (tokenizer/normalizer.rs {@code NormalizedString::split}, pattern.rs): the
+ * text is cut into matches and the gaps between them, {@code invert} swaps which is which, and the
+ * behavior decides what becomes of the matches. Empty pieces are dropped (pre_tokenizer.rs
+ * {@code PreTokenizedString::split}). A Regex pattern is compiled with UNICODE_CHARACTER_CLASS
+ * so that {@code \s}, {@code \w} and case-insensitive groups follow Unicode, as Oniguruma does in
+ * tokenizers; a String pattern is matched literally.
  */
-public record SplitPreTokenizer(Pattern pattern) implements PreTokenizer {
+public record SplitPreTokenizer(Pattern pattern, Behavior behavior, boolean invert) implements PreTokenizer {
+
+    /** SplitDelimiterBehavior (tokenizer/normalizer.rs), with the JSON names. */
+    enum Behavior {
+        /** Matches are dropped. */
+        Removed,
+        /** Each match is a piece of its own. */
+        Isolated,
+        /** A match joins the piece before it. */
+        MergedWithPrevious,
+        /** A match joins the piece after it. */
+        MergedWithNext,
+        /** Consecutive matches form one piece, as do consecutive gaps. */
+        Contiguous;
+
+        static Behavior fromJson(JsonObject p, String field) {
+            String name = p.requireString(field);
+            for (Behavior b : values()) if (b.name().equals(name)) return b;
+            throw p.fieldError(field, "expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, found \"" + name + "\"");
+        }
+    }
 
     static SplitPreTokenizer fromJson(JsonObject p) {
         JsonObject pat = p.requireObject("pattern");
@@ -28,27 +53,104 @@ public record SplitPreTokenizer(Pattern pattern) implements PreTokenizer {
         }
         else if (pat.has("String")) pattern = Pattern.compile(Pattern.quote(pat.requireString("String")));
         else throw p.fieldError("pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
-        String behavior = p.requireString("behavior");
-        if (!behavior.equals("Isolated")) throw p.fieldError("behavior", "only \"Isolated\" is supported, found \"" + behavior + "\"");
-        if (p.booleanOr("invert", false)) throw p.fieldError("invert", "only false is supported");
-        return new SplitPreTokenizer(pattern);
+        return new SplitPreTokenizer(pattern, Behavior.fromJson(p, "behavior"), p.booleanOr("invert", false));
     }
 
     @Override
-    public void split(String text, List<String> out) {
-        isolate(pattern, text, out);
+    public boolean split(String text, boolean atStart, List<String> out) {
+        return apply(behavior, text, spans(pattern, text, invert), out);
     }
 
-    /** Matches and the non-empty gaps between them, in order; empty matches are dropped. */
+    /** Matches and the non-empty gaps between them, in order; empty matches are dropped (behavior Isolated). */
     static void isolate(Pattern pattern, String text, List<String> out) {
+        apply(Behavior.Isolated, text, spans(pattern, text, false), out);
+    }
+
+    /**
+     * pattern.rs for a regex: [start, end, isMatch] triples covering {@code text}, a gap before
+     * each match that does not start where the last one ended and after the last; an empty
+     * pattern string (pattern.rs for &str) is one gap.
+     */
+    static List<int[]> spans(Pattern pattern, String text, boolean invert) {
+        List<int[]> spans = new ArrayList<>();
+        if (text.isEmpty() || pattern.pattern().equals("\\Q\\E")) {
+            spans.add(new int[] {0, text.length(), invert ? 1 : 0});
+            return spans;
+        }
         Matcher m = pattern.matcher(text);
         int last = 0;
         while (m.find()) {
-            if (m.start() == m.end()) continue;
-            if (m.start() > last) out.add(text.substring(last, m.start()));
-            out.add(text.substring(m.start(), m.end()));
+            if (m.start() > last) spans.add(new int[] {last, m.start(), invert ? 1 : 0});
+            spans.add(new int[] {m.start(), m.end(), invert ? 0 : 1});
             last = m.end();
         }
-        if (last < text.length()) out.add(text.substring(last));
+        if (last < text.length()) spans.add(new int[] {last, text.length(), invert ? 1 : 0});
+        return spans;
+    }
+
+    /** pattern.rs for {@code Fn(char) -> bool}: each character for which {@code matches} holds is a match by itself. */
+    static List<int[]> spans(IntPredicate matches, String text) {
+        List<int[]> spans = new ArrayList<>();
+        int last = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i), next = i + Character.charCount(cp);
+            if (matches.test(cp)) {
+                if (last < i) spans.add(new int[] {last, i, 0});
+                spans.add(new int[] {i, next, 1});
+                last = next;
+            }
+            i = next;
+        }
+        if (last < text.length()) spans.add(new int[] {last, text.length(), 0});
+        return spans;
+    }
+
+    /**
+     * normalizer.rs {@code split}: joins or drops the spans as {@code behavior} says and appends
+     * the non-empty pieces; returns whether the first piece appended starts at the start of
+     * {@code text} (false when nothing was appended).
+     */
+    static boolean apply(Behavior behavior, String text, List<int[]> spans, List<String> out) {
+        List<int[]> pieces = new ArrayList<>(); // [start, end, removed]
+        switch (behavior) {
+            case Isolated -> { for (int[] s : spans) pieces.add(new int[] {s[0], s[1], 0}); }
+            case Removed -> pieces.addAll(spans);
+            case Contiguous -> {
+                boolean previousMatch = false;
+                for (int[] s : spans) {
+                    boolean match = s[2] == 1;
+                    if (match == previousMatch && !pieces.isEmpty()) pieces.getLast()[1] = s[1];
+                    else pieces.add(new int[] {s[0], s[1], 0});
+                    previousMatch = match;
+                }
+            }
+            case MergedWithPrevious -> {
+                boolean previousMatch = false;
+                for (int[] s : spans) {
+                    boolean match = s[2] == 1;
+                    if (match && !previousMatch && !pieces.isEmpty()) pieces.getLast()[1] = s[1];
+                    else pieces.add(new int[] {s[0], s[1], 0});
+                    previousMatch = match;
+                }
+            }
+            case MergedWithNext -> {
+                // The same walk from the end: a match joins the piece after it.
+                boolean previousMatch = false;
+                for (int[] s : spans.reversed()) {
+                    boolean match = s[2] == 1;
+                    if (match && !previousMatch && !pieces.isEmpty()) pieces.getFirst()[0] = s[0];
+                    else pieces.addFirst(new int[] {s[0], s[1], 0});
+                    previousMatch = match;
+                }
+            }
+        }
+        boolean first = true, firstAtStart = false;
+        for (int[] p : pieces) {
+            if (p[2] == 1 || p[0] == p[1]) continue;
+            if (first) firstAtStart = p[0] == 0;
+            first = false;
+            out.add(text.substring(p[0], p[1]));
+        }
+        return firstAtStart;
     }
 }

@@ -5,9 +5,10 @@ import java.text.Normalizer;
 import java.util.List;
 
 /**
- * The "normalizer" of tokenizer.json (tokenizers/src/normalizers/, v0.22). Supported: NFC
- * (unicode.rs), Prepend (prepend.rs), Replace with a literal string pattern (replace.rs) and
- * Sequence (utils.rs). Each applies to one piece of text between added tokens.
+ * The "normalizer" of tokenizer.json (tokenizers/src/normalizers/, v0.22). Supported: NFC, NFD,
+ * NFKC, NFKD (unicode.rs), Lowercase (utils.rs), Strip and StripAccents (strip.rs), Prepend
+ * (prepend.rs), Replace with a literal string pattern (replace.rs) and Sequence (utils.rs). Each
+ * applies to one piece of text between added tokens.
  */
 public interface TextNormalizer {
 
@@ -19,6 +20,19 @@ public interface TextNormalizer {
         String type = n.requireString("type");
         return switch (type) {
             case "NFC" -> text -> Normalizer.normalize(text, Normalizer.Form.NFC);
+            case "NFD" -> text -> Normalizer.normalize(text, Normalizer.Form.NFD);
+            case "NFKC" -> text -> Normalizer.normalize(text, Normalizer.Form.NFKC);
+            case "NFKD" -> text -> Normalizer.normalize(text, Normalizer.Form.NFKD);
+            case "Lowercase" -> TextNormalizer::lowercase;
+            case "Strip" -> {
+                boolean left = n.requireBoolean("strip_left"), right = n.requireBoolean("strip_right");
+                yield text -> strip(text, left, right);
+            }
+            case "StripAccents" -> text -> {
+                StringBuilder out = new StringBuilder(text.length());
+                text.codePoints().filter(cp -> !UnicodeProperties.isCombiningMark(cp)).forEach(out::appendCodePoint);
+                return out.toString();
+            };
             case "Prepend" -> {
                 String prefix = n.requireString("prepend");
                 // prepend.rs: an empty string stays empty, so "<s>" alone gains no "▁".
@@ -39,7 +53,29 @@ public interface TextNormalizer {
                     return text;
                 };
             }
-            default -> throw n.fieldError("type", "expected NFC, Prepend, Replace or Sequence, found \"" + type + "\"");
+            default -> throw n.fieldError("type",
+                    "expected NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Prepend, Replace or Sequence, found \"" + type + "\"");
         };
+    }
+
+    /**
+     * normalizer.rs {@code lowercase}: each character by itself through Rust's char::to_lowercase,
+     * so without String.toLowerCase's final-sigma rule; U+0130 still becomes "i\u0307".
+     */
+    private static String lowercase(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        text.codePoints().forEach(cp -> {
+            if (cp == 0x130) out.append("i\u0307");
+            else out.appendCodePoint(Character.toLowerCase(cp));
+        });
+        return out.toString();
+    }
+
+    /** normalizer.rs {@code lstrip}/{@code rstrip}: Unicode White_Space at either end. */
+    private static String strip(String text, boolean left, boolean right) {
+        int from = 0, to = text.length();
+        while (left && from < to && UnicodeProperties.isWhitespace(text.codePointAt(from))) from += Character.charCount(text.codePointAt(from));
+        while (right && to > from && UnicodeProperties.isWhitespace(text.codePointBefore(to))) to -= Character.charCount(text.codePointBefore(to));
+        return text.substring(from, to);
     }
 }

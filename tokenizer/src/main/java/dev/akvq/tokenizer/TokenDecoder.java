@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The "decoder" of tokenizer.json: maps a list of token strings to a list of strings, which
  * Tokenizer joins (tokenizers/src/decoders/, v0.22, {@code decode_chain}). Supported: ByteLevel,
- * Replace with a literal pattern, ByteFallback, Fuse, Strip and Sequence.
+ * Replace with a literal pattern, ByteFallback, Metaspace, Fuse, Strip and Sequence.
  */
 public interface TokenDecoder {
 
@@ -29,6 +29,7 @@ public interface TokenDecoder {
                 yield tokens -> tokens.stream().map(t -> t.replace(literal, content)).toList();
             }
             case "ByteFallback" -> TokenDecoder::byteFallback;
+            case "Metaspace" -> MetaspacePreTokenizer.fromJson(d)::decodeChain;
             case "Fuse" -> tokens -> List.of(String.join("", tokens));
             case "Strip" -> {
                 String content = d.requireString("content");
@@ -45,7 +46,7 @@ public interface TokenDecoder {
                 };
             }
             default -> throw d.fieldError("type",
-                    "expected ByteLevel, Replace, ByteFallback, Fuse, Strip or Sequence, found \"" + type + "\"");
+                    "expected ByteLevel, Replace, ByteFallback, Metaspace, Fuse, Strip or Sequence, found \"" + type + "\"");
         };
     }
 

@@ -207,20 +207,27 @@ public final class Tokenizer {
         text = replaceLoneSurrogates(text);
         IntList ids = new IntList(text.length() / 3);
         List<String> words = new ArrayList<>();
+        // Only the first piece of text, when no added token comes before it, begins the input
+        // (Metaspace's prepend_scheme "first" looks at that: offsets_original().0 == 0).
+        boolean atStart = true;
         for (AddedTokens.Segment raw : addedTokens.split(text, false)) {
             if (raw.isAdded()) {
                 ids.add(raw.addedId());
+                atStart = false;
                 continue;
             }
             for (AddedTokens.Segment seg : addedTokens.split(normalizer.apply(raw.text()), true)) {
                 if (seg.isAdded()) {
                     ids.add(seg.addedId());
+                    atStart = false;
                     continue;
                 }
                 words.clear();
-                preTokenizer.split(seg.text(), words);
+                preTokenizer.split(seg.text(), atStart, words);
+                atStart = false;
                 for (String w : words) ids.addAll(model.wordIds(w));
             }
+            atStart = false;
         }
         return postProcessor.apply(ids.toArray(), addSpecialTokens);
     }
