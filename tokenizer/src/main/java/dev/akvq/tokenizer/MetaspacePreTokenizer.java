@@ -29,11 +29,12 @@ public record MetaspacePreTokenizer(int replacement, PrependScheme prependScheme
                 default -> throw p.fieldError("prepend_scheme", "expected \"always\", \"first\" or \"never\", found \"" + name + "\"");
             };
         }
-        // metaspace.rs deserialize: the legacy add_prefix_space false means "never" and must not contradict prepend_scheme.
-        if (p.has("add_prefix_space") && !p.requireBoolean("add_prefix_space")) {
-            if (scheme != null && scheme != PrependScheme.NEVER)
-                throw p.fieldError("add_prefix_space", "false does not match prepend_scheme \"" + scheme.name().toLowerCase() + "\"");
-            scheme = PrependScheme.NEVER;
+        // metaspace.rs deserialize (as tokenizers 0.23.2 reads it): the legacy add_prefix_space
+        // false is accepted only beside prepend_scheme "never"; true changes nothing.
+        if (p.has("add_prefix_space") && !p.requireBoolean("add_prefix_space") && scheme != PrependScheme.NEVER) {
+            throw p.fieldError("add_prefix_space", "false does not match prepend_scheme "
+                    + (scheme == null ? "(absent, meaning \"always\")" : "\"" + scheme.name().toLowerCase() + "\"")
+                    + "; expected prepend_scheme \"never\" with it");
         }
         return new MetaspacePreTokenizer(replacement.codePointAt(0), scheme == null ? PrependScheme.ALWAYS : scheme,
                 p.booleanOr("split", true));
