@@ -27,7 +27,7 @@ const TEXTS = [
   'emoji \ud83d\ude00\ud83d\udc4d\ud83c\udffd family \ud83d\udc68\u200d\ud83d\udc69\u200d\ud83d\udc67', 'tab\tnew\nline\r\nend',
   'no\u00a0break\u2003em\u3000ideo', '<s>Hello</s>', 'Hi <s> there </s> end', '<s> leading special', 'abc<unk>def',
   '\u2581already \u2581marked', '\u2581', 'the the the the', 'hello_world snake_case CamelCase', 'HELLO World MiXeD',
-  '  multiple   spaces   inside  ', '12345678901234567890', 'v1.2.3-rc4', 'user@example.com https://x.y/z?q=1',
+  '  multiple   spaces   inside  ', '12345678901234567890', 'v1.2.3-rc4', '\u0301accent first', '((x))', 'user@example.com https://x.y/z?q=1',
 ];
 
 // A SentencePiece-style vocabulary: <unk> <s> </s>, the 256 byte tokens, printable ASCII, the
@@ -103,6 +103,10 @@ const CASES = {
   metaspace_first_after_split: tokenizer({ type: 'Strip', strip_left: false, strip_right: true },
     { type: 'Sequence', pretokenizers: [split({ Regex: '\\d+' }, 'Removed', false), metaspace('first', true)] }, null,
     { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, metaspace('first', true), { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] }),
+  // Metaspace "first" after normalizers that can remove the text's first character.
+  metaspace_first_after_strip: tokenizer({ type: 'Sequence', normalizers: [{ type: 'Strip', strip_left: true, strip_right: false },
+    { type: 'StripAccents' }, { type: 'Replace', pattern: { String: '(' }, content: '' }, { type: 'Prepend', prepend: '~' }] },
+  metaspace('first', true), BOS_TEMPLATE, { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, metaspace('first', true), { type: 'Fuse' }] }),
   digits_individual: tokenizer({ type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Strip', strip_left: true, strip_right: true }] },
     { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Digits', individual_digits: true }] }, BOS_TEMPLATE, fallbackDecoder),
   digits_contiguous: tokenizer({ type: 'NFKC' },

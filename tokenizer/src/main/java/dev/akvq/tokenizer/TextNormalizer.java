@@ -14,6 +14,17 @@ public interface TextNormalizer {
 
     String apply(String text);
 
+    /**
+     * Whether the first character of {@code apply(text)} still stands at the text's start. In
+     * tokenizers every normalized character keeps the offset of the original one it came from
+     * (an inserted one, that of the character it was put beside); a normalizer that removes the
+     * text's first character (Strip, StripAccents, Replace with "") leaves the rest at offsets
+     * above 0, and Metaspace's prepend_scheme "first" then prepends nothing.
+     */
+    default boolean keepsStart(String text) {
+        return true;
+    }
+
     TextNormalizer NONE = text -> text;
 
     static TextNormalizer fromJson(JsonObject n) {
@@ -26,12 +37,26 @@ public interface TextNormalizer {
             case "Lowercase" -> TextNormalizer::lowercase;
             case "Strip" -> {
                 boolean left = n.requireBoolean("strip_left"), right = n.requireBoolean("strip_right");
-                yield text -> strip(text, left, right);
+                yield new TextNormalizer() {
+                    public String apply(String text) {
+                        return strip(text, left, right);
+                    }
+
+                    public boolean keepsStart(String text) {
+                        return !left || text.isEmpty() || !UnicodeProperties.isWhitespace(text.codePointAt(0));
+                    }
+                };
             }
-            case "StripAccents" -> text -> {
-                StringBuilder out = new StringBuilder(text.length());
-                text.codePoints().filter(cp -> !UnicodeProperties.isCombiningMark(cp)).forEach(out::appendCodePoint);
-                return out.toString();
+            case "StripAccents" -> new TextNormalizer() {
+                public String apply(String text) {
+                    StringBuilder out = new StringBuilder(text.length());
+                    text.codePoints().filter(cp -> !UnicodeProperties.isCombiningMark(cp)).forEach(out::appendCodePoint);
+                    return out.toString();
+                }
+
+                public boolean keepsStart(String text) {
+                    return text.isEmpty() || !UnicodeProperties.isCombiningMark(text.codePointAt(0));
+                }
             };
             case "Prepend" -> {
                 String prefix = n.requireString("prepend");
@@ -44,13 +69,32 @@ public interface TextNormalizer {
                         "only a {\"String\": ...} pattern is supported, found keys " + pattern.keys()));
                 if (literal.isEmpty()) throw n.fieldError("pattern", "the String pattern is empty");
                 String content = n.requireString("content");
-                yield text -> text.replace(literal, content);
+                yield new TextNormalizer() {
+                    public String apply(String text) {
+                        return text.replace(literal, content);
+                    }
+
+                    public boolean keepsStart(String text) {
+                        return !content.isEmpty() || !text.startsWith(literal);
+                    }
+                };
             }
             case "Sequence" -> {
                 List<TextNormalizer> steps = JsonSteps.read(n, "normalizers", TextNormalizer::fromJson);
-                yield text -> {
-                    for (TextNormalizer s : steps) text = s.apply(text);
-                    return text;
+                yield new TextNormalizer() {
+                    public String apply(String text) {
+                        for (TextNormalizer s : steps) text = s.apply(text);
+                        return text;
+                    }
+
+                    public boolean keepsStart(String text) {
+                        // Once the start is gone, later steps (a Prepend too) cannot bring it back.
+                        for (TextNormalizer s : steps) {
+                            if (!s.keepsStart(text)) return false;
+                            text = s.apply(text);
+                        }
+                        return true;
+                    }
                 };
             }
             default -> throw n.fieldError("type",

@@ -207,8 +207,9 @@ public final class Tokenizer {
         text = replaceLoneSurrogates(text);
         IntList ids = new IntList(text.length() / 3);
         List<String> words = new ArrayList<>();
-        // Only the first piece of text, when no added token comes before it, begins the input
-        // (Metaspace's prepend_scheme "first" looks at that: offsets_original().0 == 0).
+        // Only the first piece of text, when no added token comes before it and the normalizer
+        // kept its first character, begins the input (Metaspace's prepend_scheme "first" looks at
+        // that: offsets_original().0 == 0).
         boolean atStart = true;
         for (AddedTokens.Segment raw : addedTokens.split(text, false)) {
             if (raw.isAdded()) {
@@ -216,6 +217,7 @@ public final class Tokenizer {
                 atStart = false;
                 continue;
             }
+            atStart = atStart && normalizer.keepsStart(raw.text());
             for (AddedTokens.Segment seg : addedTokens.split(normalizer.apply(raw.text()), true)) {
                 if (seg.isAdded()) {
                     ids.add(seg.addedId());

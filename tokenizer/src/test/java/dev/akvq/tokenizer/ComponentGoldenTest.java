@@ -25,7 +25,7 @@ class ComponentGoldenTest {
     static final Path COMPONENTS = Path.of("src", "test", "resources", "components").toAbsolutePath();
 
     static final List<String> CASES = List.of("metaspace_first", "metaspace_always_split", "metaspace_never_split",
-            "metaspace_legacy_prefix", "metaspace_legacy_no_prefix", "metaspace_first_after_split", "digits_individual",
+            "metaspace_legacy_prefix", "metaspace_legacy_no_prefix", "metaspace_first_after_split", "metaspace_first_after_strip", "digits_individual",
             "digits_contiguous", "punctuation_merged_next", "punctuation_contiguous", "split_removed", "split_removed_invert",
             "split_isolated", "split_isolated_invert", "split_merged_with_previous", "split_merged_with_previous_invert",
             "split_merged_with_next", "split_merged_with_next_invert", "split_contiguous", "split_contiguous_invert",
