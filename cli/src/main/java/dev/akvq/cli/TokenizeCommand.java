@@ -34,8 +34,10 @@ final class TokenizeCommand implements Command {
                 Usage: akvq tokenize --tokenizer DIR --jsonl FILE [--add-special-tokens]
 
                 Reads FILE, one JSON object per line with a "text" field, and writes one line
-                {"ids": [...]} per input line to stdout, in order. Byte-level BPE tokenizers
-                (GPT-2, Qwen, Llama 3, SmolLM) in this build.
+                {"ids": [...]} per input line to stdout, in order. BPE tokenizers: byte-level
+                (GPT-2, Qwen, Llama 3, SmolLM) and SentencePiece-style with byte fallback
+                (Llama 2; Mistral's Metaspace), with Split, Digits, Whitespace, Punctuation
+                pre-tokenizers and NFC/NFD/NFKC/NFKD, Lowercase, Strip normalizers.
 
                 Options:
                   --tokenizer DIR         a folder with tokenizer.json
