@@ -59,6 +59,43 @@ function sentencePieceModel(byteFallback) {
     fuse_unk: true, byte_fallback: byteFallback, ignore_merges: false, vocab, merges };
 }
 
+// GPT-2's byte-to-character table (openai/gpt-2 src/encoder.py bytes_to_unicode).
+function byteLevelAlphabet() {
+  const bs = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const cs = bs.slice();
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n); n++; }
+  const out = new Array(256);
+  bs.forEach((b, i) => { out[b] = String.fromCodePoint(cs[i]); });
+  return out;
+}
+
+// A byte-level vocabulary: <unk> <s> </s>, the 256 byte characters, and the merges that spell
+// WORDS (spaces as their byte character) left to right.
+function byteLevelModel() {
+  const alphabet = byteLevelAlphabet();
+  const vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  const add = (t) => { if (!(t in vocab)) vocab[t] = Object.keys(vocab).length; };
+  alphabet.forEach(add);
+  const merges = [];
+  const seen = new Set();
+  for (const w of WORDS) {
+    const chars = Array.from(Buffer.from(w.replaceAll('\u2581', ' '), 'utf8')).map((b) => alphabet[b]);
+    let left = chars[0];
+    for (const c of chars.slice(1)) {
+      const key = left + ' ' + c;
+      if (!seen.has(key)) { seen.add(key); merges.push([left, c]); }
+      left = left + c;
+      add(left);
+    }
+  }
+  return { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
+    fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges };
+}
+
 const ADDED = [
   { id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
   { id: 1, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
@@ -85,6 +122,12 @@ const fallbackDecoder = { type: 'Sequence', decoders: [{ type: 'ByteFallback' },
 function tokenizer(normalizer, preTokenizer, postProcessor, decoder, byteFallback = true) {
   return { version: '1.0', truncation: null, padding: null, added_tokens: ADDED, normalizer, pre_tokenizer: preTokenizer,
     post_processor: postProcessor, decoder, model: sentencePieceModel(byteFallback) };
+}
+
+function byteLevelTokenizer(normalizer, preTokenizer, postProcessor) {
+  return { version: '1.0', truncation: null, padding: null, added_tokens: ADDED, normalizer, pre_tokenizer: preTokenizer,
+    post_processor: postProcessor, decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: byteLevelModel() };
 }
 
 const CASES = {
@@ -116,6 +159,19 @@ const CASES = {
     { type: 'Sequence', pretokenizers: [{ type: 'Punctuation', behavior: 'MergedWithNext' }, { type: 'Digits', individual_digits: true }] }, null, fallbackDecoder),
   punctuation_contiguous: tokenizer({ type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'StripAccents' }, { type: 'Lowercase' }] },
     { type: 'Punctuation', behavior: 'Contiguous' }, null, fallbackDecoder),
+  // Byte-level BPE behind other components, as GPT-2-style files combine them.
+  bytelevel_nfkc_digits: byteLevelTokenizer(
+    { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true },
+      { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true }] },
+    { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true }),
+  bytelevel_no_regex_lowercase: byteLevelTokenizer({ type: 'Lowercase' },
+    { type: 'Sequence', pretokenizers: [split({ Regex: '\\p{N}{1,3}' }, 'Isolated', false),
+      { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false }] }, BOS_EOS_TEMPLATE),
+  // CharDelimiterSplit, and Replace with a Regex pattern as normalizer and as decoder.
+  char_delimiter_replace_regex: tokenizer({ type: 'Replace', pattern: { Regex: '[0-9]+' }, content: '#' },
+    { type: 'CharDelimiterSplit', delimiter: ' ' }, null,
+    { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Replace', pattern: { Regex: 'l+' }, content: 'L' }] }),
 };
 
 for (const behavior of ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']) {

@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * The "pre_tokenizer" of tokenizer.json: cuts text into the words the model encodes one by one
  * (tokenizers/src/pre_tokenizers/, v0.22). Supported: ByteLevel, Split, Metaspace, Digits,
- * Whitespace, WhitespaceSplit, Punctuation and Sequence of them.
+ * Whitespace, WhitespaceSplit, CharDelimiterSplit, Punctuation and Sequence of them.
  */
 public interface PreTokenizer {
 
@@ -47,6 +47,15 @@ public interface PreTokenizer {
             case "Whitespace" -> new SplitPreTokenizer(WHITESPACE_WORDS, SplitPreTokenizer.Behavior.Removed, true);
             case "WhitespaceSplit" -> (text, atStart, out) -> SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
                     SplitPreTokenizer.spans(UnicodeProperties::isWhitespace, text), out);
+            case "CharDelimiterSplit" -> {
+                // char_delimiter_split.rs: the delimiter character is dropped.
+                String delimiter = p.requireString("delimiter");
+                if (delimiter.codePointCount(0, delimiter.length()) != 1)
+                    throw p.fieldError("delimiter", "expected one character, found \"" + delimiter + "\"");
+                int d = delimiter.codePointAt(0);
+                yield (text, atStart, out) -> SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
+                        SplitPreTokenizer.spans(cp -> cp == d, text), out);
+            }
             case "Punctuation" -> {
                 SplitPreTokenizer.Behavior b = p.has("behavior") ? SplitPreTokenizer.Behavior.fromJson(p, "behavior")
                         : SplitPreTokenizer.Behavior.Isolated;
@@ -57,7 +66,7 @@ public interface PreTokenizer {
                 yield sequence(steps);
             }
             default -> throw p.fieldError("type", "expected ByteLevel, Split, Metaspace, Digits, Whitespace, WhitespaceSplit, "
-                    + "Punctuation or Sequence, found \"" + type + "\"");
+                    + "CharDelimiterSplit, Punctuation or Sequence, found \"" + type + "\"");
         };
     }
 

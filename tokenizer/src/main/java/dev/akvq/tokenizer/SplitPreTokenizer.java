@@ -42,18 +42,21 @@ public record SplitPreTokenizer(Pattern pattern, Behavior behavior, boolean inve
     static SplitPreTokenizer fromJson(JsonObject p) {
         JsonObject pat = p.requireObject("pattern");
         Pattern pattern;
-        if (pat.has("Regex")) {
-            String regex = pat.requireString("Regex");
-            try {
-                pattern = Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
-            } catch (PatternSyntaxException e) {
-                throw pat.fieldError("Regex", "not a valid regular expression (" + e.getDescription() + " near index "
-                        + e.getIndex() + "): " + regex);
-            }
-        }
+        if (pat.has("Regex")) pattern = compile(pat);
         else if (pat.has("String")) pattern = Pattern.compile(Pattern.quote(pat.requireString("String")));
         else throw p.fieldError("pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
         return new SplitPreTokenizer(pattern, Behavior.fromJson(p, "behavior"), p.booleanOr("invert", false));
+    }
+
+    /** The pattern of {"Regex": r}, with Unicode classes (see above). */
+    static Pattern compile(JsonObject pat) {
+        String regex = pat.requireString("Regex");
+        try {
+            return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
+        } catch (PatternSyntaxException e) {
+            throw pat.fieldError("Regex", "not a valid regular expression (" + e.getDescription() + " near index "
+                    + e.getIndex() + "): " + regex);
+        }
     }
 
     @Override

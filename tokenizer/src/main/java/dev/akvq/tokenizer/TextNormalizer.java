@@ -3,11 +3,13 @@ package dev.akvq.tokenizer;
 import dev.akvq.weights.json.JsonObject;
 import java.text.Normalizer;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The "normalizer" of tokenizer.json (tokenizers/src/normalizers/, v0.22). Supported: NFC, NFD,
  * NFKC, NFKD (unicode.rs), Lowercase (utils.rs), Strip and StripAccents (strip.rs), Prepend
- * (prepend.rs), Replace with a literal string pattern (replace.rs) and Sequence (utils.rs). Each
+ * (prepend.rs), Replace (replace.rs) and Sequence (utils.rs). Each
  * applies to one piece of text between added tokens.
  */
 public interface TextNormalizer {
@@ -64,18 +66,16 @@ public interface TextNormalizer {
                 yield text -> text.isEmpty() ? text : prefix + text;
             }
             case "Replace" -> {
-                JsonObject pattern = n.requireObject("pattern");
-                String literal = pattern.optString("String").orElseThrow(() -> n.fieldError("pattern",
-                        "only a {\"String\": ...} pattern is supported, found keys " + pattern.keys()));
-                if (literal.isEmpty()) throw n.fieldError("pattern", "the String pattern is empty");
-                String content = n.requireString("content");
+                Pattern pattern = replacePattern(n);
+                String content = n.requireString("content"), replacement = Matcher.quoteReplacement(content);
                 yield new TextNormalizer() {
                     public String apply(String text) {
-                        return text.replace(literal, content);
+                        return pattern.matcher(text).replaceAll(replacement);
                     }
 
                     public boolean keepsStart(String text) {
-                        return !content.isEmpty() || !text.startsWith(literal);
+                        Matcher m = pattern.matcher(text);
+                        return !content.isEmpty() || !m.lookingAt() || m.end() == 0;
                     }
                 };
             }
@@ -100,6 +100,19 @@ public interface TextNormalizer {
             default -> throw n.fieldError("type",
                     "expected NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Prepend, Replace or Sequence, found \"" + type + "\"");
         };
+    }
+
+    /**
+     * The "pattern" of a Replace normalizer or decoder (replace.rs): {"String": s}, matched
+     * literally, or {"Regex": r}, compiled as SplitPreTokenizer compiles its patterns.
+     */
+    static Pattern replacePattern(JsonObject n) {
+        JsonObject pattern = n.requireObject("pattern");
+        if (pattern.has("Regex")) return SplitPreTokenizer.compile(pattern);
+        String literal = pattern.optString("String").orElseThrow(() -> n.fieldError("pattern",
+                "expected {\"String\": ...} or {\"Regex\": ...}, found keys " + pattern.keys()));
+        if (literal.isEmpty()) throw n.fieldError("pattern", "the String pattern is empty");
+        return Pattern.compile(Pattern.quote(literal));
     }
 
     /**

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The "decoder" of tokenizer.json: maps a list of token strings to a list of strings, which
  * Tokenizer joins (tokenizers/src/decoders/, v0.22, {@code decode_chain}). Supported: ByteLevel,
- * Replace with a literal pattern, ByteFallback, Metaspace, Fuse, Strip and Sequence.
+ * Replace, ByteFallback, Metaspace, Fuse, Strip and Sequence.
  */
 public interface TokenDecoder {
 
@@ -21,12 +21,9 @@ public interface TokenDecoder {
         return switch (type) {
             case "ByteLevel" -> TokenDecoder::byteLevel;
             case "Replace" -> {
-                JsonObject pattern = d.requireObject("pattern");
-                String literal = pattern.optString("String").orElseThrow(() -> d.fieldError("pattern",
-                        "only a {\"String\": ...} pattern is supported, found keys " + pattern.keys()));
-                if (literal.isEmpty()) throw d.fieldError("pattern", "the String pattern is empty");
-                String content = d.requireString("content");
-                yield tokens -> tokens.stream().map(t -> t.replace(literal, content)).toList();
+                java.util.regex.Pattern pattern = TextNormalizer.replacePattern(d);
+                String replacement = java.util.regex.Matcher.quoteReplacement(d.requireString("content"));
+                yield tokens -> tokens.stream().map(t -> pattern.matcher(t).replaceAll(replacement)).toList();
             }
             case "ByteFallback" -> TokenDecoder::byteFallback;
             case "Metaspace" -> MetaspacePreTokenizer.fromJson(d)::decodeChain;
