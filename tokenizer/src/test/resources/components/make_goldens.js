@@ -36,17 +36,11 @@ const WORDS = ['\u2581the', '\u2581hello', '\u2581world', 'hello', 'world', 'Hel
   '\u2581\u2581\u2581', '12', '123', '2024', '00', '000', '..', '...', '!!', 'fi', 'fl', 'ca', 'caf', 'st', 'sp', 'spa', 'space',
   'spaces', '\u2581t', '\u2581a', 'er', 're', 'on', 'an', 'in', 'll', 'lo', 'wo', 'or', 'ld', 'he', 'th', '\u2581w', '\u2581s', 'es'];
 
-function sentencePieceModel(byteFallback) {
-  const vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
-  const add = (t) => { if (!(t in vocab)) vocab[t] = Object.keys(vocab).length; };
-  for (let b = 0; b < 256; b++) add('<0x' + b.toString(16).toUpperCase().padStart(2, '0') + '>');
-  for (let c = 0x21; c < 0x7f; c++) add(String.fromCharCode(c));
-  add('\u2581');
-  add(' ');
+// The merges that build each word (a list of symbols) left to right; add() puts each merged token in the vocab.
+function spell(words, add) {
   const merges = [];
   const seen = new Set();
-  for (const w of WORDS) {
-    const chars = Array.from(w);
+  for (const chars of words) {
     let left = chars[0];
     for (const c of chars.slice(1)) {
       const key = left + ' ' + c;
@@ -55,6 +49,17 @@ function sentencePieceModel(byteFallback) {
       add(left);
     }
   }
+  return merges;
+}
+
+function sentencePieceModel(byteFallback) {
+  const vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  const add = (t) => { if (!(t in vocab)) vocab[t] = Object.keys(vocab).length; };
+  for (let b = 0; b < 256; b++) add('<0x' + b.toString(16).toUpperCase().padStart(2, '0') + '>');
+  for (let c = 0x21; c < 0x7f; c++) add(String.fromCharCode(c));
+  add('\u2581');
+  add(' ');
+  const merges = spell(WORDS.map((w) => Array.from(w)), add);
   return { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,
     fuse_unk: true, byte_fallback: byteFallback, ignore_merges: false, vocab, merges };
 }
@@ -80,18 +85,7 @@ function byteLevelModel() {
   const vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
   const add = (t) => { if (!(t in vocab)) vocab[t] = Object.keys(vocab).length; };
   alphabet.forEach(add);
-  const merges = [];
-  const seen = new Set();
-  for (const w of WORDS) {
-    const chars = Array.from(Buffer.from(w.replaceAll('\u2581', ' '), 'utf8')).map((b) => alphabet[b]);
-    let left = chars[0];
-    for (const c of chars.slice(1)) {
-      const key = left + ' ' + c;
-      if (!seen.has(key)) { seen.add(key); merges.push([left, c]); }
-      left = left + c;
-      add(left);
-    }
-  }
+  const merges = spell(WORDS.map((w) => Array.from(Buffer.from(w.replaceAll('\u2581', ' '), 'utf8')).map((b) => alphabet[b])), add);
   return { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
     fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges };
 }
