@@ -177,6 +177,11 @@ for (const behavior of ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWith
     null, fallbackDecoder);
   }
 }
+// A pattern that also matches the empty string between characters.
+for (const behavior of ['Removed', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']) {
+  CASES['split_empty_matches_' + behavior.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()] = tokenizer(null,
+    { type: 'Sequence', pretokenizers: [split({ Regex: 'l*' }, behavior, false), metaspace('always', false)] }, null, fallbackDecoder);
+}
 CASES.split_string_spaces = tokenizer(null, split({ String: ' ' }, 'MergedWithNext', false), BOS_EOS_TEMPLATE, fallbackDecoder);
 
 const LEGACY = new Set(['metaspace_legacy_prefix', 'metaspace_legacy_no_prefix']);

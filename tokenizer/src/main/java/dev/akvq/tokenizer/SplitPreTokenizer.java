@@ -72,7 +72,10 @@ public record SplitPreTokenizer(Pattern pattern, Behavior behavior, boolean inve
     /**
      * pattern.rs for a regex: [start, end, isMatch] triples covering {@code text}, a gap before
      * each match that does not start where the last one ended and after the last; an empty
-     * pattern string (pattern.rs for &str) is one gap.
+     * pattern string (pattern.rs for &str) is one gap. The matches are those of the onig crate's
+     * {@code find_iter} (tokenizers' SysRegex): the next search starts where the last match
+     * ended, and an empty match there is not taken (the search moves on by one character, never
+     * into a surrogate pair). Java's own find() would take it after a non-empty match.
      */
     static List<int[]> spans(Pattern pattern, String text, boolean invert) {
         List<int[]> spans = new ArrayList<>();
@@ -81,11 +84,15 @@ public record SplitPreTokenizer(Pattern pattern, Behavior behavior, boolean inve
             return spans;
         }
         Matcher m = pattern.matcher(text);
-        int last = 0;
-        while (m.find()) {
+        int last = 0, from = 0, lastMatchEnd = -1;
+        while (from <= text.length() && m.find(from)) {
+            if (m.start() == m.end() && m.end() == lastMatchEnd) {
+                from = m.end() < text.length() ? m.end() + Character.charCount(text.codePointAt(m.end())) : m.end() + 1;
+                continue;
+            }
             if (m.start() > last) spans.add(new int[] {last, m.start(), invert ? 1 : 0});
             spans.add(new int[] {m.start(), m.end(), invert ? 0 : 1});
-            last = m.end();
+            last = from = lastMatchEnd = m.end();
         }
         if (last < text.length()) spans.add(new int[] {last, text.length(), invert ? 1 : 0});
         return spans;

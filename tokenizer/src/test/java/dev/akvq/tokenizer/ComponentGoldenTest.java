@@ -29,7 +29,8 @@ class ComponentGoldenTest {
             "digits_contiguous", "punctuation_merged_next", "punctuation_contiguous", "split_removed", "split_removed_invert",
             "split_isolated", "split_isolated_invert", "split_merged_with_previous", "split_merged_with_previous_invert",
             "split_merged_with_next", "split_merged_with_next_invert", "split_contiguous", "split_contiguous_invert",
-            "split_string_spaces", "bytelevel_nfkc_digits", "bytelevel_no_regex_lowercase", "char_delimiter_replace_regex");
+            "split_empty_matches_removed", "split_empty_matches_merged_with_previous", "split_empty_matches_merged_with_next",
+            "split_empty_matches_contiguous", "split_string_spaces", "bytelevel_nfkc_digits", "bytelevel_no_regex_lowercase", "char_delimiter_replace_regex");
 
     static Stream<String> cases() {
         return CASES.stream();
