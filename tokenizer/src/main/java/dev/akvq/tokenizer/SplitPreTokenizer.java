@@ -84,15 +84,15 @@ public record SplitPreTokenizer(Pattern pattern, Behavior behavior, boolean inve
             return spans;
         }
         Matcher m = pattern.matcher(text);
-        int last = 0, from = 0, lastMatchEnd = -1;
-        while (from <= text.length() && m.find(from)) {
-            if (m.start() == m.end() && m.end() == lastMatchEnd) {
-                from = m.end() < text.length() ? m.end() + Character.charCount(text.codePointAt(m.end())) : m.end() + 1;
-                continue;
-            }
-            if (m.start() > last) spans.add(new int[] {last, m.start(), invert ? 1 : 0});
-            spans.add(new int[] {m.start(), m.end(), invert ? 0 : 1});
-            last = from = lastMatchEnd = m.end();
+        int last = 0, lastMatchEnd = -1;
+        while (m.find()) {
+            // After an empty match find() moves on by one code unit itself, as onig does by one character.
+            int at = m.start();
+            if (at == m.end() && (at == lastMatchEnd || (at > 0 && at < text.length()
+                    && Character.isHighSurrogate(text.charAt(at - 1)) && Character.isLowSurrogate(text.charAt(at))))) continue;
+            if (at > last) spans.add(new int[] {last, at, invert ? 1 : 0});
+            spans.add(new int[] {at, m.end(), invert ? 0 : 1});
+            last = lastMatchEnd = m.end();
         }
         if (last < text.length()) spans.add(new int[] {last, text.length(), invert ? 1 : 0});
         return spans;
