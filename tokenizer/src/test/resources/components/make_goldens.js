@@ -162,6 +162,8 @@ const CASES = {
   bytelevel_no_regex_lowercase: byteLevelTokenizer({ type: 'Lowercase' },
     { type: 'Sequence', pretokenizers: [split({ Regex: '\\p{N}{1,3}' }, 'Isolated', false),
       { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false }] }, BOS_EOS_TEMPLATE),
+  bert_pre_tokenizer: tokenizer({ type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }] },
+    { type: 'BertPreTokenizer' }, BOS_EOS_TEMPLATE, fallbackDecoder),
   // CharDelimiterSplit, and Replace with a Regex pattern as normalizer and as decoder.
   char_delimiter_replace_regex: tokenizer({ type: 'Replace', pattern: { Regex: '[0-9]+' }, content: '#' },
     { type: 'CharDelimiterSplit', delimiter: ' ' }, null,

@@ -3,11 +3,12 @@ package dev.akvq.tokenizer;
 import dev.akvq.weights.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The "pre_tokenizer" of tokenizer.json: cuts text into the words the model encodes one by one
  * (tokenizers/src/pre_tokenizers/, v0.22). Supported: ByteLevel, Split, Metaspace, Digits,
- * Whitespace, WhitespaceSplit, CharDelimiterSplit, Punctuation and Sequence of them.
+ * Whitespace, WhitespaceSplit, CharDelimiterSplit, Punctuation, BertPreTokenizer and Sequence of them.
  */
 public interface PreTokenizer {
 
@@ -56,6 +57,15 @@ public interface PreTokenizer {
                 yield (text, atStart, out) -> SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
                         SplitPreTokenizer.spans(cp -> cp == d, text), out);
             }
+            case "BertPreTokenizer" -> (text, atStart, out) -> {
+                // bert.rs: split on whitespace (removed), then each punctuation character alone.
+                List<String> words = new ArrayList<>();
+                boolean begins = SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
+                        SplitPreTokenizer.spans(UnicodeProperties::isWhitespace, text), words);
+                for (String w : words) SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Isolated, w,
+                        SplitPreTokenizer.spans(UnicodeProperties::isPunctuation, w), out);
+                return begins;
+            };
             case "Punctuation" -> {
                 SplitPreTokenizer.Behavior b = p.has("behavior") ? SplitPreTokenizer.Behavior.fromJson(p, "behavior")
                         : SplitPreTokenizer.Behavior.Isolated;
@@ -66,12 +76,12 @@ public interface PreTokenizer {
                 yield sequence(steps);
             }
             default -> throw p.fieldError("type", "expected ByteLevel, Split, Metaspace, Digits, Whitespace, WhitespaceSplit, "
-                    + "CharDelimiterSplit, Punctuation or Sequence, found \"" + type + "\"");
+                    + "CharDelimiterSplit, Punctuation, BertPreTokenizer or Sequence, found \"" + type + "\"");
         };
     }
 
-    java.util.regex.Pattern WHITESPACE_WORDS = java.util.regex.Pattern.compile("\\w+|[^\\w\\s]+",
-            java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+    /** whitespace.rs: the words of the Whitespace pre-tokenizer. */
+    Pattern WHITESPACE_WORDS = Pattern.compile("\\w+|[^\\w\\s]+", Pattern.UNICODE_CHARACTER_CLASS);
 
     /**
      * Each step splits every word the previous step produced (pre_tokenizers/sequence.rs). Only

@@ -30,7 +30,7 @@ class ComponentGoldenTest {
             "split_isolated", "split_isolated_invert", "split_merged_with_previous", "split_merged_with_previous_invert",
             "split_merged_with_next", "split_merged_with_next_invert", "split_contiguous", "split_contiguous_invert",
             "split_empty_matches_removed", "split_empty_matches_merged_with_previous", "split_empty_matches_merged_with_next",
-            "split_empty_matches_contiguous", "split_string_spaces", "bytelevel_nfkc_digits", "bytelevel_no_regex_lowercase", "char_delimiter_replace_regex");
+            "split_empty_matches_contiguous", "split_string_spaces", "bytelevel_nfkc_digits", "bytelevel_no_regex_lowercase", "char_delimiter_replace_regex", "bert_pre_tokenizer");
 
     static Stream<String> cases() {
         return CASES.stream();
