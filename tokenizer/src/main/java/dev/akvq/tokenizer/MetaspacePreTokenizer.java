@@ -54,7 +54,7 @@ public record MetaspacePreTokenizer(int replacement, PrependScheme prependScheme
             if (!text.isEmpty()) out.add(text);
             return true;
         }
-        SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.MergedWithNext, text, SplitPreTokenizer.spans(cp -> cp == replacement, text), out);
+        SplitPreTokenizer.onCharacters(cp -> cp == replacement, SplitPreTokenizer.Behavior.MergedWithNext).split(text, atStart, out);
         return true;
     }
 

@@ -40,36 +40,27 @@ public interface PreTokenizer {
             case "Metaspace" -> MetaspacePreTokenizer.fromJson(p);
             case "Digits" -> {
                 // digits.rs: each digit alone, or runs of them (char::is_numeric).
-                SplitPreTokenizer.Behavior b = p.booleanOr("individual_digits", false)
-                        ? SplitPreTokenizer.Behavior.Isolated : SplitPreTokenizer.Behavior.Contiguous;
-                yield (text, atStart, out) -> SplitPreTokenizer.apply(b, text, SplitPreTokenizer.spans(UnicodeProperties::isNumeric, text), out);
+                yield SplitPreTokenizer.onCharacters(UnicodeProperties::isNumeric, p.booleanOr("individual_digits", false)
+                        ? SplitPreTokenizer.Behavior.Isolated : SplitPreTokenizer.Behavior.Contiguous);
             }
             // whitespace.rs: the matches of \w+|[^\w\s]+ are the words, what lies between is dropped.
             case "Whitespace" -> new SplitPreTokenizer(WHITESPACE_WORDS, SplitPreTokenizer.Behavior.Removed, true);
-            case "WhitespaceSplit" -> (text, atStart, out) -> SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
-                    SplitPreTokenizer.spans(UnicodeProperties::isWhitespace, text), out);
+            case "WhitespaceSplit" -> SplitPreTokenizer.onCharacters(UnicodeProperties::isWhitespace, SplitPreTokenizer.Behavior.Removed);
             case "CharDelimiterSplit" -> {
                 // char_delimiter_split.rs: the delimiter character is dropped.
                 String delimiter = p.requireString("delimiter");
                 if (delimiter.codePointCount(0, delimiter.length()) != 1)
                     throw p.fieldError("delimiter", "expected one character, found \"" + delimiter + "\"");
                 int d = delimiter.codePointAt(0);
-                yield (text, atStart, out) -> SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
-                        SplitPreTokenizer.spans(cp -> cp == d, text), out);
+                yield SplitPreTokenizer.onCharacters(cp -> cp == d, SplitPreTokenizer.Behavior.Removed);
             }
-            case "BertPreTokenizer" -> (text, atStart, out) -> {
-                // bert.rs: split on whitespace (removed), then each punctuation character alone.
-                List<String> words = new ArrayList<>();
-                boolean begins = SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Removed, text,
-                        SplitPreTokenizer.spans(UnicodeProperties::isWhitespace, text), words);
-                for (String w : words) SplitPreTokenizer.apply(SplitPreTokenizer.Behavior.Isolated, w,
-                        SplitPreTokenizer.spans(UnicodeProperties::isPunctuation, w), out);
-                return begins;
-            };
+            // bert.rs: split on whitespace (removed), then each punctuation character alone.
+            case "BertPreTokenizer" -> sequence(List.of(
+                    SplitPreTokenizer.onCharacters(UnicodeProperties::isWhitespace, SplitPreTokenizer.Behavior.Removed),
+                    SplitPreTokenizer.onCharacters(UnicodeProperties::isPunctuation, SplitPreTokenizer.Behavior.Isolated)));
             case "Punctuation" -> {
-                SplitPreTokenizer.Behavior b = p.has("behavior") ? SplitPreTokenizer.Behavior.fromJson(p, "behavior")
-                        : SplitPreTokenizer.Behavior.Isolated;
-                yield (text, atStart, out) -> SplitPreTokenizer.apply(b, text, SplitPreTokenizer.spans(UnicodeProperties::isPunctuation, text), out);
+                yield SplitPreTokenizer.onCharacters(UnicodeProperties::isPunctuation, p.has("behavior")
+                        ? SplitPreTokenizer.Behavior.fromJson(p, "behavior") : SplitPreTokenizer.Behavior.Isolated);
             }
             case "Sequence" -> {
                 List<PreTokenizer> steps = JsonSteps.read(p, "pretokenizers", PreTokenizer::fromJson);

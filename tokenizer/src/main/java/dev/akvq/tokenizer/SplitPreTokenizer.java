@@ -64,6 +64,11 @@ public record SplitPreTokenizer(Pattern pattern, Behavior behavior, boolean inve
         return apply(behavior, text, spans(pattern, text, invert), out);
     }
 
+    /** Splits at each character {@code matches} accepts (pattern.rs for {@code Fn(char) -> bool}), as {@code behavior} says. */
+    static PreTokenizer onCharacters(IntPredicate matches, Behavior behavior) {
+        return (text, atStart, out) -> apply(behavior, text, spans(matches, text), out);
+    }
+
     /** Matches and the non-empty gaps between them, in order; empty matches are dropped (behavior Isolated). */
     static void isolate(Pattern pattern, String text, List<String> out) {
         apply(Behavior.Isolated, text, spans(pattern, text, false), out);

@@ -20,9 +20,10 @@ import java.util.Set;
  * added tokens are cut out first, the rest is normalized, pre-tokenized into words, and each word
  * is encoded by the BPE model (tokenizers/src/tokenizer/mod.rs, {@code encode_single_sequence}).
  * Decoding maps ids to tokens and runs the decoder. Supported today: BPE with byte-level
- * pre-tokenization (GPT-2, Qwen), SentencePiece-style BPE with byte fallback and no
- * pre-tokenizer (Llama 2), and the normalizers, post-processors and decoders in
- * {@link TextNormalizer}, {@link PostProcessor} and {@link TokenDecoder}.
+ * pre-tokenization (GPT-2, Qwen), SentencePiece-style BPE with byte fallback, with no
+ * pre-tokenizer (Llama 2) or Metaspace (Mistral), and the normalizers, pre-tokenizers,
+ * post-processors and decoders in {@link TextNormalizer}, {@link PreTokenizer},
+ * {@link PostProcessor} and {@link TokenDecoder}.
  */
 public final class Tokenizer {
     private final AddedTokens addedTokens;
