@@ -19,10 +19,10 @@ import java.util.List;
  * next token. A later window is decoded behind a "sentinel" token, a plain letter such as "a",
  * and the sentinel's text is cut off again: then the Strip decoder sees text before the window,
  * as it does in the whole text, and a byte run or UTF-8 sequence cannot cross it. The sentinel is
- * chosen at construction so that decoding it twice is its text twice; with no such token, or a
- * decoder that strips the end of the text (Strip with stop &gt; 0, which no later token can
- * undo), the window never restarts, which is exact but re-decodes everything (and, for the
- * latter, prints at finish).
+ * chosen at construction so that decoding it twice is its text twice; with no such token the
+ * window never restarts, which is exact but re-decodes everything. A decoder whose output a later
+ * token can still change (a Strip with stop &gt; 0, a Replace across fused tokens:
+ * {@link TokenDecoder#rewritesEarlierText}) prints everything at finish.
  */
 public final class StreamingDecoder {
     private final Tokenizer tokenizer;
@@ -37,7 +37,7 @@ public final class StreamingDecoder {
         this.tokenizer = tokenizer;
         this.skipSpecialTokens = skipSpecialTokens;
         String chosen = null, chosenText = null;
-        if (!tokenizer.decoderStripsEnd()) {
+        if (!tokenizer.decoderRewritesEarlierText()) {
             for (char c : "aetionsrAETIONSR".toCharArray()) {
                 String token = String.valueOf(c);
                 if (tokenizer.tokenId(token).isEmpty()) continue;
@@ -58,7 +58,7 @@ public final class StreamingDecoder {
         String token = tokenizer.decodedToken(id, skipSpecialTokens);
         if (token == null) return ""; // decode leaves it out too
         window.add(token);
-        if (tokenizer.decoderStripsEnd()) return "";
+        if (tokenizer.decoderRewritesEarlierText()) return "";
         if (tokenizer.decoderHasByteFallback() && TokenDecoder.isByteToken(token)) return "";
         String text = windowText();
         if (text.endsWith("\uFFFD")) return "";

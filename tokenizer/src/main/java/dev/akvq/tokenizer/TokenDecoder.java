@@ -47,9 +47,35 @@ public interface TokenDecoder {
         };
     }
 
-    /** Whether {@code d}, or a step of it, is a Strip that removes trailing characters (stop > 0). */
-    static boolean stripsEnd(JsonObject d) {
-        return anyStep(d, step -> step.stringOr("type", "").equals("Strip") && step.intOr("stop", 0) > 0);
+    /**
+     * Whether a later token can change text the decoder already produced, so that a stream's text
+     * is final only at its end: a Strip that removes trailing characters (stop > 0), or a Replace
+     * after a Fuse whose pattern can match more than one character (it then sees the joined text, and
+     * a match may span tokens: "l" then "l" against {@code l+}). A Replace before the Fuse acts on
+     * each token alone (replace.rs), and a one-character String pattern cannot span two tokens.
+     */
+    static boolean rewritesEarlierText(JsonObject d) {
+        if (anyStep(d, step -> step.stringOr("type", "").equals("Strip") && step.intOr("stop", 0) > 0)) return true;
+        boolean fused = false;
+        for (JsonObject step : steps(d)) {
+            String type = step.stringOr("type", "");
+            if (type.equals("Fuse")) fused = true;
+            if (fused && type.equals("Replace") && !singleCharacterString(step)) return true;
+        }
+        return false;
+    }
+
+    private static boolean singleCharacterString(JsonObject replace) {
+        JsonObject pattern = replace.requireObject("pattern");
+        return pattern.has("String") && pattern.requireString("String").codePointCount(0, pattern.requireString("String").length()) <= 1;
+    }
+
+    /** The decoder's steps in the order they run, nested Sequences flattened. */
+    private static List<JsonObject> steps(JsonObject d) {
+        if (!d.stringOr("type", "").equals("Sequence")) return List.of(d);
+        List<JsonObject> out = new java.util.ArrayList<>();
+        for (JsonValue step : d.requireArray("decoders").elements()) if (step instanceof JsonObject o) out.addAll(steps(o));
+        return out;
     }
 
     /** Whether {@code d}, or a step of it, is ByteFallback. */
@@ -58,10 +84,7 @@ public interface TokenDecoder {
     }
 
     private static boolean anyStep(JsonObject d, java.util.function.Predicate<JsonObject> test) {
-        if (test.test(d)) return true;
-        if (!d.stringOr("type", "").equals("Sequence")) return false;
-        for (JsonValue step : d.requireArray("decoders").elements()) if (step instanceof JsonObject o && anyStep(o, test)) return true;
-        return false;
+        return steps(d).stream().anyMatch(test);
     }
 
     /** Whether {@code t} is a byte-fallback token "<0xNN>". */

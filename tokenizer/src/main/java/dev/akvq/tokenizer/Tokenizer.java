@@ -35,14 +35,14 @@ public final class Tokenizer {
     private final String[] idToToken;
     private final Set<Integer> specialIds = new HashSet<>();
     private final TokenizerConfig config;
-    private final boolean decoderStripsEnd;
+    private final boolean decoderRewritesEarlierText;
     private final boolean decoderHasByteFallback;
 
     private Tokenizer(AddedTokens addedTokens, TextNormalizer normalizer, PreTokenizer preTokenizer, BytePairModel model,
-                      PostProcessor postProcessor, TokenDecoder decoder, boolean decoderStripsEnd, boolean decoderHasByteFallback,
+                      PostProcessor postProcessor, TokenDecoder decoder, boolean decoderRewritesEarlierText, boolean decoderHasByteFallback,
                       TokenizerConfig config) {
         this.postProcessor = postProcessor;
-        this.decoderStripsEnd = decoderStripsEnd;
+        this.decoderRewritesEarlierText = decoderRewritesEarlierText;
         this.decoderHasByteFallback = decoderHasByteFallback;
         this.config = config;
         this.decoder = decoder;
@@ -117,7 +117,7 @@ public final class Tokenizer {
         checkConfig(config, configName, model, addedTokens);
         if (config.rebuildsPostProcessor()) postProcessor = llamaPostProcessor(config, configName, model, addedTokens);
         return new Tokenizer(addedTokens, normalizer, preTokenizer, model, postProcessor, decoder,
-                TokenDecoder.stripsEnd(decoderJson), TokenDecoder.hasByteFallback(decoderJson), config);
+                TokenDecoder.rewritesEarlierText(decoderJson), TokenDecoder.hasByteFallback(decoderJson), config);
     }
 
     private static void checkConfig(TokenizerConfig config, String configName, BytePairModel model, AddedTokens addedTokens) {
@@ -277,8 +277,8 @@ public final class Tokenizer {
     }
 
     /** Whether the decoder chain strips characters from the end of the text (a Strip with stop > 0). */
-    boolean decoderStripsEnd() {
-        return decoderStripsEnd;
+    boolean decoderRewritesEarlierText() {
+        return decoderRewritesEarlierText;
     }
 
     /** Whether the decoder chain joins runs of "<0xNN>" tokens (ByteFallback). */

@@ -43,6 +43,20 @@ class StreamingDecoderTest {
         return String.join("", pieces(t, ids, skipSpecialTokens));
     }
 
+    /**
+     * A Replace after Fuse sees the joined text, so a match can span tokens: with {@code l+ -> L},
+     * "l" then "l" decodes to "L", which a token-by-token stream would print as "LL". Such a
+     * stream holds its text until finish.
+     */
+    @Test
+    void replaceAcrossFusedTokensWaitsForTheWholeText() {
+        Tokenizer t = Tokenizer.load(ComponentGoldenTest.caseDir("char_delimiter_replace_regex"));
+        int l = t.tokenId("l").orElseThrow();
+        int[] ids = {l, l, l};
+        assertEquals("L", t.decode(ids, false));
+        assertEquals(List.of("", "", "", "L"), pieces(t, ids, false));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"gpt2", "qwen3", "llama2"})
     void everyGoldenLineStreamsToItsDecode(String name) throws IOException {
