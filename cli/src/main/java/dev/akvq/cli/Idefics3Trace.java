@@ -9,7 +9,6 @@ import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Idefics3Config;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -25,12 +24,7 @@ final class Idefics3Trace {
     static List<KeyValueStore> run(Checkpoint checkpoint, Idefics3Config config, SafetensorsFile in, KvCacheSettings settings,
                                    int decodeSteps, WorkerPool pool, TraceFile trace) {
         Idefics3Model model = Idefics3Model.load(checkpoint, config, pool);
-        WeightTensor idsTensor = in.require("input_ids");
-        if (idsTensor.rank() != 2 || idsTensor.dim(0) != 1 || idsTensor.dim(1) < 1) {
-            throw idsTensor.error("expected input_ids of shape [1, seq] (idefics3 traces one sequence), found "
-                    + Arrays.toString(idsTensor.shape()));
-        }
-        int[] ids = Arrays.stream(idsTensor.toLongArray()).mapToInt(Math::toIntExact).toArray();
+        int[] ids = PromptInputs.singlePrompt(in, "", "idefics3");
         WeightTensor pixels = in.require("pixel_values");
         long[] mask = in.find("pixel_attention_mask").map(WeightTensor::toLongArray).orElse(null);
         float[] image = model.imageEmbeddings(pixels.toFloatArray(), pixels.shape(), mask, trace);

@@ -21,16 +21,7 @@ final class LlavaTrace {
     /** @return the sequence's KV cache after decoding (for --kv-stats) */
     static List<KeyValueStore> run(LlavaModel model, SafetensorsFile in, String prefix, KvCacheSettings settings, int decodeSteps,
                                    TraceFile trace) {
-        WeightTensor idsTensor = in.require(prefix + "input_ids");
-        if (idsTensor.rank() != 2 || idsTensor.dim(0) != 1) {
-            throw idsTensor.error("expected " + prefix + "input_ids of shape [1, seq] (one prompt; LLaVA batches are not traced), found "
-                    + Arrays.toString(idsTensor.shape()));
-        }
-        int[] ids = Arrays.stream(idsTensor.toLongArray()).mapToInt(Math::toIntExact).toArray();
-        var mask = in.find(prefix + "attention_mask");
-        if (mask.isPresent() && Arrays.stream(mask.get().toLongArray()).anyMatch(m -> m != 1)) {
-            throw mask.get().error("expected " + prefix + "attention_mask all ones (padding is not traced for LLaVA)");
-        }
+        int[] ids = PromptInputs.singlePrompt(in, prefix, "llava");
         ClipVisionConfig v = model.config().visionConfig();
         float[] pixels = new float[0];
         int images = 0;

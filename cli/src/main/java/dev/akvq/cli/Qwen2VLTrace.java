@@ -27,14 +27,7 @@ final class Qwen2VLTrace {
     /** @return the sequence's KV cache after decoding (for --kv-stats) */
     static List<KeyValueStore> run(Checkpoint checkpoint, Qwen2VLConfig config, SafetensorsFile in, KvCacheSettings settings,
                                    int decodeSteps, WorkerPool pool, TraceFile trace) {
-        WeightTensor inputIds = in.require("input_ids");
-        if (inputIds.rank() != 2 || inputIds.dim(0) != 1 || inputIds.dim(1) < 1) {
-            throw inputIds.error("qwen2_vl traces one prompt: expected input_ids [1, seq], found " + Arrays.toString(inputIds.shape()));
-        }
-        Optional<WeightTensor> mask = in.find("attention_mask");
-        if (mask.isPresent() && Arrays.stream(mask.get().toLongArray()).anyMatch(m -> m != 1)) {
-            throw mask.get().error("qwen2_vl traces an unpadded prompt: attention_mask must be all ones");
-        }
+        int[] prompt = PromptInputs.singlePrompt(in, "", "qwen2_vl");
         Optional<WeightTensor> pixels = in.find("pixel_values"), thw = in.find("image_grid_thw");
         if (pixels.isPresent() != thw.isPresent()) {
             throw new IllegalArgumentException("inputs: pixel_values and image_grid_thw come together; found only "
@@ -51,7 +44,6 @@ final class Qwen2VLTrace {
             ImageGrid.checkAgainst(grids, Math.toIntExact(p.dim(0)), config.visionConfig().spatialMergeSize());
             pixelValues = p.toFloatArray();
         }
-        int[] prompt = inputIds.toIntArray();
         int seq = prompt.length, vocab = config.textConfig().vocabSize();
 
         Qwen2VLModel model = Qwen2VLModel.load(checkpoint, config, pool);

@@ -133,15 +133,6 @@ final class TraceCommand implements Command {
         return 0;
     }
 
-    /** Only {@code --kv}; commands that decode use {@link KvFlags#parse} for every setting. */
-    static KvMode kvMode(Flags flags) {
-        try {
-            return KvMode.parse(flags.optional("kv").orElse("fp32"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--kv: " + e.getMessage());
-        }
-    }
-
     /**
      * Each row runs on its own over its real tokens: left padding is masked out entirely, as in transformers.
      * Returns the greedy tokens and the prefill logits it also wrote to the trace.

@@ -89,6 +89,23 @@ class Idefics3InputsTest {
     }
 
     @Test
+    void aPaddedAttentionMaskIsRefusedNotIgnored(@TempDir Path tmp) {
+        Path inputs = tmp.resolve("in.safetensors"), out = tmp.resolve("out.safetensors");
+        try (SafetensorsFile golden = SafetensorsFile.open(GOLDENS)) {
+            long[] mask = new long[110];
+            Arrays.fill(mask, 1);
+            mask[0] = 0;                                       // left padding: not traced for VLMs
+            new SafetensorsWriter().i64("input_ids", golden.require("input_ids").toLongArray(), 1, 110)
+                    .i64("attention_mask", mask, 1, 110)
+                    .f32("pixel_values", golden.require("pixel_values").toFloatArray(), golden.require("pixel_values").shape())
+                    .write(inputs);
+        }
+        var r = trace(Fixtures.model("idefics3"), inputs, out);
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("attention_mask all ones (idefics3 traces an unpadded prompt)"), r.err());
+    }
+
+    @Test
     void anAllZeroPaddingImageIsSkipped(@TempDir Path tmp) {
         Path inputs = tmp.resolve("in.safetensors"), out = tmp.resolve("out.safetensors");
         try (SafetensorsFile golden = SafetensorsFile.open(GOLDENS)) {

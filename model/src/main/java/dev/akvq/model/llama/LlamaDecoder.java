@@ -217,6 +217,13 @@ public final class LlamaDecoder {
         MatrixVector.multiply(weights.lmHead(), normed, row * config.hiddenSize(), out, 0, pool);
     }
 
+    /** Logits {@code [vocab]} of the last of {@code n} rows of the final norm's output (the next token's distribution). */
+    public float[] lastLogits(float[] normed, int n) {
+        float[] out = new float[config.vocabSize()];
+        logits(normed, n - 1, out);
+        return out;
+    }
+
     /** lm_head over every row: {@code [n, vocab]} (the trace's {@code logits}). */
     public float[] allLogits(float[] normed, int n) {
         float[] out = new float[n * config.vocabSize()];

@@ -7,7 +7,6 @@ import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,7 +16,7 @@ import java.util.List;
  */
 public final class LlamaSequence implements TokenSequence {
     private final LlamaDecoder decoder;
-    private final List<KeyValueStore> cache = new ArrayList<>();
+    private final List<KeyValueStore> cache;
     private int nextPosition;
 
     /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
@@ -33,8 +32,7 @@ public final class LlamaSequence implements TokenSequence {
     public LlamaSequence(LlamaDecoder decoder, KvCacheSettings settings) {
         this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
         var c = decoder.config();
-        if (settings.mode() == KvMode.AKVQ) settings.layers().checkCovers(c.numHiddenLayers());
-        for (int l = 0; l < c.numHiddenLayers(); l++) cache.add(settings.newStore(l, c.numKeyValueHeads(), c.headDim()));
+        this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
     }
 
     @Override
@@ -65,9 +63,7 @@ public final class LlamaSequence implements TokenSequence {
 
     /** Logits of the last of {@code n} rows of the final norm's output. */
     public float[] lastLogits(float[] normed, int n) {
-        float[] logits = new float[decoder.config().vocabSize()];
-        decoder.logits(normed, n - 1, logits);
-        return logits;
+        return decoder.lastLogits(normed, n);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.akvq.quant.kv;
 
 import dev.akvq.tensor.DType;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Every setting of a KV-cache mode (AKVQ-VL spec: each default it names is a setting here).
@@ -66,6 +68,17 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
                     + headDim + " and be a multiple of 4 (whole bytes of 2-bit codes)");
         }
         return g;
+    }
+
+    /**
+     * One store per decoder layer for a new sequence; for akvq the layer table must cover every
+     * layer (an error naming both counts otherwise).
+     */
+    public List<KeyValueStore> newCache(int layers, int kvHeads, int headDim) {
+        if (mode == KvMode.AKVQ) this.layers.checkCovers(layers);
+        List<KeyValueStore> cache = new ArrayList<>(layers);
+        for (int l = 0; l < layers; l++) cache.add(newStore(l, kvHeads, headDim));
+        return cache;
     }
 
     /** The store of decoder layer {@code layer}, rotated when {@link #rotation} is on. */

@@ -1,6 +1,5 @@
 package dev.akvq.quant.kv;
 
-import dev.akvq.tensor.DType;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -20,17 +19,5 @@ public enum KvMode {
     /** The mode as {@code --kv} spells it. */
     public String flag() {
         return name().toLowerCase(Locale.ROOT);
-    }
-
-    /**
-     * A store for one layer of one sequence with this mode's default settings, as layer 0 of the
-     * default table; prefer {@link KvCacheSettings#newStore}, which knows the layer.
-     */
-    public KeyValueStore newStore(int kvHeads, int headDim) {
-        return switch (this) {
-            case FP32 -> new DenseKeyValueStore(DType.F32, kvHeads, headDim);
-            case FP16 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
-            case RTN2, KIVI2, AKVQ -> KvCacheSettings.defaults(this).newStore(0, kvHeads, headDim);
-        };
     }
 }

@@ -36,7 +36,7 @@ class KvCacheSettingsTest {
         KeyValueStore akvq = KvCacheSettings.defaults(KvMode.AKVQ).newStore(3, 2, 16);
         assertInstanceOf(MixedPrecisionKeyValueStore.class, assertInstanceOf(RotatedKeyValueStore.class, akvq).inner());
         assertInstanceOf(RotatedKeyValueStore.class, KvCacheSettings.defaults(KvMode.FP32).withRotation(true).newStore(0, 1, 8));
-        assertInstanceOf(MixedPrecisionKeyValueStore.class, KvMode.AKVQ.newStore(2, 16) instanceof RotatedKeyValueStore r ? r.inner() : null);
+        assertInstanceOf(MixedPrecisionKeyValueStore.class, KvCacheSettings.defaults(KvMode.AKVQ).newStore(0, 2, 16) instanceof RotatedKeyValueStore r ? r.inner() : null);
     }
 
     @Test
