@@ -5,10 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every setting of a KV-cache mode (AKVQ-VL spec: each default it names is a setting here).
+ * Every setting of a KV-cache mode (docs/akvq-vl.md, "Settings": each default is a setting here).
  *
  * @param mode             which store
- * @param window           recent tokens kept FP16 (AKVQ; spec default 128). KIVI's residual is fixed at 128 as in its paper
+ * @param window           recent tokens kept FP16 (AKVQ; default 128). KIVI's residual is fixed at 128 as in its paper
  * @param pivots           pivot tokens per PSA layer (default 15)
  * @param group            channels per quantization group (default 128; head_dim when smaller)
  * @param clip2            clip ratio of INT2 groups (AKVQ default 0.8; RTN-2 and KIVI-2 1.0, plain round-to-nearest)
@@ -21,7 +21,7 @@ import java.util.List;
  */
 public record KvCacheSettings(KvMode mode, int window, int pivots, int group, float clip2, float clip4,
                               PivotRule pivotRule, boolean prefillQuantized, boolean rotation, KvLayerTable layers) {
-    /** KIVI's key and value group size and full-precision residual (KIVI paper's settings, spec "Baselines"). */
+    /** KIVI's key and value group size and full-precision residual (KIVI paper's settings, docs/akvq-vl.md, "Baselines"). */
     public static final int KIVI_GROUP = 32, KIVI_RESIDUAL = 128;
 
     public KvCacheSettings {

@@ -9,7 +9,7 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * The AKVQ-VL cache of one layer (spec, table and "Cache lifecycle"), and RTN-2 as its special
+ * The AKVQ-VL cache of one layer (docs/akvq-vl.md, "Precision table", "Lifecycle" and "Storage"), and RTN-2 as its special
  * case (no window, no pivots, every token INT2). Each token sits in exactly one segment:
  * <ul>
  *   <li>FP16: the most recent {@code window} tokens, and the pivots of a PSA layer (for good);</li>
