@@ -40,6 +40,15 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
                 KvLayerTable.DEFAULT);
     }
 
+    /**
+     * The defaults of {@code mode} for the model in {@code modelDirectory}: akvq takes the layer
+     * table the directory holds ({@link KvLayerTable#FILE_NAME}, written by calibration), else the default.
+     */
+    public static KvCacheSettings defaults(KvMode mode, java.nio.file.Path modelDirectory) {
+        KvCacheSettings d = defaults(mode);
+        return mode == KvMode.AKVQ ? d.withLayers(KvLayerTable.findNextTo(modelDirectory).orElse(KvLayerTable.DEFAULT)) : d;
+    }
+
     public KvCacheSettings withWindow(int w) {
         return new KvCacheSettings(mode, w, pivots, group, clip2, clip4, pivotRule, prefillQuantized, rotation, layers);
     }
