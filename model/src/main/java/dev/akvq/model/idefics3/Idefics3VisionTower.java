@@ -4,11 +4,11 @@ import dev.akvq.model.Trace;
 import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.Add;
+import dev.akvq.tensor.BidirectionalAttention;
 import dev.akvq.tensor.GeluTanh;
 import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
-import dev.akvq.tensor.Softmax;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
@@ -115,6 +115,9 @@ public final class Idefics3VisionTower {
         float[] attention = new float[n * hidden];          // per-head outputs, concatenated
         float[] projected = new float[n * hidden];          // out_proj / fc2 output
         float[] mlp = new float[n * ffn];
+        var attentionLayout = BidirectionalAttention.Layout.separate(config.numAttentionHeads(), config.headDim());
+        // Idefics3VisionAttention: scores = (q kᵀ) · head_dim**-0.5.
+        var scaling = BidirectionalAttention.Scaling.score((float) Math.pow(config.headDim(), -0.5));
 
         // Embeddings: the stride-P convolution is a matrix product over the unfolded patches.
         float[] unfolded = unfoldPatches(pixels, tiles);
@@ -137,7 +140,9 @@ public final class Idefics3VisionTower {
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.q(), w.qBias(), q, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.k(), w.kBias(), k, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.v(), w.vBias(), v, pool);
-            attend(q, k, v, patchMask, tiles, attention);
+            // A padding patch is never attended to; its own query still attends to the tile's real patches.
+            BidirectionalAttention.apply(q, k, v, attention, attentionLayout, BidirectionalAttention.uniformStarts(tiles, patches),
+                    patchMask, scaling, pool);
             MatrixMatrix.multiplyTransposedAddBias(attention, n, w.out(), w.outBias(), projected, pool);
             Add.add(x, projected);
 
@@ -189,42 +194,6 @@ public final class Idefics3VisionTower {
             }
         }
         return out;
-    }
-
-    /**
-     * Softmax attention of every query of a tile over that tile's real patches, one (tile, head)
-     * per job, as two matrix products: {@code S = q_h k_hᵀ · scale}, then {@code softmax(S) v_h}
-     * (the second as {@code P (v_hᵀ)ᵀ}, so both run on {@link MatrixMatrix}). A padding patch is
-     * never attended to (transformers adds float32's minimum to its score, which underflows to a
-     * probability of exactly 0, as -Inf does here); its own query still attends to the real patches.
-     */
-    private void attend(float[] q, float[] k, float[] v, boolean[] patchMask, int tiles, float[] out) {
-        int hidden = config.hiddenSize(), heads = config.numAttentionHeads(), headDim = config.headDim();
-        int patches = patchesPerTile();
-        float scale = (float) Math.pow(headDim, -0.5);        // Idefics3VisionAttention.scale = head_dim**-0.5
-        pool.forRange(tiles * heads, (start, end) -> {
-            float[] qh = new float[patches * headDim], kh = new float[patches * headDim], vt = new float[headDim * patches];
-            float[] scores = new float[patches * patches], oh = new float[patches * headDim];
-            for (int job = start; job < end; job++) {
-                int tile = job / heads, head = job % heads, first = tile * patches, col = head * headDim;
-                for (int j = 0; j < patches; j++) {
-                    System.arraycopy(q, (first + j) * hidden + col, qh, j * headDim, headDim);
-                    System.arraycopy(k, (first + j) * hidden + col, kh, j * headDim, headDim);
-                    for (int d = 0; d < headDim; d++) vt[d * patches + j] = v[(first + j) * hidden + col + d];
-                }
-                // Inside a pool job these products run on this job's thread (WorkerPool nests that way).
-                MatrixMatrix.multiplyTransposed(qh, patches, MatrixView.ofFloats(patches, headDim, kh), scores, pool);
-                for (int i = 0; i < patches; i++) {
-                    for (int j = 0; j < patches; j++) {
-                        int at = i * patches + j;
-                        scores[at] = patchMask[first + j] ? scores[at] * scale : Float.NEGATIVE_INFINITY;
-                    }
-                    Softmax.inPlace(scores, i * patches, patches);
-                }
-                MatrixMatrix.multiplyTransposed(scores, patches, MatrixView.ofFloats(headDim, patches, vt), oh, pool);
-                for (int i = 0; i < patches; i++) System.arraycopy(oh, i * headDim, out, (first + i) * hidden + col, headDim);
-            }
-        });
     }
 
     /**
