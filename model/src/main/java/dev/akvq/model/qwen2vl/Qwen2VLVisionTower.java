@@ -2,14 +2,12 @@ package dev.akvq.model.qwen2vl;
 
 import dev.akvq.model.Trace;
 import dev.akvq.model.WeightReader;
+import dev.akvq.tensor.Activation;
 import dev.akvq.tensor.Add;
 import dev.akvq.tensor.BidirectionalAttention;
-import dev.akvq.tensor.GeluErf;
-import dev.akvq.tensor.GeluTanh;
 import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
-import dev.akvq.tensor.QuickGelu;
 import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.RotaryTables;
 import dev.akvq.tensor.WorkerPool;
@@ -55,9 +53,10 @@ public final class Qwen2VLVisionTower {
     private final Weights weights;
     private final WorkerPool pool;
     private final float[] inverseFrequencies;
+    private final Activation activation;
 
     public Qwen2VLVisionTower(Qwen2VLVisionConfig config, Weights weights, WorkerPool pool) {
-        activation(config.hiddenAct());   // refuse an unsupported activation at load, not mid-forward
+        this.activation = Activation.named("config.json: vision_config.hidden_act", config.hiddenAct());   // at load, not mid-forward
         if (weights.blocks().size() != config.depth()) {
             throw new IllegalArgumentException("vision tower has " + weights.blocks().size() + " blocks, vision_config.depth "
                     + config.depth());
@@ -121,21 +120,14 @@ public final class Qwen2VLVisionTower {
         float[] angles = rotaryAngles(grids);
         if (trace.enabled()) trace.put("vision_rotary_freqs", angles.clone(), n, headDim / 2);
         float[] cos = new float[n * headDim], sin = new float[n * headDim];
-        for (int i = 0; i < n * headDim / 2; i++) {
-            int t = i / (headDim / 2), j = i % (headDim / 2);
-            float c = (float) Math.cos(angles[i]), s = (float) Math.sin(angles[i]);
-            cos[t * headDim + j] = c;
-            cos[t * headDim + headDim / 2 + j] = c;
-            sin[t * headDim + j] = s;
-            sin[t * headDim + headDim / 2 + j] = s;
-        }
+        for (int t = 0; t < n; t++) RotaryTables.expand(angles, t * headDim / 2, headDim / 2, cos, sin, t * headDim);
         int[] frameStarts = frameStarts(grids);
 
         for (int b = 0; b < config.depth(); b++) {
             Block w = weights.blocks().get(b);
 
             // Attention block: LayerNorm, fused qkv, RoPE on q and k, full attention per frame.
-            layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias());
+            LayerNorm.rows(h, x, n, w.norm1Weight(), w.norm1Bias(), LAYER_NORM_EPS, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.qkv(), w.qkvBias(), qkv, pool);
             pool.forRange(n, (start, end) -> {
                 for (int t = start; t < end; t++) {
@@ -150,9 +142,9 @@ public final class Qwen2VLVisionTower {
             Add.add(x, projected);
 
             // MLP block: x += fc2(act(fc1(LayerNorm2(x)))).
-            layerNorm(h, x, n, w.norm2Weight(), w.norm2Bias());
+            LayerNorm.rows(h, x, n, w.norm2Weight(), w.norm2Bias(), LAYER_NORM_EPS, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.fc1(), w.fc1Bias(), hidden, pool);
-            applyActivation(hidden);
+            activation.applyRows(hidden, n, mlp, pool);
             MatrixMatrix.multiplyTransposedAddBias(hidden, n, w.fc2(), w.fc2Bias(), projected, pool);
             Add.add(x, projected);
             if (trace.enabled()) trace.put("vision_block_out." + b, x.clone(), n, e);
@@ -216,33 +208,5 @@ public final class Qwen2VLVisionTower {
             for (int t = 0; t < g.t(); t++, f++) starts[f + 1] = starts[f] + g.h() * g.w();
         }
         return starts;
-    }
-
-    /** Row-wise LayerNorm of {@code n} patches, split over the pool by patch. */
-    private void layerNorm(float[] out, float[] x, int n, float[] weight, float[] bias) {
-        int e = config.embedDim();
-        pool.forRange(n, (start, end) -> {
-            for (int t = start; t < end; t++) LayerNorm.apply(out, t * e, x, t * e, weight, bias, LAYER_NORM_EPS);
-        });
-    }
-
-    private void applyActivation(float[] a) {
-        Activation f = activation(config.hiddenAct());
-        pool.forRange(a.length, (start, end) -> f.apply(a, start, end - start));
-    }
-
-    private interface Activation {
-        void apply(float[] a, int offset, int n);
-    }
-
-    /** ACT2FN for the activations Qwen2-VL vision configs use. */
-    private static Activation activation(String name) {
-        return switch (name) {
-            case "quick_gelu" -> QuickGelu::apply;
-            case "gelu" -> GeluErf::apply;
-            case "gelu_pytorch_tanh" -> GeluTanh::apply;
-            default -> throw new IllegalArgumentException("config.json: vision_config.hidden_act \"" + name
-                    + "\" is not supported; expected quick_gelu, gelu or gelu_pytorch_tanh");
-        };
     }
 }
