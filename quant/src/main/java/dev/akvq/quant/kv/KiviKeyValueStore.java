@@ -1,6 +1,7 @@
 package dev.akvq.quant.kv;
 
 import dev.akvq.quant.GroupQuantizer;
+import dev.akvq.quant.NarrowCodes;
 import dev.akvq.quant.PackedCodes;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
@@ -306,7 +307,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
         if (from >= to) return;
         int aStride = valueGroups + LANE_PADDING;
         float[] a = new float[heads * aStride], zeros = new float[aStride], perHead = new float[heads];
-        boolean narrow = PackedCodes.narrowRows(valueGroup, 2, valueRowBytes);
+        boolean narrow = NarrowCodes.narrowRows(valueGroup, 2, valueRowBytes);
         float[] sums = narrow ? new float[heads * headDim] : acc;
         for (int t = from; t < to; t++) {
             for (int g = 0; g < valueGroups; g++) {
@@ -315,7 +316,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 for (int h = 0; h < heads; h++) a[h * aStride + g] = probabilities[h * n + t - from] * s;
             }
             if (narrow) {
-                PackedCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
+                NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
                         valueGroup, 2, sums, 0, headDim);
             } else {
                 for (int g = 0; g < valueGroups; g++) {
@@ -326,7 +327,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
             }
         }
         if (narrow) {
-            for (int h = 0; h < heads; h++) PackedCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, 2, acc, h * headDim);
+            for (int h = 0; h < heads; h++) NarrowCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, 2, acc, h * headDim);
         }
     }
 
