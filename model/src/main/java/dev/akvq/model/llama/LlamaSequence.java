@@ -1,5 +1,6 @@
 package dev.akvq.model.llama;
 
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.Trace;
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.CachedToken;
@@ -35,6 +36,13 @@ public final class LlamaSequence implements TokenSequence {
         this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
+    }
+
+    /** A new sequence with {@code prompt} prefilled (positions 0, 1, 2, ...); the prompt's embeddings are copied. */
+    public static LlamaSequence prefilled(LlamaDecoder decoder, PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
+        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
+        return sequence;
     }
 
     @Override
