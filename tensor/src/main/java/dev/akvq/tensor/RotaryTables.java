@@ -73,7 +73,7 @@ public final class RotaryTables {
     }
 
     /** Tables for positions {@code [0, positions)}: row {@code p} at offset {@code p · 2k} of the returned arrays {@code {cos, sin}}. */
-    public static float[][] cosSinRows(float[] invFreq, int positions, float attentionScaling) {
+    static float[][] cosSinRows(float[] invFreq, int positions, float attentionScaling) {
         if (positions < 0) throw new IllegalArgumentException("RotaryTables: positions must be >= 0, got " + positions);
         int width = 2 * invFreq.length;
         float[] cos = new float[Math.multiplyExact(positions, width)];

@@ -6,7 +6,6 @@ import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
-import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import java.util.List;
 
@@ -21,11 +20,6 @@ public final class LlamaSequence implements TokenSequence {
     private int nextPosition, promptTokens;
     private float[] logits;
     private boolean closed;
-
-    /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
-    public LlamaSequence(LlamaDecoder decoder, KvMode mode) {
-        this(decoder, KvCacheSettings.defaults(mode));
-    }
 
     /**
      * A sequence whose layers cache as {@code settings} say. With rotation on, the sequence runs
