@@ -78,13 +78,27 @@ public final class PackedCodes {
     }
 
     /**
+     * {@link #dots} over a run of packed rows: {@code out} head {@code h}, token {@code t} (at
+     * {@code out.offset + h·out.stride + t·out.step}) receives {@code Σ_i w_h[i] · (code_{t,i} − z_t)},
+     * with {@code w}'s head rows contiguous. One loop over the run keeps the unpacking and the four
+     * heads' FMAs in one compiled body.
+     */
+    public static void dotsRun(HeadRows w, PackedRun run, HeadRows out) {
+        if (out.heads() != w.heads() || w.step() != 1) {
+            throw new IllegalArgumentException("dotsRun: " + w.heads() + " query heads (step " + w.step() + ", must be 1), " + out.heads() + " out");
+        }
+        dotsRun(w.data(), w.offset(), w.stride(), w.heads(), run.zeros(), run.zeroOffset(), run.zeroStride(), run.zero(), run.codes(),
+                run.offset(), run.rowStride(), run.tokens(), run.n(), run.bits(), out.data(), out.offset(), out.stride(), out.step());
+    }
+
+    /**
      * {@link #dots} over a run of {@code tokens} rows of one packed group, {@code rowStride} bytes
      * apart, with row {@code t}'s zero point {@code zeros[zOffset + t·zStride]} ({@code zero} for
      * every row when {@code zeros} is null):
      * {@code out[outOffset + h·headStride + t·tokenStride] = Σ_i w_h[i] · (code_{t,i} − z_t)}.
      * One loop over the run keeps the unpacking and the four heads' FMAs in one compiled body.
      */
-    public static void dotsRun(float[] w, int wOffset, int wStride, int heads, byte[] zeros, int zOffset, int zStride, int zero,
+    static void dotsRun(float[] w, int wOffset, int wStride, int heads, byte[] zeros, int zOffset, int zStride, int zero,
                                byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
                                float[] out, int outOffset, int headStride, int tokenStride) {
         if (QuantKernelMode.CODE_VECTORS) {
@@ -264,9 +278,18 @@ public final class PackedCodes {
      * of {@link #RUN_TILE} tokens) instead of being loaded and stored per token; each head adds its
      * tokens in order, one FMA each, whatever the number of heads.
      */
-    public static void accumulateRun(float[] a, int aOffset, int aStride, int heads, byte[] zeros, int zOffset, int zStride,
-                                     byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
-                                     float[] acc, int accOffset, int accStride) {
+    public static void accumulateRun(HeadRows a, PackedRun run, HeadRows acc) {
+        if (acc.heads() != a.heads() || a.step() != 1 || acc.step() != 1) {
+            throw new IllegalArgumentException("accumulateRun: " + a.heads() + " heads of weights, " + acc.heads() + " of sums (contiguous rows)");
+        }
+        if (run.zeros() == null) throw new IllegalArgumentException("accumulateRun: the rows' zero points are needed");
+        accumulateRun(a.data(), a.offset(), a.stride(), a.heads(), run.zeros(), run.zeroOffset(), run.zeroStride(), run.codes(),
+                run.offset(), run.rowStride(), run.tokens(), run.n(), run.bits(), acc.data(), acc.offset(), acc.stride());
+    }
+
+    static void accumulateRun(float[] a, int aOffset, int aStride, int heads, byte[] zeros, int zOffset, int zStride,
+                              byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
+                              float[] acc, int accOffset, int accStride) {
         if (QuantKernelMode.CODE_VECTORS) {
             accumulateRunVector(a, aOffset, aStride, heads, zeros, zOffset, zStride, codes, codeOffset, rowStride, tokens, n, bits,
                     acc, accOffset, accStride);

@@ -1,8 +1,10 @@
 package dev.akvq.quant.kv;
 
 import dev.akvq.quant.GroupQuantizer;
+import dev.akvq.quant.HeadRows;
 import dev.akvq.quant.NarrowCodes;
 import dev.akvq.quant.PackedCodes;
+import dev.akvq.quant.PackedRun;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
@@ -276,8 +278,10 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 zeroTerms[h] = PackedCodes.channelWeights(queries, queryOffset + h * headDim, scales, zeros, headDim, w, h * headDim);
             }
             int first = Math.max(b, from), count = Math.min(b + BLOCK, quantizedTo) - first;
-            PackedCodes.dotsRun(w, 0, headDim, heads, null, 0, 0, 0, keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, 2,
-                    dots, 0, BLOCK, 1);
+            // The zero points were folded into zeroTerms: the codes are read with zero 0.
+            PackedCodes.dotsRun(HeadRows.of(w, 0, headDim, heads),
+                    PackedRun.withZero(keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, 2, 0),
+                    HeadRows.of(dots, 0, BLOCK, heads));
             for (int h = 0; h < heads; h++) {
                 for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * BLOCK + t] - zeroTerms[h]) * scale;
             }
