@@ -1,0 +1,278 @@
+package dev.akvq.server;
+
+import dev.akvq.model.generate.Sampler;
+import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvFootprint;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Runs requests one at a time, in arrival order, on one platform thread (the kernels split each
+ * step over the model's worker pool): what the server does until the batching scheduler takes
+ * over behind the same interface. A request is admitted when its prompt plus max_tokens fits the
+ * context and, by {@link KvProjection}'s bound, the KV budget; it then waits in a bounded FIFO
+ * queue. Each token is handed to the request's listener as text; a listener that throws (its
+ * client disconnected) or a {@link Generation#cancel} stops the sequence after the current token
+ * and releases its cache: its bytes leave {@link #kvBytesInUse} at once and the stores become
+ * garbage (their off-heap rows are freed with them).
+ */
+final class SequentialBackend implements GenerationBackend {
+    private final ServedModel model;
+    private final KvCacheSettings settings;
+    private final long budget;
+    private final int maxQueue;
+    private final PrintStream log;
+    private final ArrayDeque<Job> queue = new ArrayDeque<>();
+    private final Thread worker;
+    private final Set<Integer> eos;
+    private boolean accepting = true;
+    private Job current;
+    private volatile long kvInUse;
+
+    SequentialBackend(ServedModel model, KvCacheSettings settings, long budget, int maxQueue, PrintStream log) {
+        if (budget < 1) throw new IllegalArgumentException("KV budget must be positive, got " + budget);
+        if (maxQueue < 0) throw new IllegalArgumentException("max queue must be >= 0, got " + maxQueue);
+        this.model = model;
+        this.settings = settings;
+        this.budget = budget;
+        this.maxQueue = maxQueue;
+        this.log = log;
+        this.eos = Set.copyOf(model.eosTokenIds());
+        this.worker = Thread.ofPlatform().name("akvq-generate").daemon(true).start(this::work);
+    }
+
+    @Override
+    public ServedModel model() {
+        return model;
+    }
+
+    @Override
+    public String kvDescription() {
+        return settings.describe();
+    }
+
+    KvCacheSettings settings() {
+        return settings;
+    }
+
+    private final class Job implements Generation {
+        final GenerationRequest request;
+        final ServedModel.Prepared prepared;
+        final TokenListener listener;
+        final int maxTokens;
+        volatile boolean cancelled;
+
+        Job(GenerationRequest request, ServedModel.Prepared prepared, TokenListener listener, int maxTokens) {
+            this.request = request;
+            this.prepared = prepared;
+            this.listener = listener;
+            this.maxTokens = maxTokens;
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            boolean dropped;
+            synchronized (SequentialBackend.this) {
+                dropped = queue.remove(this);
+                if (dropped) SequentialBackend.this.notifyAll();
+            }
+            // Never started: its listener still hears the end (a running job ends on the worker).
+            if (dropped) listener.finished(new Outcome("cancelled", prepared.promptTokens(), 0, 0, 0, 0));
+        }
+    }
+
+    @Override
+    public Generation submit(GenerationRequest request, TokenListener listener) {
+        synchronized (this) {
+            if (!accepting) throw ApiError.unavailable("the server is shutting down");
+        }
+        ServedModel.Prepared prepared = model.prepare(request);
+        int prompt = prepared.promptTokens(), context = model.contextLength();
+        // The most tokens the budget can ever hold for this request's cache (the bound is monotone in tokens).
+        long fits = tokensWithin(budget);
+        if (prompt + 1L > Math.min(context, fits)) {
+            throw ApiError.invalid(prompt + 1L > context ? "messages" : "max_tokens", prompt + 1L > context ? "context_length_exceeded"
+                            : "kv_budget_exceeded", "the prompt is " + prompt + " tokens; with one generated token that exceeds "
+                            + (prompt + 1L > context ? "the model's context of " + context + " tokens"
+                            : "what the KV budget of " + budget + " bytes can ever hold (" + fits + " tokens in this mode)"));
+        }
+        int maxTokens;
+        if (request.maxTokens().isPresent()) {
+            maxTokens = request.maxTokens().getAsInt();
+            if ((long) prompt + maxTokens > context) {
+                throw ApiError.invalid("max_tokens", "context_length_exceeded", "the prompt is " + prompt + " tokens and max_tokens is "
+                        + maxTokens + "; together they exceed the model's context of " + context + " tokens");
+            }
+            if ((long) prompt + maxTokens > fits) {
+                throw ApiError.invalid("max_tokens", "kv_budget_exceeded", "the prompt is " + prompt + " tokens and max_tokens is "
+                        + maxTokens + "; a cache of " + (prompt + maxTokens) + " tokens may exceed the KV budget of " + budget
+                        + " bytes, which holds at most " + fits + " tokens in this mode");
+            }
+        } else {
+            maxTokens = (int) Math.min(context, fits) - prompt;
+        }
+        Job job = new Job(request, prepared, listener, maxTokens);
+        synchronized (this) {
+            if (!accepting) throw ApiError.unavailable("the server is shutting down");
+            if (queue.size() >= maxQueue && current != null) throw ApiError.queueFull(maxQueue);
+            queue.add(job);
+            notifyAll();
+        }
+        return job;
+    }
+
+    /** The longest sequence whose projected cache fits {@code bytes}. */
+    long tokensWithin(long bytes) {
+        long lo = 0, hi = 1;
+        while (hi < (1L << 40) && KvProjection.bytes(settings, model.textConfig(), hi) <= bytes) hi *= 2;
+        while (lo < hi) {
+            long mid = (lo + hi + 1) >>> 1;
+            if (KvProjection.bytes(settings, model.textConfig(), mid) <= bytes) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    private void work() {
+        while (true) {
+            Job job;
+            synchronized (this) {
+                while (queue.isEmpty() && (accepting || current != null)) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (queue.isEmpty()) return;
+                job = queue.poll();
+                current = job;
+            }
+            try {
+                generate(job);
+            } finally {
+                kvInUse = 0;
+                synchronized (this) {
+                    current = null;
+                    notifyAll();
+                }
+            }
+        }
+    }
+
+    private void generate(Job job) {
+        if (job.cancelled) {
+            job.listener.finished(new Outcome("cancelled", job.prepared.promptTokens(), 0, 0, 0, 0));
+            return;
+        }
+        GenerationRequest r = job.request;
+        long start = System.nanoTime();
+        try {
+            ServedModel.Prefilled prefilled = job.prepared.prefill(settings);
+            List<KeyValueStore> cache = prefilled.sequence().cache();
+            kvInUse = bytes(cache);
+            job.listener.started(job.prepared.promptTokens());
+            var g = model.generation();
+            double temperature = Double.isNaN(r.temperature()) ? (g.doSample() ? g.temperature() : 0) : r.temperature();
+            Sampler sampler = temperature == 0 ? Sampler.greedy()
+                    : Sampler.sampling(temperature, g.topK(), Double.isNaN(r.topP()) ? g.topP() : r.topP(), r.seed());
+            AnswerText text = new AnswerText(model.tokenizer(), r.stop());
+            float[] logits = prefilled.logits();
+            int generated = 0;
+            long firstToken = 0;
+            String reason;
+            while (true) {
+                int token = sampler.next(logits);
+                generated++;
+                if (generated == 1) firstToken = System.nanoTime() - start;
+                boolean end = eos.contains(token);
+                String delta = text.push(token);
+                if (end || generated >= job.maxTokens || text.stopped()) delta += text.finish();
+                if (!delta.isEmpty()) job.listener.text(delta);
+                if (end || text.stopped()) {
+                    reason = "stop";
+                    break;
+                }
+                if (generated >= job.maxTokens) {
+                    reason = "length";
+                    break;
+                }
+                if (job.cancelled) {
+                    reason = "cancelled";
+                    break;
+                }
+                logits = prefilled.sequence().step(token);
+                kvInUse = bytes(cache);
+            }
+            KvFootprint footprint = KvFootprint.sum(cache.stream().map(KeyValueStore::footprint).toList());
+            job.listener.finished(new Outcome(reason, job.prepared.promptTokens(), generated, footprint.bytes(),
+                    footprint.bitsPerValue(), firstToken));
+        } catch (IOException clientGone) {
+            job.listener.finished(new Outcome("cancelled", job.prepared.promptTokens(), 0, 0, 0, 0));
+        } catch (ApiError e) {
+            job.listener.failed(e);
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            log.println("akvq serve: request failed: " + e);
+            e.printStackTrace(log);
+            job.listener.failed(ApiError.internal());
+        }
+    }
+
+    private static long bytes(List<KeyValueStore> cache) {
+        long sum = 0;
+        for (KeyValueStore s : cache) sum += s.bytes();
+        return sum;
+    }
+
+    @Override
+    public long kvBytesInUse() {
+        return kvInUse;
+    }
+
+    @Override
+    public long kvBudget() {
+        return budget;
+    }
+
+    @Override
+    public synchronized int queueDepth() {
+        return queue.size();
+    }
+
+    @Override
+    public synchronized int running() {
+        return current == null ? 0 : 1;
+    }
+
+    @Override
+    public void shutdown(long graceMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + graceMillis;
+        List<Job> toCancel = new ArrayList<>();
+        synchronized (this) {
+            accepting = false;
+            notifyAll();
+            while ((current != null || !queue.isEmpty()) && System.currentTimeMillis() < deadline) {
+                wait(Math.max(1, deadline - System.currentTimeMillis()));
+            }
+            if (current != null) toCancel.add(current);
+            toCancel.addAll(queue);
+        }
+        for (Job j : toCancel) j.cancel();
+        worker.join(graceMillis + 60_000);
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            accepting = false;
+            notifyAll();
+        }
+        for (Job j : List.copyOf(queue)) j.cancel();
+    }
+}
