@@ -7,10 +7,13 @@ package dev.akvq.server;
  */
 interface GenerationBackend extends AutoCloseable {
 
-    /** The model and cache this backend serves. */
-    ServedModel model();
+    /** The model this backend serves, as {@code /v1/models} describes it. */
+    ModelCard card();
 
-    /** What the cache is, in words, for the startup line and {@code /v1/models}. */
+    /** The KV mode as {@code --kv} spells it (fp32, fp16, rtn2, kivi2, akvq). */
+    String kvMode();
+
+    /** The cache mode and its settings, in words, for the startup line and {@code /v1/models}. */
     String kvDescription();
 
     /**
@@ -41,6 +44,12 @@ interface GenerationBackend extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * @param id           the name responses carry (the model directory's name)
+     * @param promptFormat how a chat is laid out, in words
+     */
+    record ModelCard(String id, String modelType, boolean takesImages, int contextLength, String promptFormat) {}
 
     /** A submitted request. */
     interface Generation {

@@ -109,9 +109,18 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public String load(Path modelDirectory, KvCacheSettings settings, long kvBudget, int maxQueue, int threads) {
         ServedModel model = ServedModel.load(modelDirectory, threads);
-        this.backend = new SequentialBackend(model, settings, kvBudget, maxQueue, log);
+        serve(new SequentialBackend(model, settings, kvBudget, maxQueue, log));
         return "model " + model.id() + " (" + model.modelType() + ", context " + model.contextLength() + " tokens, prompt "
                 + model.promptFormat() + "); KV cache " + settings.describe() + ", budget " + kvBudget + " bytes; queue " + maxQueue;
+    }
+
+    /** Starts answering with {@code b} (tests give a scripted backend). */
+    void serve(GenerationBackend b) {
+        if (shuttingDown) {
+            b.close();
+            throw new IllegalStateException("the server is shut down");
+        }
+        this.backend = b;
     }
 
     /**
@@ -254,12 +263,12 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private String models(GenerationBackend b) {
-        ServedModel m = b.model();
+        GenerationBackend.ModelCard m = b.card();
         JsonText j = new JsonText().beginObject().field("object", "list").key("data").beginArray();
         j.beginObject().field("id", m.id()).field("object", "model").field("created", 0).field("owned_by", "akvq");
         j.key("akvq").beginObject().field("model_type", m.modelType()).field("takes_images", m.takesImages())
                 .field("context_length", m.contextLength()).field("prompt_format", m.promptFormat())
-                .field("kv", b.kvDescription()).field("kv_budget_bytes", b.kvBudget()).endObject();
+                .field("kv_mode", b.kvMode()).field("kv", b.kvDescription()).field("kv_budget_bytes", b.kvBudget()).endObject();
         return j.endObject().endArray().endObject().toString();
     }
 
@@ -305,7 +314,7 @@ public final class OpenAiServer implements AutoCloseable {
             throws IOException {
         Events events = new Events();
         Generation generation = b.submit(parsed.request(), events);   // ApiError here: nothing sent yet
-        Response response = new Response(ex, b, chat, parsed.stream(), parsed.includeUsage(), b.model().id());
+        Response response = new Response(ex, b, chat, parsed.stream(), parsed.includeUsage(), b.card().id());
         long firstText = 0;
         try {
             while (true) {
@@ -450,7 +459,7 @@ public final class OpenAiServer implements AutoCloseable {
 
         /** akvq's extension: the cache this answer used. */
         private void extension(JsonText j, Outcome o) {
-            j.key("akvq").beginObject().field("kv", backend.kvDescription()).field("kv_bytes", o.kvBytes())
+            j.key("akvq").beginObject().field("kv_mode", backend.kvMode()).field("kv", backend.kvDescription()).field("kv_bytes", o.kvBytes())
                     .field("bits_per_value", o.bitsPerValue()).field("kv_budget_bytes", backend.kvBudget())
                     .field("cancelled", o.finishReason().equals("cancelled")).endObject();
         }

@@ -47,8 +47,13 @@ final class SequentialBackend implements GenerationBackend {
     }
 
     @Override
-    public ServedModel model() {
-        return model;
+    public ModelCard card() {
+        return new ModelCard(model.id(), model.modelType(), model.takesImages(), model.contextLength(), model.promptFormat());
+    }
+
+    @Override
+    public String kvMode() {
+        return settings.mode().flag();
     }
 
     @Override
