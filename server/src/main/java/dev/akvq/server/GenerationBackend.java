@@ -57,13 +57,17 @@ interface GenerationBackend extends AutoCloseable {
         void cancel();
     }
 
-    /** The events of one generation, called in order on the backend's thread. */
+    /**
+     * The events of one generation, called in order on the backend's thread. They must not block
+     * (the HTTP layer queues them for the exchange's own thread); a client that has gone away is
+     * reported by {@link Generation#cancel}.
+     */
     interface TokenListener {
         /** The prompt is prefilled (its length in tokens, images included); tokens follow. */
-        void started(int promptTokens) throws java.io.IOException;
+        void started(int promptTokens);
 
-        /** Text that is final ("" is never sent). An exception cancels the generation (the client is gone). */
-        void text(String delta) throws java.io.IOException;
+        /** Text that is final ("" is never sent). */
+        void text(String delta);
 
         /** The end: why, and the counts. Not called after {@link #failed}. */
         void finished(Outcome outcome);

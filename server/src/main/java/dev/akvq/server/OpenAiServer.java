@@ -354,7 +354,21 @@ public final class OpenAiServer implements AutoCloseable {
             }
         } catch (IOException clientGone) {
             generation.cancel();
+            countCancelled(events);
             throw clientGone;
+        }
+    }
+
+    /** After a cancel, the sequence ends at its next token: counts the tokens it generated (waits at most a minute). */
+    private void countCancelled(Events events) {
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            for (Event e; (e = events.queue.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) != null; ) {
+                if (e instanceof Finished f) metrics.tokens(f.outcome().promptTokens(), f.outcome().completionTokens());
+                if (e instanceof Finished || e instanceof Failed) return;
+            }
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -4,7 +4,6 @@ import dev.akvq.model.generate.Sampler;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvFootprint;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,8 +15,8 @@ import java.util.Set;
  * step over the model's worker pool): what the server does until the batching scheduler takes
  * over behind the same interface. A request is admitted when its prompt plus max_tokens fits the
  * context and, by {@link KvProjection}'s bound, the KV budget; it then waits in a bounded FIFO
- * queue. Each token is handed to the request's listener as text; a listener that throws (its
- * client disconnected) or a {@link Generation#cancel} stops the sequence after the current token
+ * queue. Each token is handed to the request's listener as text; a {@link Generation#cancel} (its
+ * client disconnected, or shutdown) stops the sequence after the current token
  * and releases its cache: its bytes leave {@link #kvBytesInUse} at once and the stores become
  * garbage (their off-heap rows are freed with them).
  */
@@ -218,8 +217,6 @@ final class SequentialBackend implements GenerationBackend {
             KvFootprint footprint = KvFootprint.sum(cache.stream().map(KeyValueStore::footprint).toList());
             job.listener.finished(new Outcome(reason, job.prepared.promptTokens(), generated, footprint.bytes(),
                     footprint.bitsPerValue(), firstToken));
-        } catch (IOException clientGone) {
-            job.listener.finished(new Outcome("cancelled", job.prepared.promptTokens(), 0, 0, 0, 0));
         } catch (ApiError e) {
             job.listener.failed(e);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {

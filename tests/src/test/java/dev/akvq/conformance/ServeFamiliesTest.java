@@ -100,4 +100,33 @@ class ServeFamiliesTest {
         sameAsRun(dir, "/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 10, \"temperature\": 0}",
                 "Once upon a time", List.of(), 10);
     }
+
+    @Test
+    void aClientThatDisconnectsMidStreamCancelsItsSequenceFreesItsCacheAndOthersAreServed(@TempDir Path tmp) throws Exception {
+        Path dir = copy("llama", tmp, List.of("config.json", "generation_config.json", "model.safetensors"));
+        AsciiTokenizer.write(dir, 512, Map.of("<s>", 1, "</s>", 2), "<s>");
+        try (ServerClient server = new ServerClient(dir, KvCacheSettings.defaults(KvMode.AKVQ), 1L << 30, 4)) {
+            String body = "{\"prompt\": \"Once upon a time\", \"max_tokens\": 480, \"temperature\": 0, \"stream\": true}";
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.server.url().getPort())) {
+                s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                int events = 0;
+                for (String line; events < 3 && (line = in.readLine()) != null; ) if (line.startsWith("data: {")) events++;
+                assertEquals(3, events);
+                assertTrue(dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use") > 0);
+            }
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (System.currentTimeMillis() < deadline
+                    && dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_running_sequences") > 0) Thread.sleep(20);
+            assertEquals(0, dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_running_sequences"));
+            assertEquals(0, dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use"));
+            String metrics = server.get("/metrics");
+            assertTrue(metrics.contains("outcome=\"cancelled\"} 1"), metrics);
+            long generated = dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_generated_tokens_total");
+            assertTrue(generated >= 3 && generated < 480, "the sequence ran to the end after its client left: " + generated + " tokens");
+            var after = server.answer("/v1/completions", "{\"prompt\": \"Hello\", \"max_tokens\": 3, \"temperature\": 0}", false);
+            assertEquals(3, after.completionTokens());
+        }
+    }
 }
