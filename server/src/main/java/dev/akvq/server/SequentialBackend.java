@@ -93,8 +93,9 @@ final class SequentialBackend implements GenerationBackend {
 
     @Override
     public Generation submit(GenerationRequest request, TokenListener listener) {
-        synchronized (this) {
+        synchronized (this) {   // cheap refusals first, before any image is preprocessed
             if (!accepting) throw ApiError.unavailable("the server is shutting down");
+            if (queue.size() >= maxQueue && current != null) throw ApiError.queueFull(maxQueue);
         }
         ServedModel.Prepared prepared = model.prepare(request);
         int prompt = prepared.promptTokens(), context = model.contextLength();
