@@ -1,7 +1,8 @@
 package dev.akvq.server;
 
 import dev.akvq.model.generate.Sampler;
-import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.model.PreparedPrompt;
+import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvFootprint;
 import java.io.PrintStream;
@@ -66,16 +67,12 @@ final class SequentialBackend implements GenerationBackend {
 
     private final class Job implements Generation {
         final GenerationRequest request;
-        final ServedModel.Prepared prepared;
         final TokenListener listener;
-        final int maxTokens;
         volatile boolean cancelled;
 
-        Job(GenerationRequest request, ServedModel.Prepared prepared, TokenListener listener, int maxTokens) {
+        Job(GenerationRequest request, TokenListener listener) {
             this.request = request;
-            this.prepared = prepared;
             this.listener = listener;
-            this.maxTokens = maxTokens;
         }
 
         @Override
@@ -87,42 +84,19 @@ final class SequentialBackend implements GenerationBackend {
                 if (dropped) SequentialBackend.this.notifyAll();
             }
             // Never started: its listener still hears the end (a running job ends on the worker).
-            if (dropped) listener.finished(new Outcome("cancelled", prepared.promptTokens(), 0, 0, 0, 0));
+            if (dropped) listener.finished(new Outcome("cancelled", 0, 0, 0, 0, 0));
         }
     }
 
+    /**
+     * Queues {@code request}; only the cheap refusals happen here (shutting down, full queue). Its
+     * prompt is laid out, preprocessed and checked against the context and the budget on the
+     * worker, in turn (the vision tower shares the model's worker pool), and a refusal there
+     * reaches the listener as {@link TokenListener#failed} before anything was sent.
+     */
     @Override
     public Generation submit(GenerationRequest request, TokenListener listener) {
-        synchronized (this) {   // cheap refusals first, before any image is preprocessed
-            if (!accepting) throw ApiError.unavailable("the server is shutting down");
-            if (queue.size() >= maxQueue && current != null) throw ApiError.queueFull(maxQueue);
-        }
-        ServedModel.Prepared prepared = model.prepare(request);
-        int prompt = prepared.promptTokens(), context = model.contextLength();
-        // The most tokens the budget can ever hold for this request's cache (the bound is monotone in tokens).
-        long fits = tokensWithin(budget);
-        if (prompt + 1L > Math.min(context, fits)) {
-            throw ApiError.invalid(prompt + 1L > context ? "messages" : "max_tokens", prompt + 1L > context ? "context_length_exceeded"
-                            : "kv_budget_exceeded", "the prompt is " + prompt + " tokens; with one generated token that exceeds "
-                            + (prompt + 1L > context ? "the model's context of " + context + " tokens"
-                            : "what the KV budget of " + budget + " bytes can ever hold (" + fits + " tokens in this mode)"));
-        }
-        int maxTokens;
-        if (request.maxTokens().isPresent()) {
-            maxTokens = request.maxTokens().getAsInt();
-            if ((long) prompt + maxTokens > context) {
-                throw ApiError.invalid("max_tokens", "context_length_exceeded", "the prompt is " + prompt + " tokens and max_tokens is "
-                        + maxTokens + "; together they exceed the model's context of " + context + " tokens");
-            }
-            if ((long) prompt + maxTokens > fits) {
-                throw ApiError.invalid("max_tokens", "kv_budget_exceeded", "the prompt is " + prompt + " tokens and max_tokens is "
-                        + maxTokens + "; a cache of " + (prompt + maxTokens) + " tokens may exceed the KV budget of " + budget
-                        + " bytes, which holds at most " + fits + " tokens in this mode");
-            }
-        } else {
-            maxTokens = (int) Math.min(context, fits) - prompt;
-        }
-        Job job = new Job(request, prepared, listener, maxTokens);
+        Job job = new Job(request, listener);
         synchronized (this) {
             if (!accepting) throw ApiError.unavailable("the server is shutting down");
             if (queue.size() >= maxQueue && current != null) throw ApiError.queueFull(maxQueue);
@@ -130,6 +104,32 @@ final class SequentialBackend implements GenerationBackend {
             notifyAll();
         }
         return job;
+    }
+
+    /** How many tokens {@code prompt} may generate: max_tokens if the context and the budget hold it, else a 400. */
+    private int admit(int prompt, GenerationRequest request) {
+        int context = model.contextLength();
+        long fits = tokensWithin(budget);   // the most tokens the budget can ever hold in this mode
+        if (prompt + 1L > context) {
+            throw ApiError.invalid("messages", "context_length_exceeded", "the prompt is " + prompt + " tokens; with one generated"
+                    + " token that exceeds the model's context of " + context + " tokens");
+        }
+        if (prompt + 1L > fits) {
+            throw ApiError.invalid("messages", "kv_budget_exceeded", "the prompt is " + prompt + " tokens; with one generated token its"
+                    + " cache may exceed the KV budget of " + budget + " bytes, which holds at most " + fits + " tokens in this mode");
+        }
+        if (request.maxTokens().isEmpty()) return (int) Math.min(context, fits) - prompt;
+        int maxTokens = request.maxTokens().getAsInt();
+        if ((long) prompt + maxTokens > context) {
+            throw ApiError.invalid("max_tokens", "context_length_exceeded", "the prompt is " + prompt + " tokens and max_tokens is "
+                    + maxTokens + "; together they exceed the model's context of " + context + " tokens");
+        }
+        if ((long) prompt + maxTokens > fits) {
+            throw ApiError.invalid("max_tokens", "kv_budget_exceeded", "the prompt is " + prompt + " tokens and max_tokens is "
+                    + maxTokens + "; a cache of " + (prompt + maxTokens) + " tokens may exceed the KV budget of " + budget
+                    + " bytes, which holds at most " + fits + " tokens in this mode");
+        }
+        return maxTokens;
     }
 
     /** The longest sequence whose projected cache fits {@code bytes}. */
@@ -173,51 +173,58 @@ final class SequentialBackend implements GenerationBackend {
 
     private void generate(Job job) {
         if (job.cancelled) {
-            job.listener.finished(new Outcome("cancelled", job.prepared.promptTokens(), 0, 0, 0, 0));
+            job.listener.finished(new Outcome("cancelled", 0, 0, 0, 0, 0));
             return;
         }
         GenerationRequest r = job.request;
         long start = System.nanoTime();
         try {
-            ServedModel.Prefilled prefilled = job.prepared.prefill(settings);
-            List<KeyValueStore> cache = prefilled.sequence().cache();
-            kvInUse = bytes(cache);
-            job.listener.started(job.prepared.promptTokens());
-            var g = model.generation();
-            double temperature = Double.isNaN(r.temperature()) ? (g.doSample() ? g.temperature() : 0) : r.temperature();
-            Sampler sampler = temperature == 0 ? Sampler.greedy()
-                    : Sampler.sampling(temperature, g.topK(), Double.isNaN(r.topP()) ? g.topP() : r.topP(), r.seed());
-            AnswerText text = new AnswerText(model.tokenizer(), r.stop());
-            float[] logits = prefilled.logits();
-            int generated = 0;
-            long firstToken = 0;
-            String reason;
-            while (true) {
-                int token = sampler.next(logits);
-                generated++;
-                if (generated == 1) firstToken = System.nanoTime() - start;
-                boolean end = eos.contains(token);
-                String delta = text.push(token);
-                if (end || generated >= job.maxTokens || text.stopped()) delta += text.finish();
-                if (!delta.isEmpty()) job.listener.text(delta);
-                if (end || text.stopped()) {
-                    reason = "stop";
-                    break;
-                }
-                if (generated >= job.maxTokens) {
-                    reason = "length";
-                    break;
-                }
-                if (job.cancelled) {
-                    reason = "cancelled";
-                    break;
-                }
-                logits = prefilled.sequence().step(token);
-                kvInUse = bytes(cache);
+            PreparedPrompt prompt = model.prepare(r);
+            int maxTokens = admit(prompt.tokens(), r);
+            if (job.cancelled) {
+                job.listener.finished(new Outcome("cancelled", prompt.tokens(), 0, 0, 0, 0));
+                return;
             }
-            KvFootprint footprint = KvFootprint.sum(cache.stream().map(KeyValueStore::footprint).toList());
-            job.listener.finished(new Outcome(reason, job.prepared.promptTokens(), generated, footprint.bytes(),
-                    footprint.bitsPerValue(), firstToken));
+            try (TokenSequence sequence = model.prefill(prompt, settings)) {
+                kvInUse = sequence.kvBytes();
+                job.listener.started(prompt.tokens());
+                var g = model.generation();
+                double temperature = Double.isNaN(r.temperature()) ? (g.doSample() ? g.temperature() : 0) : r.temperature();
+                Sampler sampler = temperature == 0 ? Sampler.greedy()
+                        : Sampler.sampling(temperature, g.topK(), Double.isNaN(r.topP()) ? g.topP() : r.topP(), r.seed());
+                AnswerText text = new AnswerText(model.tokenizer(), r.stop());
+                float[] logits = sequence.logits();
+                int generated = 0;
+                long firstToken = 0;
+                String reason;
+                while (true) {
+                    int token = sampler.next(logits);
+                    generated++;
+                    if (generated == 1) firstToken = System.nanoTime() - start;
+                    boolean end = eos.contains(token);
+                    String delta = text.push(token);
+                    if (end || generated >= maxTokens || text.stopped()) delta += text.finish();
+                    if (!delta.isEmpty()) job.listener.text(delta);
+                    if (end || text.stopped()) {
+                        reason = "stop";
+                        break;
+                    }
+                    if (generated >= maxTokens) {
+                        reason = "length";
+                        break;
+                    }
+                    if (job.cancelled) {
+                        reason = "cancelled";
+                        break;
+                    }
+                    logits = sequence.step(token);
+                    kvInUse = sequence.kvBytes();
+                }
+                KvFootprint footprint = sequence.kvFootprint();
+                kvInUse = 0;   // the sequence closes (its cache dropped) as the try block ends
+                job.listener.finished(new Outcome(reason, prompt.tokens(), generated, footprint.bytes(), footprint.bitsPerValue(),
+                        firstToken));
+            }
         } catch (ApiError e) {
             job.listener.failed(e);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
@@ -225,12 +232,6 @@ final class SequentialBackend implements GenerationBackend {
             e.printStackTrace(log);
             job.listener.failed(ApiError.internal());
         }
-    }
-
-    private static long bytes(List<KeyValueStore> cache) {
-        long sum = 0;
-        for (KeyValueStore s : cache) sum += s.bytes();
-        return sum;
     }
 
     @Override
