@@ -401,7 +401,10 @@ public final class OpenAiServer implements AutoCloseable {
         void start() throws IOException {
             Headers h = ex.getResponseHeaders();
             h.set("Content-Type", stream ? "text/event-stream; charset=utf-8" : "application/json");
-            if (stream) h.set("Cache-Control", "no-cache");
+            if (stream) {
+                h.set("Cache-Control", "no-cache");
+                h.set("X-Accel-Buffering", "no");   // nginx: pass events through unbuffered
+            }
             ex.sendResponseHeaders(200, 0);
             out = ex.getResponseBody();
             started = true;

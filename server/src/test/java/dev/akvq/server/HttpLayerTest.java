@@ -231,6 +231,26 @@ class HttpLayerTest {
     }
 
     @Test
+    void aClientThatLeavesBeforeAPlainAnswerIsCompleteCancelsItToo() throws Exception {
+        ScriptedBackend backend = new ScriptedBackend(1000, 5, 4);
+        start(null, backend);
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 1000}";
+        try (Socket s = new Socket("127.0.0.1", server.url().getPort())) {
+            s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            InputStream in = s.getInputStream();
+            String head = "";
+            while (!head.endsWith("\r\n\r\n")) head += (char) in.read();
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
+            in.readNBytes(3);   // chunk size line and the first space: generation is under way
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (backend.cancelled.get() == 0 && System.currentTimeMillis() < deadline) Thread.sleep(10);
+        assertEquals(1, backend.cancelled.get(), "the sequence was not cancelled");
+        stillServes();
+    }
+
+    @Test
     void halfAndSlowBodiesAreDroppedAfterTheTimeoutAndOthersAreServedMeanwhile() throws Exception {
         start(null, new ScriptedBackend(3, 1, 4));
         try (Socket half = new Socket("127.0.0.1", server.url().getPort()); Socket slow = new Socket("127.0.0.1", server.url().getPort())) {
