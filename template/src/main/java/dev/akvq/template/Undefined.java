@@ -1,0 +1,23 @@
+package dev.akvq.template;
+
+/**
+ * Jinja2's default {@code Undefined}: a missing variable, key, attribute or index. It prints as
+ * nothing, is false, iterates as empty, has length 0 and equals only another undefined; doing
+ * anything else with it (arithmetic, ordering, attribute or item access, calling) raises with
+ * {@link #message()}. An unsafe attribute in the sandbox is an undefined that raises its own message.
+ */
+record Undefined(String message) {
+    static Undefined named(String name) {
+        return new Undefined("'" + name + "' is undefined");
+    }
+
+    /** Jinja2's message for a missing attribute or key of {@code owner}. */
+    static Undefined missing(Object owner, Object key) {
+        String what = key instanceof String s ? "attribute " + Py.repr(s) : "element " + Py.repr(key);
+        return new Undefined(Py.objectTypeRepr(owner) + " has no " + what);
+    }
+
+    TemplateRuntimeError error() {
+        return TemplateRuntimeError.of(message);
+    }
+}
