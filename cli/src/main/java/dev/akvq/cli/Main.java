@@ -21,7 +21,8 @@ public final class Main {
                 new PreprocessCommand(),
                 new EvalCommand(),
                 new CalibrateCommand(),
-                new TokenizeCommand());
+                new TokenizeCommand(),
+                new TemplateCommand());
     }
 
     public static void main(String[] args) {

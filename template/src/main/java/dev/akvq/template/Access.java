@@ -46,6 +46,7 @@ final class Access {
 
     /** Python's {@code obj[key]}, or MISSING where Python raises. */
     static Object item(Object obj, Object key) {
+        if (obj == null) return MISSING;
         switch (obj) {
             case Map<?, ?> m -> {
                 return findKey(m, key);
@@ -85,6 +86,7 @@ final class Access {
 
     /** Python's {@code getattr(obj, name)} for the values a template sees, or MISSING. */
     static Object attribute(Object obj, String name) {
+        if (obj == null) return MISSING;
         switch (obj) {
             case String s -> {
                 TemplateFunction f = StringMethods.bind(s, name);

@@ -126,6 +126,7 @@ final class Filters {
 
     static int length(Object value) {
         return switch (value) {
+            case null -> throw TemplateRuntimeError.of("object of type 'NoneType' has no len()");
             case String s -> Py.length(s);
             case List<?> l -> l.size();
             case Map<?, ?> m -> m.size();

@@ -134,6 +134,7 @@ final class Operators {
     /** Python's {@code item in container}. */
     static boolean contains(Object container, Object item) {
         return switch (container) {
+            case null -> throw TemplateRuntimeError.of("argument of type 'NoneType' is not iterable");
             case String s -> {
                 if (item instanceof String t) yield s.contains(t);
                 if (item instanceof Undefined u) throw u.error();
@@ -152,6 +153,7 @@ final class Operators {
     /** What a for loop or a filter walks: a list's items, a dict's keys, a string's characters. */
     static List<Object> iterate(Object v) {
         return switch (v) {
+            case null -> throw TemplateRuntimeError.of("'NoneType' object is not iterable");
             case List<?> l -> {
                 @SuppressWarnings("unchecked") List<Object> items = (List<Object>) l;
                 yield items;

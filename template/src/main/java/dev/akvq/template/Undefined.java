@@ -13,8 +13,8 @@ record Undefined(String message) {
 
     /** Jinja2's message for a missing attribute or key of {@code owner}. */
     static Undefined missing(Object owner, Object key) {
-        String what = key instanceof String s ? "attribute " + Py.repr(s) : "element " + Py.repr(key);
-        return new Undefined(Py.objectTypeRepr(owner) + " has no " + what);
+        if (key instanceof String s) return new Undefined(Py.repr(Py.objectTypeRepr(owner)) + " has no attribute " + Py.repr(s));
+        return new Undefined(Py.objectTypeRepr(owner) + " has no element " + Py.repr(key));
     }
 
     TemplateRuntimeError error() {
