@@ -51,6 +51,9 @@ final class Access {
             case Map<?, ?> m -> {
                 return findKey(m, key);
             }
+            case DictView v -> {
+                return MISSING;
+            }
             case List<?> l -> {
                 if (!Py.isInteger(key)) return MISSING;
                 long i = Py.asLong(key);
@@ -97,6 +100,17 @@ final class Access {
                 if (a != null) return a;
                 TemplateFunction f = SequenceMethods.bind(t, name);
                 return f != null ? f : MISSING;
+            }
+            case PyRange r -> {
+                return switch (name) {
+                    case "start" -> r.start;
+                    case "stop" -> r.stop;
+                    case "step" -> r.step;
+                    default -> MISSING;
+                };
+            }
+            case DictView v -> {
+                return MISSING;
             }
             case List<?> l -> {
                 if (UNSAFE_LIST.contains(name)) return unsafe(obj, name);

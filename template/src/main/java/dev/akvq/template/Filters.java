@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 final class Filters {
     private Filters() {}
 
-    private static final Set<String> NAMES = Set.of("abs", "attribute", "batch", "capitalize", "center", "count", "d",
+    private static final Set<String> NAMES = Set.of("abs", "batch", "capitalize", "center", "count", "d",
             "default", "dictsort", "e", "escape", "filesizeformat", "first", "float", "forceescape", "format", "groupby",
             "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "pprint", "random",
             "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort",
@@ -43,8 +43,7 @@ final class Filters {
                 if (value instanceof Undefined u) throw u.error();
                 throw TemplateRuntimeError.of("bad operand type for abs(): '" + Py.typeName(value) + "'");
             }
-            case "attribute" -> attributePath(value, a.string(0, "name", null), null);
-            case "batch" -> batch(value, a.integer(0, "linecount", 0), a.get(1, "fill_with", null), r);
+            case "batch" -> new LazyIterator("do_batch", () -> batch(value, a.integer(0, "linecount", 0), a.get(1, "fill_with", null), r));
             case "capitalize" -> StringMethods.capitalize(Py.str(value));
             case "center" -> StringMethods.pad(Py.str(value), a.integer(0, "width", 80), " ", "center");
             case "count", "length" -> (long) length(value);
@@ -57,16 +56,26 @@ final class Filters {
             case "e", "escape", "forceescape" -> escape(Py.str(value));
             case "filesizeformat" -> fileSize(value, a.bool(0, "binary", false));
             case "first" -> {
+                if (value instanceof LazyIterator g) {
+                    Object first = g.take();
+                    yield first == Access.MISSING ? new Undefined("No first item, sequence was empty.") : first;
+                }
                 List<Object> items = Operators.iterate(value);
                 yield items.isEmpty() ? new Undefined("No first item, sequence was empty.") : items.getFirst();
             }
             case "last" -> {
-                if (value instanceof Map<?, ?>) throw TemplateRuntimeError.of("'dict' object is not reversible");
+                if (value instanceof LazyIterator) throw TemplateRuntimeError.of("'" + Py.typeName(value) + "' object is not reversible");
                 List<Object> items = Operators.iterate(value);
                 yield items.isEmpty() ? new Undefined("No last item, sequence was empty.") : items.getLast();
             }
-            case "float" -> toFloat(value, a.get(0, "default", 0.0));
-            case "int" -> toInt(value, a.get(0, "default", 0L), a.integer(1, "base", 10));
+            case "float" -> {
+                if (value instanceof Undefined u) throw u.error();
+                yield toFloat(value, a.get(0, "default", 0.0));
+            }
+            case "int" -> {
+                if (value instanceof Undefined u) throw u.error();
+                yield toInt(value, a.get(0, "default", 0L), a.integer(1, "base", 10));
+            }
             case "format" -> {
                 if (!a.positional().isEmpty() && !a.keywords().isEmpty())
                     throw TemplateRuntimeError.of("can't handle positional and keyword arguments at the same time");
@@ -74,44 +83,45 @@ final class Filters {
                 yield r.limits.checkString(PrintfFormat.format(Py.str(value), args));
             }
             case "groupby" -> groupby(value, a);
-            case "indent" -> indent(Py.str(value), a.get(0, "width", 4L), a.bool(1, "first", false), a.bool(2, "blank", false));
+            case "indent" -> indent(requireString(value, name), a.get(0, "width", 4L), a.bool(1, "first", false), a.bool(2, "blank", false));
             case "items" -> {
-                if (value instanceof Undefined) yield new ArrayList<>();
+                if (value instanceof Undefined) yield new LazyIterator("do_items", List::of);
                 if (!(value instanceof Map<?, ?> m)) throw TemplateRuntimeError.of("Can only get item pairs from a mapping.");
-                yield SequenceMethods.bind(m, "items").call(List.of(), Map.of());
+                yield new LazyIterator("do_items", () -> new ArrayList<>((List<?>) SequenceMethods.bind(m, "items").call(List.of(), Map.of())));
             }
             case "join" -> join(value, a, r);
             case "list" -> new ArrayList<>(Operators.iterate(value));
             case "lower" -> Py.str(value).toLowerCase(Locale.ROOT);
             case "upper" -> Py.str(value).toUpperCase(Locale.ROOT);
-            case "map" -> map(value, a, r);
+            case "map" -> new LazyIterator("sync_do_map", () -> map(value, a, r));
             case "max", "min" -> minMax(value, a, name.equals("max"));
             case "pprint" -> Py.repr(value);
-            case "reject", "select" -> select(value, a, r, name.equals("select"), false);
-            case "rejectattr", "selectattr" -> select(value, a, r, name.equals("selectattr"), true);
+            case "reject", "select" -> new LazyIterator("select_or_reject", () -> select(value, a, r, name.equals("select"), false));
+            case "rejectattr", "selectattr" -> new LazyIterator("select_or_reject", () -> select(value, a, r, name.equals("selectattr"), true));
             case "replace" -> {
                 Object count = a.get(2, "count", null);
-                String s = StringMethods.replace(Py.str(value), a.string(0, "old", null), a.string(1, "new", null),
+                String s = StringMethods.replace(Py.str(value), Py.str(a.get(0, "old", CallArgs.REQUIRED)), Py.str(a.get(1, "new", CallArgs.REQUIRED)),
                         count == null ? -1 : Py.asLong(count));
                 yield r.limits.checkString(s);
             }
             case "reverse" -> {
-                if (value instanceof String s) yield new StringBuilder(s).reverse().toString();
+                if (value instanceof String s) yield (String) Operators.slice(s, null, null, -1L);
                 List<Object> items = new ArrayList<>(Operators.iterate(value));
                 java.util.Collections.reverse(items);
-                yield items;
+                // reversed() of a list is an iterator; of anything else Jinja2 builds a list
+                yield value instanceof List<?> && !(value instanceof DictView) ? new LazyIterator("list_reverseiterator", () -> items) : items;
             }
             case "round" -> round(value, a.integer(0, "precision", 0), a.string(1, "method", "common"));
             case "safe", "string" -> value instanceof String ? value : Py.str(value);
-            case "slice" -> slice(value, a.integer(0, "slices", 0), a.get(1, "fill_with", null));
+            case "slice" -> new LazyIterator("sync_do_slice", () -> slice(value, a.integer(0, "slices", 0), a.get(1, "fill_with", null)));
             case "sort" -> sort(value, a);
             case "striptags" -> stripTags(Py.str(value));
             case "sum" -> sum(value, a);
             case "title" -> title(Py.str(value));
             case "tojson" -> JsonDump.dumps(value, a);
             case "trim" -> Py.strip(Py.str(value), a.optionalString(0, "chars"), true, true);
-            case "truncate" -> truncate(Py.str(value), a);
-            case "unique" -> unique(value, a);
+            case "truncate" -> value instanceof Undefined ? value : truncate(requireString(value, name), a);
+            case "unique" -> new LazyIterator("sync_do_unique", () -> unique(value, a));
             case "urlencode" -> urlencode(value);
             case "wordcount" -> {
                 Matcher m = Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(Py.str(value));
@@ -122,6 +132,13 @@ final class Filters {
             case "xmlattr" -> xmlattr(value, a.bool(0, "autospace", true));
             default -> throw TemplateRuntimeError.of("the filter '" + name + "' is not supported by this engine (see README, Chat templates)");
         };
+    }
+
+    /** Filters that Jinja2 applies to a str without converting (truncate, indent) fail on anything else. */
+    private static String requireString(Object value, String filter) {
+        if (value instanceof String s) return s;
+        if (value instanceof Undefined u) throw u.error();
+        throw TemplateRuntimeError.of(filter + ": expected a string, found " + Py.typeName(value));
     }
 
     static int length(Object value) {
@@ -175,8 +192,13 @@ final class Filters {
         }
     }
 
-    private static Comparator<Object> natural() {
-        return (x, y) -> Py.compare(x, y, "<");
+    /**
+     * The sort filter's order: Jinja2 sorts by a list of keys (make_multi_attrgetter), and Python
+     * compares lists by finding the first unequal pair with == before using <, so equal keys
+     * (two undefined ones included) never reach <.
+     */
+    private static int order(Object x, Object y) {
+        return Py.eq(x, y) ? 0 : Py.compare(x, y, "<");
     }
 
     private static Object dictsort(Object value, CallArgs a) {
@@ -188,7 +210,7 @@ final class Filters {
         int pos = by.equals("key") ? 0 : 1;
         List<Object> items = new ArrayList<>();
         for (Map.Entry<?, ?> e : m.entrySet()) items.add(new Tuple(e.getKey(), e.getValue()));
-        Comparator<Object> order = (x, y) -> Py.compare(sortKey(((Tuple) x).get(pos), cs), sortKey(((Tuple) y).get(pos), cs), "<");
+        Comparator<Object> order = (x, y) -> order(sortKey(((Tuple) x).get(pos), cs), sortKey(((Tuple) y).get(pos), cs));
         sortList(items, reverse ? order.reversed() : order);
         return items;
     }
@@ -200,9 +222,9 @@ final class Filters {
         List<Object> items = new ArrayList<>(Operators.iterate(value));
         List<String> paths = attribute == null ? List.of() : List.of(Py.str(attribute).split(","));
         Comparator<Object> order = (x, y) -> {
-            if (paths.isEmpty()) return Py.compare(sortKey(x, cs), sortKey(y, cs), "<");
+            if (paths.isEmpty()) return order(sortKey(x, cs), sortKey(y, cs));
             for (String p : paths) {
-                int c = Py.compare(sortKey(attributePath(x, p.strip(), null), cs), sortKey(attributePath(y, p.strip(), null), cs), "<");
+                int c = order(sortKey(attributePath(x, p.strip(), null), cs), sortKey(attributePath(y, p.strip(), null), cs));
                 if (c != 0) return c;
             }
             return 0;
@@ -211,7 +233,7 @@ final class Filters {
         return items;
     }
 
-    private static Object unique(Object value, CallArgs a) {
+    private static List<Object> unique(Object value, CallArgs a) {
         boolean cs = a.bool(0, "case_sensitive", false);
         Object attribute = a.get(1, "attribute", null);
         List<Object> seen = new ArrayList<>();
@@ -267,7 +289,7 @@ final class Filters {
         return b.toString();
     }
 
-    private static Object map(Object value, CallArgs a, Renderer r) {
+    private static List<Object> map(Object value, CallArgs a, Renderer r) {
         List<Object> out = new ArrayList<>();
         List<Object> items = Operators.iterate(value);
         if (a.positional().isEmpty() && a.keywords().containsKey("attribute")) {
@@ -284,7 +306,7 @@ final class Filters {
         return out;
     }
 
-    private static Object select(Object value, CallArgs a, Renderer r, boolean keep, boolean byAttribute) {
+    private static List<Object> select(Object value, CallArgs a, Renderer r, boolean keep, boolean byAttribute) {
         int next = 0;
         String attribute = byAttribute ? Py.str(a.get(next++, "attr", CallArgs.REQUIRED)) : null;
         String test = a.positional().size() > next ? Py.str(a.positional().get(next++)) : null;
@@ -299,7 +321,7 @@ final class Filters {
         return out;
     }
 
-    private static Object batch(Object value, long size, Object fill, Renderer r) {
+    private static List<Object> batch(Object value, long size, Object fill, Renderer r) {
         if (size <= 0) throw TemplateRuntimeError.of("batch size must be positive");
         List<Object> out = new ArrayList<>();
         List<Object> current = new ArrayList<>();
@@ -317,7 +339,7 @@ final class Filters {
         return out;
     }
 
-    private static Object slice(Object value, long slices, Object fill) {
+    private static List<Object> slice(Object value, long slices, Object fill) {
         if (slices <= 0 || slices > 1 << 20) throw TemplateRuntimeError.of("slice count must be between 1 and 2^20");
         List<Object> seq = Operators.iterate(value);
         int length = seq.size();
@@ -404,7 +426,7 @@ final class Filters {
 
     static Object toInt(Object value, Object fallback, long base) {
         if (Py.isInteger(value)) return Py.asLong(value);
-        if (value instanceof Double d) return Double.isFinite(d) ? (Object) (long) (double) d : fallback;
+        if (value instanceof Double d) return Double.isFinite(d) ? exactLong(d) : fallback;
         if (value instanceof String s) {
             String t = Py.strip(s).replace("_", "");
             try {
@@ -424,13 +446,19 @@ final class Filters {
             } catch (NumberFormatException e) {
                 try {
                     double d = Double.parseDouble(Py.strip(s));
-                    return Double.isFinite(d) ? (Object) (long) d : fallback;
+                    return Double.isFinite(d) ? exactLong(d) : fallback;
                 } catch (NumberFormatException e2) {
                     return fallback;
                 }
             }
         }
         return fallback;
+    }
+
+    /** int(d) for a finite float; beyond 64 bits Python makes a big integer, which this engine does not have. */
+    private static Object exactLong(double d) {
+        if (Math.abs(d) >= 0x1p63) throw TemplateRuntimeError.of("int(" + Py.floatRepr(d) + ") exceeds 64 bits (Python would use a big integer)");
+        return (long) d;
     }
 
     static Object toFloat(Object value, Object fallback) {
@@ -454,7 +482,9 @@ final class Filters {
     }
 
     private static String fileSize(Object value, boolean binary) {
-        double bytes = Py.asDouble(toFloat(value, 0.0));
+        Object parsed = value instanceof Undefined u ? null : toFloat(value, null);
+        if (parsed == null) throw TemplateRuntimeError.of("could not convert " + Py.typeName(value) + " to float: " + Py.repr(value));
+        double bytes = Py.asDouble(parsed);
         int base = binary ? 1024 : 1000;
         String[] prefixes = binary ? new String[] {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"}
                 : new String[] {"kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
@@ -510,12 +540,18 @@ final class Filters {
     }
 
     private static String urlencode(Object value) {
-        if (value instanceof Map<?, ?> m) {
-            List<String> parts = new ArrayList<>();
-            for (Map.Entry<?, ?> e : m.entrySet()) parts.add(quote(Py.str(e.getKey()), "") + "=" + quote(Py.str(e.getValue()), ""));
-            return String.join("&", parts);
+        if (value instanceof String || value instanceof Undefined || value == null || Py.isNumber(value)) return quote(Py.str(value), "/");
+        List<Object> pairs = new ArrayList<>();
+        if (value instanceof Map<?, ?> m) for (Map.Entry<?, ?> e : m.entrySet()) pairs.add(new Tuple(e.getKey(), e.getValue()));
+        else pairs.addAll(Operators.iterate(value));
+        List<String> parts = new ArrayList<>();
+        for (Object pair : pairs) {
+            List<Object> kv = Operators.iterate(pair);
+            if (kv.size() != 2) throw TemplateRuntimeError.of("urlencode: expected (key, value) pairs, found " + Py.repr(pair));
+            // url_quote(..., for_qs=True): nothing safe, and a space becomes '+'
+            parts.add(quote(Py.str(kv.get(0)), "").replace("%20", "+") + "=" + quote(Py.str(kv.get(1)), "").replace("%20", "+"));
         }
-        return quote(Py.str(value), "/");
+        return String.join("&", parts);
     }
 
     /** urllib.parse.quote: keep letters, digits, "_.-~" and {@code safe}; percent-encode UTF-8 bytes. */

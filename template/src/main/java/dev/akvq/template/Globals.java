@@ -48,11 +48,7 @@ final class Globals {
         long stop = Py.asLong(args.get(args.size() == 1 ? 0 : 1));
         long step = args.size() == 3 ? Py.asLong(args.get(2)) : 1;
         if (step == 0) throw TemplateRuntimeError.of("range() arg 3 must not be zero");
-        long count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0) : (start > stop ? (start - stop - step - 1) / -step : 0);
-        if (count > MAX_RANGE) throw TemplateRuntimeError.of("Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + MAX_RANGE + ").");
-        List<Object> out = new ArrayList<>((int) count);
-        for (long i = 0, v = start; i < count; i++, v += step) out.add(v);
-        return out;
+        return new PyRange(start, stop, step);
     }
 
     /** {@code namespace()}, {@code namespace(a=1)}, {@code namespace({'a': 1}, b=2)}. */

@@ -53,6 +53,8 @@ final class JsonDump {
                 case Long l -> out.append(l);
                 case Double d -> out.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
                 case String s -> string(s);
+                case List<?> l when l instanceof PyRange || l instanceof DictView ->
+                        throw TemplateRuntimeError.of("Object of type " + Py.typeName(l) + " is not JSON serializable");
                 case List<?> l -> {
                     enter(l);
                     if (l.isEmpty()) {

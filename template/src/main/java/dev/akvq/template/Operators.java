@@ -20,7 +20,7 @@ final class Operators {
         switch (op) {
             case "+" -> {
                 if (a instanceof String s && b instanceof String t) return limits.checkString(s.length() + (long) t.length(), s + t);
-                if (a instanceof List<?> x && b instanceof List<?> y && (a instanceof Tuple) == (b instanceof Tuple)) {
+                if (a instanceof List<?> x && b instanceof List<?> y && (Py.isPlainList(a) && Py.isPlainList(b) || a instanceof Tuple && b instanceof Tuple)) {
                     limits.checkItems(x.size() + (long) y.size());
                     List<Object> out = new ArrayList<>(x.size() + y.size());
                     out.addAll(x);
@@ -28,11 +28,11 @@ final class Operators {
                     return a instanceof Tuple ? Tuple.of(out) : out;
                 }
                 if (a instanceof String) throw TemplateRuntimeError.of("can only concatenate str (not \"" + Py.typeName(b) + "\") to str");
-                if (a instanceof List<?> && !(a instanceof Tuple)) throw TemplateRuntimeError.of("can only concatenate list (not \"" + Py.typeName(b) + "\") to list");
+                if (Py.isPlainList(a)) throw TemplateRuntimeError.of("can only concatenate list (not \"" + Py.typeName(b) + "\") to list");
             }
             case "*" -> {
-                if (Py.isInteger(b) && (a instanceof String || a instanceof List<?>)) return repeat(a, Py.asLong(b), limits);
-                if (Py.isInteger(a) && (b instanceof String || b instanceof List<?>)) return repeat(b, Py.asLong(a), limits);
+                if (Py.isInteger(b) && (a instanceof String || Py.isPlainList(a) || a instanceof Tuple)) return repeat(a, Py.asLong(b), limits);
+                if (Py.isInteger(a) && (b instanceof String || Py.isPlainList(b) || b instanceof Tuple)) return repeat(b, Py.asLong(a), limits);
             }
             case "%" -> {
                 if (a instanceof String s) return limits.checkString(PrintfFormat.format(s, b));
@@ -146,6 +146,10 @@ final class Operators {
             }
             case Map<?, ?> m -> Access.findKey(m, item) != Access.MISSING;
             case Undefined u -> false;
+            case LazyIterator g -> {
+                for (Object o; (o = g.take()) != Access.MISSING; ) if (Py.eq(o, item)) yield true;
+                yield false;
+            }
             default -> throw TemplateRuntimeError.of("argument of type '" + Py.typeName(container) + "' is not iterable");
         };
     }
@@ -162,6 +166,7 @@ final class Operators {
             case String s -> Py.characters(s);
             case Undefined u -> List.of();
             case LoopContext l -> l.items;
+            case LazyIterator g -> g.drain();
             default -> throw TemplateRuntimeError.of("'" + Py.typeName(v) + "' object is not iterable");
         };
     }
@@ -174,7 +179,7 @@ final class Operators {
         if (st == 0) throw TemplateRuntimeError.of("slice step cannot be zero");
         List<Object> items;
         if (seq instanceof String s) items = Py.characters(s);
-        else if (seq instanceof List<?> l) items = iterate(l);
+        else if (seq instanceof List<?> l && !(seq instanceof DictView)) items = iterate(l);
         else if (seq instanceof Undefined u) throw u.error();
         else throw TemplateRuntimeError.of("'" + Py.typeName(seq) + "' object is not subscriptable");
         long n = items.size();
@@ -189,6 +194,9 @@ final class Operators {
         List<Object> out = new ArrayList<>();
         if (st > 0) for (long i = lo; i < hi; i += st) out.add(items.get((int) i));
         else for (long i = lo; i > hi; i += st) out.add(items.get((int) i));
+        if (seq instanceof PyRange r) {
+            return st > 0 ? r.slice(lo, Math.max(lo, hi), st) : r.slice(lo, Math.min(lo, hi), st);
+        }
         if (seq instanceof String) {
             StringBuilder b = new StringBuilder();
             for (Object o : out) b.append((String) o);

@@ -71,9 +71,12 @@ final class Py {
             case Double d -> "float";
             case String s -> "str";
             case Tuple t -> "tuple";
+            case PyRange r -> "range";
+            case DictView view -> view.kind;
             case List<?> l -> "list";
             case Map<?, ?> m -> "dict";
             case Namespace n -> "Namespace";
+            case LazyIterator g -> g.name.equals("list_reverseiterator") ? g.name : "generator";
             case Undefined u -> "Undefined";
             case Macro m -> "Macro";
             case LoopContext l -> "LoopContext";
@@ -130,6 +133,12 @@ final class Py {
             case Double x -> b.append(floatRepr(x));
             case String s -> reprString(s, b);
             case Undefined u -> b.append("Undefined");
+            case PyRange r -> b.append(r.repr());
+            case DictView view -> {
+                b.append(view.kind).append('(');
+                repr(new ArrayList<>(view), b, seen);
+                b.append(')');
+            }
             case List<?> l -> {
                 if (seen.put(l, true) != null) { b.append(l instanceof Tuple ? "(...)" : "[...]"); return; }
                 boolean tuple = l instanceof Tuple;
@@ -164,6 +173,7 @@ final class Py {
                 seen.remove(ns);
             }
             case Macro m -> b.append("<Macro '").append(m.name()).append("'>");
+            case LazyIterator g -> b.append(g.name.equals("list_reverseiterator") ? "<list_reverseiterator object>" : "<generator object " + g.name + ">");
             case LoopContext l -> b.append("<LoopContext ").append(l.index0 + 1).append('/').append(l.length()).append('>');
             default -> b.append('<').append(typeName(v)).append(" object>");
         }
@@ -235,7 +245,7 @@ final class Py {
         if (a instanceof String s) return b instanceof String t && s.equals(t);
         if (a instanceof Undefined) return b instanceof Undefined;
         if (a instanceof List<?> x && b instanceof List<?> y) {
-            if ((a instanceof Tuple) != (b instanceof Tuple) || x.size() != y.size()) return false;
+            if (!sameSequenceType(a, b) || x.size() != y.size()) return false;
             for (int i = 0; i < x.size(); i++) if (!eq(x.get(i), y.get(i))) return false;
             return true;
         }
@@ -247,6 +257,16 @@ final class Py {
             return true;
         }
         return a.equals(b) && !(a instanceof Namespace);
+    }
+
+    /** list, tuple, range and dict views are different types: none equals another. */
+    static boolean sameSequenceType(Object a, Object b) {
+        return a.getClass() == b.getClass() || (a instanceof Tuple && b instanceof Tuple)
+                || (isPlainList(a) && isPlainList(b));
+    }
+
+    static boolean isPlainList(Object v) {
+        return v instanceof List<?> && !(v instanceof Tuple) && !(v instanceof PyRange) && !(v instanceof DictView);
     }
 
     /** Python's ordering; a TypeError (as a runtime error) for types that do not order. */
@@ -261,7 +281,7 @@ final class Py {
             return Long.compare(asLong(a), asLong(b));
         }
         if (a instanceof String s && b instanceof String t) return compareCodePoints(s, t);
-        if (a instanceof List<?> x && b instanceof List<?> y && (a instanceof Tuple) == (b instanceof Tuple)) {
+        if (a instanceof List<?> x && b instanceof List<?> y && sameSequenceType(a, b) && !(a instanceof DictView) && !(a instanceof PyRange)) {
             for (int i = 0; i < Math.min(x.size(), y.size()); i++) {
                 if (!eq(x.get(i), y.get(i))) return compare(x.get(i), y.get(i), op);
             }

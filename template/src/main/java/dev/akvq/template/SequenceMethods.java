@@ -39,10 +39,10 @@ final class SequenceMethods {
             case "items" -> (args, kw) -> {
                 List<Object> out = new ArrayList<>(map.size());
                 for (Map.Entry<?, ?> e : map.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
-                return out;
+                return new DictView("dict_items", out);
             };
-            case "keys" -> (args, kw) -> new ArrayList<Object>(map.keySet());
-            case "values" -> (args, kw) -> new ArrayList<Object>(map.values());
+            case "keys" -> (args, kw) -> new DictView("dict_keys", new ArrayList<Object>(map.keySet()));
+            case "values" -> (args, kw) -> new DictView("dict_values", new ArrayList<Object>(map.values()));
             case "copy" -> (args, kw) -> new LinkedHashMap<Object, Object>(map);
             default -> null;
         };

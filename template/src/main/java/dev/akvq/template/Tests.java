@@ -31,16 +31,13 @@ final class Tests {
             case "string" -> v instanceof String;
             case "mapping" -> v instanceof Map<?, ?>;
             case "iterable" -> v instanceof String || v instanceof List<?> || v instanceof Map<?, ?> || v instanceof Undefined
-                    || v instanceof LoopContext;
-            case "sequence" -> v instanceof String || v instanceof List<?> || v instanceof Map<?, ?>;
-            case "callable" -> v instanceof TemplateFunction;
+                    || v instanceof LoopContext || v instanceof LazyIterator;
+            case "sequence" -> v instanceof String || (v instanceof List<?> && !(v instanceof DictView)) || v instanceof Map<?, ?> || v instanceof Undefined;
+            case "callable" -> v instanceof TemplateFunction || v instanceof Undefined;
             case "escaped" -> false;
             case "lower" -> v instanceof String s ? StringMethods.bind(s, "islower").call(List.of(), Map.of()) : false;
             case "upper" -> v instanceof String s ? StringMethods.bind(s, "isupper").call(List.of(), Map.of()) : false;
-            case "odd", "even" -> {
-                if (!Py.isInteger(v)) throw TemplateRuntimeError.of("unsupported operand type(s) for %: '" + Py.typeName(v) + "' and 'int'");
-                yield (Math.floorMod(Py.asLong(v), 2) == 1) == name.equals("odd");
-            }
+            case "odd", "even" -> Py.eq(Operators.binary("%", v, 2L, r.limits), name.equals("odd") ? 1L : 0L);
             case "divisibleby" -> {
                 Object n = a.get(0, "num", CallArgs.REQUIRED);
                 Object rem = Operators.binary("%", v, n, r.limits);
