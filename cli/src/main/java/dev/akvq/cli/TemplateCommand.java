@@ -38,7 +38,7 @@ final class TemplateCommand implements Command {
                 akvq template: render a model's chat template, exactly as transformers does
 
                 Usage: akvq template --model DIR --messages FILE.json [--add-generation-prompt]
-                                     [--kwargs FILE.json] [--template-name NAME]
+                                     [--kwargs FILE.json] [--template-name NAME] [--now TIME]
 
                 Prints the rendered prompt to stdout as UTF-8, byte for byte what
                 apply_chat_template(messages, tokenize=False, ...) of transformers 4.47 returns,
@@ -59,6 +59,8 @@ final class TemplateCommand implements Command {
                                             apply_chat_template (tools, documents,
                                             continue_final_message, any extra template variable)
                   --template-name NAME      a named template of the model (e.g. tool_use)
+                  --now TIME                the local time strftime_now() sees, e.g. 2025-03-07T09:05:02
+                                            (default: now), to reproduce a prompt exactly
 
                 Exit status: 0 rendered; 1 the template raised (raise_exception: its message),
                 does not parse (file, line, column), or a file is unreadable; 2 bad usage.
@@ -75,13 +77,14 @@ final class TemplateCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Flags flags = Flags.parse(name(), args, Set.of("model", "messages", "kwargs", "template-name"), Set.of("add-generation-prompt"));
+        Flags flags = Flags.parse(name(), args, Set.of("model", "messages", "kwargs", "template-name", "now"), Set.of("add-generation-prompt"));
+        LocalDateTime now = flags.optional("now").map(TemplateCommand::time).orElse(null);
         Path model = flags.existingDirectory("model");
         List<?> messages = readMessages(Path.of(flags.require("messages")));
         Map<String, Object> kwargs = new LinkedHashMap<>();
         flags.optional("kwargs").ifPresent(file -> kwargs.putAll(readKwargs(Path.of(file))));
         flags.optional("template-name").ifPresent(n -> kwargs.put("chat_template", n));
-        ChatTemplate template = ChatTemplate.find(model, LocalDateTime::now).orElseThrow(() -> new IllegalArgumentException(
+        ChatTemplate template = ChatTemplate.find(model, () -> now != null ? now : LocalDateTime.now()).orElseThrow(() -> new IllegalArgumentException(
                 model + ": no chat template (looked for chat_template.jinja, chat_template.json and the chat_template "
                         + "of tokenizer_config.json)"));
         String prompt;
@@ -94,6 +97,14 @@ final class TemplateCommand implements Command {
         out.writeBytes(prompt.getBytes(StandardCharsets.UTF_8));
         out.flush();
         return 0;
+    }
+
+    private static LocalDateTime time(String text) {
+        try {
+            return LocalDateTime.parse(text);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new UsageException("--now expects a local date and time like 2025-03-07T09:05:02, got '" + text + "'");
+        }
     }
 
     /** A JSON list of messages, or an object holding one under "messages" (a fixture case line). */
