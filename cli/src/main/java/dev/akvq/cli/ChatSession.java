@@ -40,6 +40,7 @@ final class ChatSession {
     private final StopCondition stop;
     private final PrintStream out, err;
     private final AtomicBoolean interrupted;
+    private final AtomicBoolean waitingForInput;
     private final Tokenizer tokenizer;
 
     private final List<Map<String, Object>> messages = new ArrayList<>();
@@ -49,7 +50,7 @@ final class ChatSession {
     private String cachedText;
 
     ChatSession(VisionLanguageModel model, ChatTemplate template, KvCacheSettings settings, Sampler sampler, StopCondition stop,
-            PrintStream out, PrintStream err, AtomicBoolean interrupted) {
+            PrintStream out, PrintStream err, AtomicBoolean interrupted, AtomicBoolean waitingForInput) {
         this.model = model;
         this.template = template;
         this.settings = settings;
@@ -58,6 +59,7 @@ final class ChatSession {
         this.out = out;
         this.err = err;
         this.interrupted = interrupted;
+        this.waitingForInput = waitingForInput;
         this.tokenizer = model.tokenizer();
     }
 
@@ -67,7 +69,11 @@ final class ChatSession {
         err.println("akvq chat: type a message and Enter. /image PATH attaches an image to the next message, /reset clears "
                 + "the conversation, /exit or end of input quits. Template: " + template.origin());
         try {
-            for (String line; !interrupted.get() && (line = in.readLine()) != null; ) {
+            while (!interrupted.get()) {
+                waitingForInput.set(true);   // Ctrl-C while reading ends the session at once
+                String line = in.readLine();
+                waitingForInput.set(false);
+                if (line == null) break;
                 String command = line.strip();
                 if (command.equals("/exit") || command.equals("/quit")) break;
                 if (command.equals("/reset")) {

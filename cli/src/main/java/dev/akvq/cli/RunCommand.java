@@ -154,8 +154,10 @@ final class RunCommand implements Command {
 
         AtomicBoolean interrupted = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
+        AtomicBoolean waitingForInput = new AtomicBoolean();   // --chat between turns: nothing to finish, exit at once
         Thread onCtrlC = new Thread(() -> {
             interrupted.set(true);
+            if (waitingForInput.get()) return;
             try {
                 finished.await(5, TimeUnit.SECONDS);
             } catch (InterruptedException ignored) {
@@ -173,7 +175,7 @@ final class RunCommand implements Command {
             }
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             if (chat) {
-                new ChatSession(model, template.get(), settings, sampler, stop, out, err, interrupted)
+                new ChatSession(model, template.get(), settings, sampler, stop, out, err, interrupted, waitingForInput)
                         .run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), images);
                 return 0;
             }
