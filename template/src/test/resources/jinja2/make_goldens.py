@@ -204,6 +204,13 @@ LANGUAGE = [
     "{{ [1, 2, 3][1:] }}{{ 'abcdef'[1:5:2] }}{{ 'abc'[5:] }}{{ 'abc'[-10:2] }}{{ [1, 2][::-1] }}{{ 'abc'[None:2] }}",
     "{{ s.split(' ')|map('lower')|join('_') }}{{ (s|list)[:3] }}{{ ls|map('lower')|sort|first }}",
     "{% set x = [1, 2, 3] %}{{ x[0] ~ x[-1] }}{% set y = {'a': x} %}{{ y.a|length }}{{ y['a'][1] }}",
+    "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}",
+    "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, b=2) }}",
+    "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, a=2) }}",
+    "{% macro m() %}{{ caller() if caller is defined else 'none' }}{% endmacro %}{{ m() }}|{% call m() %}body{% endcall %}",
+    "{% macro m(a, b) %}{{ a }}|{{ b }}|{{ b is defined }}{% endmacro %}{{ m(1) }} {{ m(b=2, a=3) }} {{ m.name }}{{ m.arguments }}",
+    "{% macro m() %}x{% endmacro %}{% call m() %}y{% endcall %}",
+    "{% macro m(a=n * 2, b=a + 1) %}{{ a }},{{ b }}{% endmacro %}{{ m() }} {{ m(1) }} {{ m(b=0) }}",
 ]
 
 

@@ -179,18 +179,20 @@ final class RunCommand implements Command {
                         .run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), images);
                 return 0;
             }
+            String layout = null;
             if (textPrompt) {
                 if (template.isPresent()) {
                     String rendered = template.get().render(List.of(TemplatePrompt.message("user", promptText, images.size(),
                             model.takesImages())), true, Map.of());
                     input = TemplatePrompt.input(model, template.get(), rendered, images);
-                    err.println("akvq run: prompt laid out by the model's chat template (" + template.get().origin() + ")");
+                    layout = "akvq run: prompt laid out by the model's chat template (" + template.get().origin() + ")";
                 } else {
-                    err.println("akvq run: prompt laid out as the " + config.modelType() + " family's processor does"
-                            + (flags.has("no-template") ? " (--no-template)" : " (the model has no chat template, or the prompt holds image markers)"));
+                    layout = "akvq run: prompt laid out as the " + config.modelType() + " family's processor does"
+                            + (flags.has("no-template") ? " (--no-template)" : " (the model has no chat template, or the prompt holds image markers)");
                 }
             }
             TokenSequence sequence = model.prefill(input, settings, Trace.NONE);
+            if (layout != null) err.println(layout);   // once the prompt is accepted: a refused one gets its one-line error only
             int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
             StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);

@@ -44,8 +44,8 @@ final class TemplateCommand implements Command {
                 apply_chat_template(messages, tokenize=False, ...) of transformers 4.47 returns,
                 with no newline added. The template is DIR/chat_template.jinja, else
                 DIR/chat_template.json (a processor's template, for VLMs), else the chat_template
-                of DIR/tokenizer_config.json (a string, or a list of named templates: tool_use
-                when tools are given, else default). Special tokens (bos_token, eos_token, ...)
+                of DIR/processor_config.json or of DIR/tokenizer_config.json (a string, or a list
+                of named templates: tool_use when tools are given, else default). Special tokens (bos_token, eos_token, ...)
                 come from tokenizer_config.json and special_tokens_map.json.
 
                 Options:

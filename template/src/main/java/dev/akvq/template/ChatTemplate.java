@@ -73,8 +73,9 @@ public final class ChatTemplate {
 
     /**
      * The template of the checkpoint or processor in {@code dir}, looked up as transformers does:
-     * chat_template.jinja, then chat_template.json (a processor's template), then
-     * tokenizer_config.json's {@code chat_template}; special tokens from tokenizer_config.json,
+     * chat_template.jinja, then chat_template.json (a processor's template), then the
+     * {@code chat_template} of processor_config.json (where processors kept it before
+     * chat_template.json) and of tokenizer_config.json; special tokens from tokenizer_config.json,
      * overridden by special_tokens_map.json. Empty when the directory has no template. A template
      * that does not parse fails here, naming the file, the template and the line and column.
      */
@@ -85,7 +86,7 @@ public final class ChatTemplate {
         if (Files.isRegularFile(jinja)) {
             return Optional.of(parseNamed(jinja.getFileName().toString(), Map.of("default", readText(jinja)), env, tokens));
         }
-        for (String file : List.of("chat_template.json", "tokenizer_config.json")) {
+        for (String file : List.of("chat_template.json", "processor_config.json", "tokenizer_config.json")) {
             Path p = dir.resolve(file);
             if (!Files.isRegularFile(p)) continue;
             JsonObject o = Json.readObjectFile(p);
@@ -118,6 +119,9 @@ public final class ChatTemplate {
                             + a.get(i).describe());
                 out.put(name.value(), template.value());
             }
+        } else if (v.get() instanceof JsonObject named) {
+            // {"default": "...", "tool_use": "..."}: the same named templates written as an object
+            for (String name : named.keys()) out.put(name, named.requireString(name));
         } else {
             throw o.fieldError("chat_template", "expected a template string or a list of {\"name\", \"template\"}, found " + v.get().describe());
         }

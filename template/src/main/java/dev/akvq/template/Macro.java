@@ -10,16 +10,14 @@ import java.util.Map;
  */
 final class Macro implements TemplateFunction, HasAttributes {
     private final String name;
-    final List<String> params;
-    final List<Expr> defaults;
+    final Node.MacroSignature signature;
     final List<Node> body;
     final Frame closure;
     private final Renderer renderer;
 
-    Macro(String name, List<String> params, List<Expr> defaults, List<Node> body, Frame closure, Renderer renderer) {
+    Macro(String name, Node.MacroSignature signature, List<Node> body, Frame closure, Renderer renderer) {
         this.name = name;
-        this.params = params;
-        this.defaults = defaults;
+        this.signature = signature;
         this.body = body;
         this.closure = closure;
         this.renderer = renderer;
@@ -38,7 +36,10 @@ final class Macro implements TemplateFunction, HasAttributes {
     public Object attribute(String attribute) {
         return switch (attribute) {
             case "name" -> name;
-            case "arguments" -> Tuple.of(params);
+            case "arguments" -> Tuple.of(signature.params());
+            case "catch_varargs" -> signature.catchVarargs();
+            case "catch_kwargs" -> signature.catchKwargs();
+            case "caller" -> signature.usesCaller();
             default -> Access.MISSING;
         };
     }

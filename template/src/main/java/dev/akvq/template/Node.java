@@ -19,12 +19,17 @@ sealed interface Node {
     /** {@code {% set x | filters %}body{% endset %}}; filters hold null as their value. */
     record SetBlock(Target target, List<Expr.Filter> filters, List<Node> body, int line) implements Node {}
 
-    record MacroDefinition(String name, List<String> params, List<Expr> defaults, List<Node> body, int line)
-            implements Node {}
+    record MacroDefinition(String name, MacroSignature signature, List<Node> body, int line) implements Node {}
 
     /** {@code {% call(params) macro(args) %}body{% endcall %}}: the body becomes {@code caller}. */
-    record CallBlock(Expr.Call call, List<String> params, List<Expr> defaults, List<Node> body, int line)
-            implements Node {}
+    record CallBlock(Expr.Call call, MacroSignature signature, List<Node> body, int line) implements Node {}
+
+    /**
+     * A macro's parameters and defaults, and whether its body reads {@code varargs},
+     * {@code kwargs} or {@code caller}: only then does it accept extra positional or keyword
+     * arguments, or a caller, as Jinja2's Macro does.
+     */
+    record MacroSignature(List<String> params, List<Expr> defaults, boolean catchVarargs, boolean catchKwargs, boolean usesCaller) {}
 
     record FilterBlock(List<Expr.Filter> filters, List<Node> body, int line) implements Node {}
 

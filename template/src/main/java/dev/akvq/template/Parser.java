@@ -310,13 +310,26 @@ final class Parser {
         List<String> params = new ArrayList<>();
         List<Expr> defaults = new ArrayList<>();
         parseSignature(params, defaults);
-        int savedLoops = loopDepth;
+        int savedLoops = loopDepth, bodyStart = at;
         loopDepth = 0;
         List<Node> body = statements("macro", Set.of("endmacro"));
         loopDepth = savedLoops;
+        Node.MacroSignature signature = signature(params, defaults, bodyStart, at);
         next();
         expectBlockEnd();
-        return new Node.MacroDefinition(name, params, defaults, body, line(tag));
+        return new Node.MacroDefinition(name, signature, body, line(tag));
+    }
+
+    /** The signature, with which special names the body's tokens {@code [from, to)} read. */
+    private Node.MacroSignature signature(List<String> params, List<Expr> defaults, int from, int to) {
+        boolean varargs = false, kwargs = false, caller = false;
+        for (Token t : tokens.subList(from, to)) {
+            if (t.kind() != Kind.NAME) continue;
+            varargs |= t.text().equals("varargs");
+            kwargs |= t.text().equals("kwargs");
+            caller |= t.text().equals("caller");
+        }
+        return new Node.MacroSignature(List.copyOf(params), List.copyOf(defaults), varargs, kwargs, caller || params.contains("caller"));
     }
 
     /** {@code (a, b=default)}: a default for every parameter after the first one that has one. */
@@ -340,13 +353,14 @@ final class Parser {
         if (current().isOp("(")) parseSignature(params, defaults);
         Expr call = parseExpression(true);
         if (!(call instanceof Expr.Call c)) throw error("expected a call", tag);
-        int savedLoops = loopDepth;
+        int savedLoops = loopDepth, bodyStart = at;
         loopDepth = 0;
         List<Node> body = statements("call", Set.of("endcall"));
         loopDepth = savedLoops;
+        Node.MacroSignature signature = signature(params, defaults, bodyStart, at);
         next();
         expectBlockEnd();
-        return new Node.CallBlock(c, params, defaults, body, line(tag));
+        return new Node.CallBlock(c, signature, body, line(tag));
     }
 
     private Node parseFilterBlock() {

@@ -57,10 +57,9 @@ final class Renderer {
                 for (Expr.Filter filter : s.filters()) value = applyFilter(filter, value, frame);
                 assign(s.target(), value, frame, s.line());
             }
-            case Node.MacroDefinition m ->
-                    frame.variables.put(m.name(), new Macro(m.name(), m.params(), m.defaults(), m.body(), frame, this));
+            case Node.MacroDefinition m -> frame.variables.put(m.name(), new Macro(m.name(), m.signature(), m.body(), frame, this));
             case Node.CallBlock c -> {
-                Macro caller = new Macro("caller", c.params(), c.defaults(), c.body(), frame, this);
+                Macro caller = new Macro("caller", c.signature(), c.body(), frame, this);
                 write(Py.str(call(c.call(), frame, caller)));
             }
             case Node.FilterBlock fb -> {
@@ -193,29 +192,42 @@ final class Renderer {
         }
     }
 
+    /** Jinja2's Macro.__call__ (runtime.py, 3.1.2): binds the arguments, then renders the body in a new scope. */
     Object callMacro(Macro m, List<Object> args, Map<String, Object> kwargs) {
+        Node.MacroSignature s = m.signature;
+        List<String> params = s.params();
+        Map<String, Object> kw = new LinkedHashMap<>(kwargs);
+        if (args.size() > params.size() && !s.catchVarargs())
+            throw TemplateRuntimeError.of("macro '" + m.name() + "' takes not more than " + params.size() + " argument(s)");
         enterCall();
         try {
             Frame f = new Frame(m.closure);
-            Map<String, Object> kw = new LinkedHashMap<>(kwargs);
-            if (kw.containsKey("caller")) f.variables.put("caller", kw.remove("caller"));
-            int firstDefault = m.params.size() - m.defaults.size();
-            for (int i = 0; i < m.params.size(); i++) {
-                String p = m.params.get(i);
+            int firstDefault = params.size() - s.defaults().size();
+            for (int i = 0; i < params.size(); i++) {
+                String p = params.get(i);
                 Object v;
                 if (i < args.size()) {
-                    if (kw.containsKey(p)) throw TemplateRuntimeError.of("macro '" + m.name() + "' got multiple values for argument '" + p + "'");
                     v = args.get(i);
                 } else if (kw.containsKey(p)) {
                     v = kw.remove(p);
                 } else if (i >= firstDefault) {
-                    v = eval(m.defaults.get(i - firstDefault), f);
+                    v = eval(s.defaults().get(i - firstDefault), f);
                 } else {
                     v = new Undefined("parameter '" + p + "' was not provided");
                 }
                 f.variables.put(p, v);
             }
-            f.variables.put("varargs", Tuple.of(args.size() > m.params.size() ? args.subList(m.params.size(), args.size()) : List.of()));
+            if (s.usesCaller() && !params.contains("caller")) {
+                Object caller = kw.remove("caller");
+                f.variables.put("caller", caller != null ? caller : new Undefined("No caller defined"));
+            }
+            if (!s.catchKwargs() && !kw.isEmpty()) {
+                String first = kw.keySet().iterator().next();
+                throw TemplateRuntimeError.of(kw.containsKey("caller")
+                        ? "macro '" + m.name() + "' was invoked with two values for the special caller argument. This is most likely a bug."
+                        : "macro '" + m.name() + "' takes no keyword argument '" + first + "'");
+            }
+            f.variables.put("varargs", Tuple.of(args.size() > params.size() ? args.subList(params.size(), args.size()) : List.of()));
             f.variables.put("kwargs", kw);
             return capture(m.body, f);
         } finally {
