@@ -2,12 +2,14 @@ package dev.akvq.cli;
 
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.generate.Decoding;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.template.ChatTemplate;
 import dev.akvq.template.TemplateRaisedError;
+import dev.akvq.tokenizer.StreamingDecoder;
 import dev.akvq.tokenizer.Tokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -124,16 +126,20 @@ final class ChatSession {
         double promptSeconds = (System.nanoTime() - start) / 1e9;
 
         long decodeStart = System.nanoTime();
-        int[] generated = TokenGeneration.generate(cached, sampler, stop, tokenizer.streamingDecoder(true), out, interrupted);
-        out.println();
+        StreamingDecoder reply = tokenizer.streamingDecoder(true);
+        int[] generated = Decoding.run(cached, sampler, stop, token -> {
+            out.print(reply.push(token));   // "" until a character split across tokens is whole
+            out.flush();
+        }, interrupted::get).tokens();
+        out.println(reply.finish());
         out.flush();
         double decodeSeconds = (System.nanoTime() - decodeStart) / 1e9;
         // The cache holds every sampled token but the last (never fed back): that is the text after the prompt.
         int[] inCache = java.util.Arrays.copyOf(generated, generated.length - 1);
         cachedText = rendered + tokenizer.decode(inCache, false);
-        int[] reply = stop.isEos(generated[generated.length - 1]) ? inCache : generated;
+        int[] answer = stop.isEos(generated[generated.length - 1]) ? inCache : generated;
         // Stripped, as chat front ends keep a reply: a template writes its own separator before it.
-        messages.add(TemplatePrompt.message("assistant", tokenizer.decode(reply, true).strip(), 0, model.takesImages()));
+        messages.add(TemplatePrompt.message("assistant", tokenizer.decode(answer, true).strip(), 0, model.takesImages()));
         err.printf("akvq chat: %d prompt tokens fed in %.3f s, %d generated in %.3f s (%.1f tok/s); KV cache %s for %d tokens%n",
                 fed, promptSeconds, generated.length, decodeSeconds, generated.length / decodeSeconds,
                 InspectCommand.bytes(cached.kvBytes()), cached.length());
