@@ -162,10 +162,11 @@ class HttpLayerTest {
         error(get("/nope"), 404);
         // 429: one running (slow), none may wait with --max-queue 0.
         server.close();
-        start("sekret", new ScriptedBackend(50, 20, 0));
+        ScriptedBackend slowBackend = new ScriptedBackend(50, 40, 0);   // 2 s of generation
+        start("sekret", slowBackend);
         CompletableFuture<HttpResponse<String>> slow = client.sendAsync(HttpRequest.newBuilder(server.url().resolve("/v1/chat/completions"))
                 .headers(key).POST(HttpRequest.BodyPublishers.ofString(CHAT.replace("3}", "50}"))).build(), HttpResponse.BodyHandlers.ofString());
-        while (metricsValue("akvq_running_sequences") < 1) Thread.sleep(5);
+        awaitRunning(slowBackend);
         assertEquals("queue_full", error(post("/v1/chat/completions", CHAT, key), 429).requireString("code"));
         assertEquals(200, slow.get().statusCode());
         String metrics = get("/metrics").body();
@@ -173,11 +174,13 @@ class HttpLayerTest {
         assertTrue(metrics.contains("akvq_requests_total{endpoint=\"/v1/chat/completions\",outcome=\"ok\"} 1"), metrics);
     }
 
-    private double metricsValue(String name) throws Exception {
-        for (String line : get("/metrics").body().split("\n")) {
-            if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1));
+    /** Waits until the backend runs a request; bounded, so a request that never starts fails instead of hanging. */
+    private static void awaitRunning(ScriptedBackend backend) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (backend.runningNow.get() < 1) {
+            assertTrue(System.nanoTime() < deadline, "the request did not start within 30 s");
+            Thread.sleep(5);
         }
-        throw new AssertionError(name + " not in /metrics");
     }
 
     @Test
@@ -219,7 +222,12 @@ class HttpLayerTest {
             out.flush();
             InputStream in = s.getInputStream();
             String seen = "";
-            while (!seen.contains("\"w3\"") && !seen.contains(" w3")) seen += new String(in.readNBytes(1), StandardCharsets.UTF_8);
+            s.setSoTimeout(30_000);   // a stream that stalls fails the test instead of hanging it
+            while (!seen.contains("\"w3\"") && !seen.contains(" w3")) {
+                byte[] b = in.readNBytes(1);
+                assertEquals(1, b.length, "the stream ended before w3: " + seen);
+                seen += new String(b, StandardCharsets.UTF_8);
+            }
             assertTrue(backend.kvBytesInUse() > 0);
         }
         long deadline = System.currentTimeMillis() + 10_000;
@@ -240,7 +248,12 @@ class HttpLayerTest {
                     + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
             InputStream in = s.getInputStream();
             String head = "";
-            while (!head.endsWith("\r\n\r\n")) head += (char) in.read();
+            s.setSoTimeout(30_000);
+            while (!head.endsWith("\r\n\r\n")) {
+                int c = in.read();
+                assertTrue(c >= 0, "the connection closed before the response head: " + head);
+                head += (char) c;
+            }
             assertTrue(head.startsWith("HTTP/1.1 200"), head);
             in.readNBytes(3);   // chunk size line and the first space: generation is under way
         }
@@ -278,10 +291,11 @@ class HttpLayerTest {
 
     @Test
     void shutdownLetsTheRunningRequestFinishAndRefusesNewOnes() throws Exception {
-        start(null, new ScriptedBackend(20, 20, 4));
+        ScriptedBackend backend = new ScriptedBackend(20, 200, 4);   // 4 s of generation: the shutdown starts while it runs
+        start(null, backend);
         CompletableFuture<HttpResponse<String>> running = client.sendAsync(HttpRequest.newBuilder(server.url().resolve("/v1/chat/completions"))
                 .POST(HttpRequest.BodyPublishers.ofString(CHAT.replace("3}", "20}"))).build(), HttpResponse.BodyHandlers.ofString());
-        while (metricsValue("akvq_running_sequences") < 1) Thread.sleep(5);
+        awaitRunning(backend);
         URI url = server.url();
         Thread stopper = Thread.ofVirtual().start(server::close);
         var r = running.get();
