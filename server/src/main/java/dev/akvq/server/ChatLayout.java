@@ -1,5 +1,7 @@
 package dev.akvq.server;
 
+import dev.akvq.image.DecodedImage;
+import dev.akvq.model.PromptInput;
 import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.idefics3.Idefics3Prompt;
 import dev.akvq.model.llava.LlavaPrompt;
@@ -11,22 +13,40 @@ import dev.akvq.server.GenerationRequest.TextPart;
 import dev.akvq.weights.config.Idefics3Config;
 import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.Qwen2VLConfig;
+import dev.akvq.template.ChatTemplate;
 import dev.akvq.weights.config.TextDecoderConfig;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
- * A family's built-in chat layout: the messages as prompt text, each image as the family's marker
- * where its part stands, text parts of one message joined by newlines. Used until the
- * chat-template module renders tokenizer_config.json's template; {@link #format} is what
- * {@code /v1/models} says.
+ * How a chat becomes prompt text: the model's own chat template when it has one
+ * ({@link Template}: chat_template.jinja, chat_template.json or tokenizer_config.json, rendered as
+ * transformers' apply_chat_template does), else the family's built-in layout, each image as the
+ * family's marker where its part stands, text parts of one message joined by newlines.
+ * {@link #format} is what {@code /v1/models} says.
  */
-sealed interface ChatLayout permits ChatLayout.Plain, ChatLayout.Llava, ChatLayout.Idefics3, ChatLayout.Qwen2VL {
+sealed interface ChatLayout permits ChatLayout.Template, ChatLayout.Plain, ChatLayout.Llava, ChatLayout.Idefics3, ChatLayout.Qwen2VL {
     String format();
 
     String layout(List<Message> messages);
 
-    /** The layout of {@code model}'s family. */
+    /**
+     * What the family prefills for the laid-out {@code text} with the request's images: with images,
+     * the text as written (the family expands its markers); without, its ids with the tokenizer's
+     * special tokens, so no family lays it out again.
+     */
+    default PromptInput input(VisionLanguageModel model, String text, List<DecodedImage> images) {
+        return images.isEmpty() ? PromptInput.ids(model.tokenizer().encode(text, true)) : PromptInput.text(text).withImages(images);
+    }
+
+    /** The model's chat template if it has one, else its family's built-in layout. */
     static ChatLayout of(VisionLanguageModel model) {
+        Optional<ChatTemplate> template = ChatTemplate.find(model.directory(), LocalDateTime::now);
+        if (template.isPresent()) return new Template(template.get(), model.takesImages());
         return switch (model.config()) {
             case LlavaConfig c -> new Llava(LlavaPrompt.load(model.directory(), c, model.tokenizer()).imageToken());
             case Idefics3Config c -> new Idefics3();
@@ -47,11 +67,60 @@ sealed interface ChatLayout permits ChatLayout.Plain, ChatLayout.Llava, ChatLayo
         return role.isEmpty() ? role : Character.toUpperCase(role.charAt(0)) + role.substring(1);
     }
 
-    /** Llama, Mistral, Qwen2 without a template yet: one 'Role: text' line per message. */
+    /**
+     * The model's chat template. Messages go in as transformers' multimodal chats have them: for a
+     * vision family a list of parts ({@code {"type": "image"}}, {@code {"type": "text", "text": ...}}
+     * in order), for a text decoder a string. The prompt is encoded as
+     * {@code apply_chat_template(..., tokenize=True)} does for text decoders (no special tokens
+     * added); a vision family gets the text with its image markers and adds its processor's special
+     * tokens, less a BOS the template already wrote.
+     */
+    record Template(ChatTemplate template, boolean vision) implements ChatLayout {
+        @Override
+        public String format() {
+            return "the model's chat template (" + template.origin() + ")";
+        }
+
+        @Override
+        public String layout(List<Message> messages) {
+            List<Object> chat = new ArrayList<>();
+            for (Message m : messages) {
+                Map<String, Object> message = new LinkedHashMap<>();
+                message.put("role", m.role());
+                if (!vision) {
+                    message.put("content", text(m));
+                } else {
+                    List<Object> parts = new ArrayList<>();
+                    for (Part p : m.parts()) {
+                        parts.add(p instanceof TextPart t ? Map.of("type", "text", "text", t.text()) : Map.of("type", "image"));
+                    }
+                    message.put("content", parts);
+                }
+                chat.add(message);
+            }
+            try {
+                return template.render(chat, true, Map.of());
+            } catch (RuntimeException e) {   // raise_exception and template errors: the conversation does not fit the template
+                throw new IllegalArgumentException("the model's chat template refused the messages: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public PromptInput input(VisionLanguageModel model, String text, List<DecodedImage> images) {
+            var tokenizer = model.tokenizer();
+            if (!vision) return PromptInput.ids(tokenizer.encode(text, false));
+            boolean writesBos = template.specialTokens().get("bos_token") instanceof String bos && text.startsWith(bos);
+            String written = writesBos && tokenizer.encode("", true).length > 0
+                    ? text.substring(((String) template.specialTokens().get("bos_token")).length()) : text;
+            return images.isEmpty() ? PromptInput.ids(tokenizer.encode(written, !writesBos)) : PromptInput.text(written).withImages(images);
+        }
+    }
+
+    /** Llama, Mistral, Qwen2 without a template: one 'Role: text' line per message. */
     record Plain() implements ChatLayout {
         @Override
         public String format() {
-            return "plain: one line 'Role: text' per message, then 'Assistant:' (no chat template read yet)";
+            return "plain: one line 'Role: text' per message, then 'Assistant:' (the model has no chat template)";
         }
 
         @Override

@@ -103,8 +103,8 @@ final class ServedModel implements AutoCloseable {
                 case GenerationRequest.Chat chat -> layout.layout(chat.messages());
                 case GenerationRequest.Text plain -> plain.text();
             };
-            PromptInput input = request.images().isEmpty() ? PromptInput.ids(model.tokenizer().encode(text, true))
-                    : PromptInput.text(text).withImages(request.images());
+            PromptInput input = request.prompt() instanceof GenerationRequest.Chat ? layout.input(model, text, request.images())
+                    : PromptInput.ids(model.tokenizer().encode(text, true));   // a completion's prompt: as written, with BOS
             return model.prepare(input, Trace.NONE);
         } catch (ImageFormatException e) {
             throw ApiError.invalid(param, "image: " + e.getMessage());

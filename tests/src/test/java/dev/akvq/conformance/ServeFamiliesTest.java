@@ -94,6 +94,21 @@ class ServeFamiliesTest {
     }
 
     @Test
+    void qwen2vlWithItsOwnChatTemplateEqualsRun(@TempDir Path tmp) throws Exception {
+        Map<String, Integer> special = Map.of("<|im_start|>", 500, "<|im_end|>", 501, "<|vision_start|>", 502, "<|vision_end|>", 503,
+                "<|vision_pad|>", 504, "<|image_pad|>", 505, "<|video_pad|>", 506, "<|endoftext|>", 507, "\n", 508);
+        Path dir = vision("qwen2vl", tmp, special, null);
+        Files.copy(Path.of("").toAbsolutePath().getParent().resolve("template/src/test/resources/chat_templates/Qwen2-VL-2B-Instruct/"
+                + "chat_template.json"), dir.resolve("chat_template.json"));
+        Path image = Fixtures.model("qwen2vl").resolve("image.png");
+        try (ServerClient server = new ServerClient(dir, KvCacheSettings.defaults(KvMode.FP32), 1L << 30, 4)) {
+            assertTrue(server.get("/v1/models").contains("the model's chat template (chat_template.json)"), server.get("/v1/models"));
+        }
+        // akvq run --prompt renders the same template for one user message with its image first.
+        sameAsRun(dir, "/v1/chat/completions", ServerClient.chat("Describe it.", 8, List.of(image)), "Describe it.", List.of(image), 8);
+    }
+
+    @Test
     void llamaTextCompletionEqualsRun(@TempDir Path tmp) throws Exception {
         Path dir = copy("llama", tmp, List.of("config.json", "generation_config.json", "model.safetensors"));
         AsciiTokenizer.write(dir, 512, Map.of("<s>", 1, "</s>", 2), "<s>");
