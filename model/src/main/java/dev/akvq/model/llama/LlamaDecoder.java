@@ -61,18 +61,6 @@ public final class LlamaDecoder {
         return config;
     }
 
-    private LlamaDecoder valueRotated;
-
-    /**
-     * This decoder with AKVQ-VL's value rotation folded into every layer's v_proj and o_proj
-     * ({@link ValueRotation}), built once and shared; {@code LlamaSequence} picks it when the
-     * cache settings ask for rotation, so every family that decodes through LlamaDecoder gets it.
-     */
-    public synchronized LlamaDecoder valueRotated() {
-        if (valueRotated == null) valueRotated = new LlamaDecoder(config, ValueRotation.fold(weights, config), pool);
-        return valueRotated;
-    }
-
     /** Token embeddings {@code [ids.length, hidden]}; an id outside the vocabulary is an error naming it. */
     public float[] embed(int[] ids) {
         int h = config.hiddenSize();

@@ -98,7 +98,7 @@ public final class Qwen2VLModel {
         return new Qwen2VLSequence(decoder, rotary, mode);
     }
 
-    /** A sequence caching as {@code settings} say (value rotation folded in when they turn it on). */
+    /** A sequence caching as {@code settings} say (keys and values rotated in the store when they turn rotation on). */
     public Qwen2VLSequence newSequence(KvCacheSettings settings) {
         return new Qwen2VLSequence(decoder, rotary, settings);
     }

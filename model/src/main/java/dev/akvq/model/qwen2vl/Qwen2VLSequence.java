@@ -29,12 +29,9 @@ public final class Qwen2VLSequence implements TokenSequence {
         this(decoder, rotary, KvCacheSettings.defaults(mode));
     }
 
-    /**
-     * A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s: with rotation
-     * on it runs the decoder's value-rotated twin ({@link LlamaDecoder#valueRotated}).
-     */
+    /** A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s. */
     public Qwen2VLSequence(LlamaDecoder decoder, MultimodalRotary rotary, KvCacheSettings settings) {
-        this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
+        this.decoder = decoder;
         this.rotary = rotary;
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
