@@ -172,12 +172,12 @@ final class RunCommand implements Command {
                 LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
                 err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
                         threads, mode.flag());
+                LlamaSequence textSequence = new LlamaSequence(decoder, settings);
                 if (!Boolean.getBoolean("akvq.noWarmup")) {
                     long warmStart = System.nanoTime();
                     decoder.warmUp(settings);
                     err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - warmStart) / 1e9);
                 }
-                LlamaSequence textSequence = new LlamaSequence(decoder, settings);
                 sequence = textSequence;
                 prefillStart = System.nanoTime();
                 Modality[] modality = new Modality[ids.length];

@@ -29,6 +29,8 @@ import java.util.SplittableRandom;
 final class DecoderWarmup {
     private DecoderWarmup() {}
 
+    /** Weights per layer (q_proj and the MLP) below which a decoder is not warmed up: 1M, a 512-wide model. */
+    static final long MIN_WEIGHTS = 1L << 20;
     /** Rounds of the whole set; each round is about 1/1000 of a 128-token prompt's work. */
     static final int ROUNDS = 300;
     /** Tokens of the warm-up prompt: above the FP16 window of the default settings, so quantized rows exist. */
@@ -80,11 +82,13 @@ final class DecoderWarmup {
         float[] prompt = noise(random, 8 * qWidth), promptOut = new float[8 * qWidth];
         store.beginPrefill(noise(random, STORED * hidden), STORED, hidden);
         for (int t = 0; t < STORED; t++) store.append(k, t * width, v, t * width, new CachedToken(t, Modality.TEXT, false));
-        decoder.attend(store, layer, prompt, 8, STORED - 8, promptOut, false);
+        float[] promptQueries = noise(random, STORED * qWidth);
+        decoder.attend(store, layer, promptQueries, k, v, STORED, 0, new float[STORED * qWidth], false);   // tiled prompt
+        decoder.attend(store, layer, prompt, k, v, 8, STORED - 8, promptOut, false);                       // per token
         store.endPrefill();
         for (int t = 0; t < 4; t++) {
             store.append(k, t * width, v, t * width, new CachedToken(STORED + t, Modality.TEXT, true));
-            decoder.attend(store, layer, q, 1, store.length() - 1, out, false);
+            decoder.attend(store, layer, q, k, v, 1, store.length() - 1, out, false);
         }
     }
 

@@ -70,6 +70,12 @@ public final class RotatedKeyValueStore implements KeyValueStore {
         inner.append(rotatedKeys, 0, rotatedValues, 0, token);
     }
 
+    /** A rotation is exact up to rounding: the prompt sees what it would see without it, at the inner store's precision. */
+    @Override
+    public java.util.Optional<dev.akvq.tensor.DType> promptPrecision() {
+        return inner.promptPrecision();
+    }
+
     @Override
     public void endPrefill() {
         inner.endPrefill();
