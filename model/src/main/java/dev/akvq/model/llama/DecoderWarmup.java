@@ -77,7 +77,8 @@ final class DecoderWarmup {
         TextDecoderConfig c = decoder.config();
         int width = c.numKeyValueHeads() * c.headDim(), qWidth = c.numAttentionHeads() * c.headDim();
         int layer = c.numHiddenLayers() - 1;                         // a PSA layer in the default table
-        KeyValueStore store = settings.newStore(layer, c.numKeyValueHeads(), c.headDim());
+        // The whole cache, as a sequence builds it (so bad settings fail here as they would there); one layer is used.
+        KeyValueStore store = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim()).get(layer);
         float[] k = noise(random, STORED * width), v = noise(random, STORED * width);
         float[] prompt = noise(random, 8 * qWidth), promptOut = new float[8 * qWidth];
         store.beginPrefill(noise(random, STORED * hidden), STORED, hidden);
