@@ -11,6 +11,7 @@ import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.RmsNorm;
 import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.SwiGlu;
+import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.util.SplittableRandom;
 
@@ -33,10 +34,25 @@ final class DecoderWarmup {
     static final long MIN_WEIGHTS = 1L << 20;
     /** Rounds of the whole set; each round is about 1/1000 of a 128-token prompt's work. */
     static final int ROUNDS = 300;
+    /** Rounds through the decoder's own pool. */
+    static final int POOLED_ROUNDS = 10;
     /** Tokens of the warm-up prompt: above the FP16 window of the default settings, so quantized rows exist. */
     private static final int STORED = 160;
 
+    /**
+     * Most rounds run on the calling thread alone (compiled code serves every thread, and a hand-off
+     * per tiny call would cost more than the call on a busy machine); the last rounds go through the
+     * decoder's own pool, so its hand-off is compiled too.
+     */
     static void run(LlamaDecoder decoder, LlamaWeights weights, KvCacheSettings settings) {
+        try (WorkerPool serial = WorkerPool.create(1)) {
+            LlamaDecoder alone = new LlamaDecoder(decoder.config(), weights, serial);
+            rounds(alone, weights, settings, ROUNDS - POOLED_ROUNDS);
+        }
+        rounds(decoder, weights, settings, POOLED_ROUNDS);
+    }
+
+    private static void rounds(LlamaDecoder decoder, LlamaWeights weights, KvCacheSettings settings, int count) {
         TextDecoderConfig c = decoder.config();
         int hidden = c.hiddenSize(), ffn = c.intermediateSize(), heads = c.numAttentionHeads();
         int kvHeads = c.numKeyValueHeads(), headDim = c.headDim(), qWidth = heads * headDim;
@@ -56,7 +72,7 @@ final class DecoderWarmup {
                 new CachedToken[] {new CachedToken(0, Modality.TEXT, false), new CachedToken(1, Modality.TEXT, false)});
         float eps = (float) c.rmsNormEps();
 
-        for (int round = 0; round < ROUNDS; round++) {
+        for (int round = 0; round < count; round++) {
             MatrixVector.multiply(q, x, 0, y, 0, decoder.pool());
             MatrixVector.multiply(down, x, 0, y, 0, decoder.pool());
             MatrixVector.multiply(head, x, 0, y, 0, decoder.pool());
