@@ -128,8 +128,8 @@ public final class RunReport {
             System.out.printf("| peak RSS, %d-token run, %s | %s | weights+KV+activations %s | %+.0f MiB | <= +300 MiB |%n",
                     longPrompt, mode, mib(run.peakRssBytes), mib(needed), (run.peakRssBytes - needed) / 1048576.0);
         }
-        System.out.printf("| peak RSS saved by akvq vs fp16 | %s | KV bytes saved %s | | about equal |%n",
-                mib(longFp16.peakRssBytes - longAkvq.peakRssBytes), mib(longFp16.kvBytes - longAkvq.kvBytes));
+        System.out.printf("| peak RSS saved by akvq vs fp16 | %+.0f MiB | KV bytes saved %s | | about equal |%n",
+                (longFp16.peakRssBytes - longAkvq.peakRssBytes) / 1048576.0, mib(longFp16.kvBytes - longAkvq.kvBytes));
         System.out.printf("%ncold wall time of the 128-token run (JVM start to exit): %.2f s; spread of decode over runs: %s%n",
                 short128.wallS, spread(cold.get("fp16 128")));
     }
