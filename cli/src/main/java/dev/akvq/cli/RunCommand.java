@@ -140,8 +140,7 @@ final class RunCommand implements Command {
             // A one-shot run compiles its kernels on tiny inputs first (-Dakvq.noWarmup=true skips it, to measure it).
             if (!Boolean.getBoolean("akvq.noWarmup")) {
                 long warmStart = System.nanoTime();
-                model.warmUp(settings);
-                err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - warmStart) / 1e9);
+                if (model.warmUp(settings)) err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - warmStart) / 1e9);
             }
             if (!vision) prefillStart = System.nanoTime();
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;

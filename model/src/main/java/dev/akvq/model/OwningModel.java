@@ -51,8 +51,8 @@ final class OwningModel implements VisionLanguageModel {
     }
 
     @Override
-    public void warmUp(KvCacheSettings settings) {
-        model.warmUp(settings);
+    public boolean warmUp(KvCacheSettings settings) {
+        return model.warmUp(settings);
     }
 
     @Override

@@ -76,8 +76,8 @@ public final class Idefics3Model implements VisionLanguageModel {
     }
 
     @Override
-    public void warmUp(KvCacheSettings settings) {
-        decoder.warmUp(settings);
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder.warmUp(settings);
     }
 
     /**

@@ -71,11 +71,15 @@ public final class LlamaDecoder {
      * ({@link DecoderWarmup}; about a tenth of a second once compiled). Results are unchanged.
      * A decoder of fewer than {@link DecoderWarmup#MIN_WEIGHTS} weights per layer is skipped: its
      * first tokens cost less than the warm-up, and the JIT compiles it while they run.
+     *
+     * @return whether it ran
      */
-    public void warmUp(KvCacheSettings settings) {
+    public boolean warmUp(KvCacheSettings settings) {
         LlamaWeights.Layer first = weights.layers().get(0);
         long perLayer = (long) first.q().rows() * first.q().cols() + 3L * first.gate().rows() * first.gate().cols();
-        if (perLayer >= DecoderWarmup.MIN_WEIGHTS) DecoderWarmup.run(this, weights, settings);
+        if (perLayer < DecoderWarmup.MIN_WEIGHTS) return false;
+        DecoderWarmup.run(this, weights, settings);
+        return true;
     }
 
     float[] inverseFrequencies() {

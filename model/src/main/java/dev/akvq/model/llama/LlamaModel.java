@@ -44,8 +44,8 @@ public final class LlamaModel implements VisionLanguageModel {
     }
 
     @Override
-    public void warmUp(KvCacheSettings settings) {
-        decoder.warmUp(settings);
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder.warmUp(settings);
     }
 
     @Override

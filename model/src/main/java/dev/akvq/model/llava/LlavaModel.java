@@ -80,8 +80,8 @@ public final class LlavaModel implements VisionLanguageModel {
     }
 
     @Override
-    public void warmUp(KvCacheSettings settings) {
-        decoder.warmUp(settings);
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder.warmUp(settings);
     }
 
     /** Feature rows (image tokens) per image: the patches, plus the class token under strategy "full". */

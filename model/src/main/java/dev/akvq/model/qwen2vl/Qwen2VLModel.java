@@ -74,8 +74,8 @@ public final class Qwen2VLModel implements VisionLanguageModel {
     }
 
     @Override
-    public void warmUp(KvCacheSettings settings) {
-        decoder().warmUp(settings);
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder().warmUp(settings);
     }
 
     public Qwen2VLVisionTower tower() {
