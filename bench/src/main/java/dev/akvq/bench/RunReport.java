@@ -3,6 +3,7 @@ package dev.akvq.bench;
 import dev.akvq.model.Trace;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -96,7 +97,7 @@ public final class RunReport {
             Modality[] text = new Modality[ids.length];
             Arrays.fill(text, Modality.TEXT);
             double[] prefillS = timed(8, () -> {
-                LlamaSequence s = new LlamaSequence(decoder, KvMode.FP16);
+                LlamaSequence s = new LlamaSequence(decoder, KvCacheSettings.defaults(KvMode.FP16));
                 s.lastLogits(s.prefill(decoder.embed(ids), text, Trace.NONE), ids.length);
             });
             warmPrefill = 128 / median(Arrays.copyOfRange(prefillS, 3, prefillS.length));

@@ -3,8 +3,8 @@ package dev.akvq.quant.kv;
 import dev.akvq.quant.Hadamard;
 
 /**
- * The Walsh-Hadamard rotation of keys and values around any store (AKVQ-VL spec, "Walsh-Hadamard
- * rotation"), applied online, so the weights stay as published and nothing is copied:
+ * The Walsh-Hadamard rotation of keys and values around any store (docs/akvq-vl.md,
+ * "Rotation"), applied online, so the weights stay as published and nothing is copied:
  * <ul>
  *   <li>keys: each head's post-RoPE key is stored rotated ({@code k H}) and each query is rotated
  *       once per attention call ({@code q H}); {@code (qH)(kH)ᵀ = q kᵀ}, so the logits are unchanged;</li>
