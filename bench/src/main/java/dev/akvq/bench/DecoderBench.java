@@ -8,7 +8,6 @@ import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
-import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
@@ -104,19 +103,6 @@ public class DecoderBench {
     /** The bound: one read of the bytes a decode step reads, split over the same threads. */
     @Benchmark
     public float readWeights() {
-        float[] sums = new float[checkpoint.files().size() * 64];
-        for (SafetensorsFile file : checkpoint.files()) {
-            for (WeightTensor t : file.tensors()) {
-                if (t.rank() != 2) continue;
-                long size = t.byteSize(), chunk = (size + 63) / 64 / 64 * 64 + 64;
-                pool.forRange(64, (start, end) -> {
-                    for (int c = start; c < end; c++) {
-                        long from = Math.min(size, c * chunk), to = Math.min(size, from + chunk);
-                        sums[c] += MemoryRead.sum(t.data(), from, to);
-                    }
-                });
-            }
-        }
-        return sums[0] + sums[63];
+        return MemoryRead.sumMatrices(checkpoint, pool);
     }
 }

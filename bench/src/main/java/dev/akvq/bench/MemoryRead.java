@@ -1,5 +1,9 @@
 package dev.akvq.bench;
 
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.SafetensorsFile;
+import dev.akvq.weights.WeightTensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -14,6 +18,27 @@ final class MemoryRead {
     private MemoryRead() {}
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * One read of every matrix (rank-2 tensor) of {@code checkpoint}, each split into 64 chunks over
+     * {@code pool}'s threads as decode splits rows: the bound of a decode step that reads them all.
+     */
+    static float sumMatrices(Checkpoint checkpoint, WorkerPool pool) {
+        float[] sums = new float[64];
+        for (SafetensorsFile file : checkpoint.files()) {
+            for (WeightTensor t : file.tensors()) {
+                if (t.rank() != 2) continue;
+                long size = t.byteSize(), chunk = (size + 63) / 64 / 64 * 64 + 64;
+                pool.forRange(64, (start, end) -> {
+                    for (int c = start; c < end; c++) {
+                        long from = Math.min(size, c * chunk), to = Math.min(size, from + chunk);
+                        sums[c] += sum(t.data(), from, to);
+                    }
+                });
+            }
+        }
+        return sums[0] + sums[63];
+    }
 
     static float sum(MemorySegment data, long from, long to) {
         long step = F.vectorByteSize();

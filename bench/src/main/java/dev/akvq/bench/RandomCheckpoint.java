@@ -28,6 +28,8 @@ public final class RandomCheckpoint {
                         int vocab, double ropeTheta, String extraConfig) {}
 
     public static final Shape SMOLLM2_360M = new Shape("smollm2-360m", 960, 2560, 32, 15, 5, 64, 49152, 100000, "");
+    /** Issue 13's side-by-side model: Llama 3's vocabulary and head layout at 374.6 M parameters (16 layers, 4 KV heads of 64, tied). */
+    public static final Shape LLAMA3_374M = new Shape("llama3-374m", 1024, 4096, 16, 16, 4, 64, 128256, 500000, "");
     public static final Shape LLAMA32_1B = new Shape("llama3.2-1b", 2048, 8192, 16, 32, 8, 64, 128256, 500000,
             ",\n  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0, \"low_freq_factor\": 1.0,"
                     + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}");
@@ -43,13 +45,14 @@ public final class RandomCheckpoint {
 
     public static void main(String[] args) throws IOException {
         if (args.length != 2) {
-            System.err.println("usage: RandomCheckpoint smollm2-360m|llama3.2-1b OUT_DIR");
+            System.err.println("usage: RandomCheckpoint smollm2-360m|llama3.2-1b|llama3-374m OUT_DIR");
             System.exit(2);
         }
         Shape shape = switch (args[0]) {
             case "smollm2-360m" -> SMOLLM2_360M;
             case "llama3.2-1b" -> LLAMA32_1B;
-            default -> throw new IllegalArgumentException("unknown shape " + args[0] + "; expected smollm2-360m or llama3.2-1b");
+            case "llama3-374m" -> LLAMA3_374M;
+            default -> throw new IllegalArgumentException("unknown shape " + args[0] + "; expected smollm2-360m, llama3.2-1b or llama3-374m");
         };
         write(shape, Path.of(args[1]));
     }

@@ -44,6 +44,11 @@ final class OwningModel implements VisionLanguageModel {
     }
 
     @Override
+    public boolean warmUp(KvCacheSettings settings) {
+        return model.warmUp(settings);
+    }
+
+    @Override
     public void close() {
         pool.close();
         checkpoint.close();

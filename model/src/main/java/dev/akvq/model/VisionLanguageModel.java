@@ -102,6 +102,17 @@ public interface VisionLanguageModel extends AutoCloseable {
      */
     TokenSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace);
 
+    /**
+     * Compiles the language model's kernels before a one-shot request needs them, on tiny inputs
+     * cut from its own weights and a KV store made by {@code settings}
+     * ({@code LlamaDecoder.warmUp}); changes no result. A server or a long session does without.
+     *
+     * @return whether it ran (a small model is not warmed up)
+     */
+    default boolean warmUp(KvCacheSettings settings) {
+        return false;
+    }
+
     /** {@link #prepare}, then {@link #prefill(PreparedPrompt, KvCacheSettings, Trace)}. */
     default TokenSequence prefill(PromptInput input, KvCacheSettings settings, Trace trace) {
         return prefill(prepare(input, trace), settings, trace);

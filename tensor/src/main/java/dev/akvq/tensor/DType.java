@@ -60,4 +60,11 @@ public enum DType {
     public static short f32ToF16(float value) {
         return Float.floatToFloat16(value);
     }
+
+    /** A copy of {@code values}, each rounded to the nearest F16 and widened back: what an F16 store gives back. */
+    public static float[] roundToF16(float[] values) {
+        float[] out = new float[values.length];
+        for (int i = 0; i < values.length; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(values[i]));
+        return out;
+    }
 }

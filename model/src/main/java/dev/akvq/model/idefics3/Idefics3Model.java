@@ -73,6 +73,11 @@ public final class Idefics3Model implements VisionLanguageModel {
         return decoder;
     }
 
+    @Override
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder.warmUp(settings);
+    }
+
     /**
      * The image embeddings {@code [tiles·image_seq_len, text hidden]} of one sequence's images.
      *

@@ -3,7 +3,10 @@ package dev.akvq.model.llama;
 import dev.akvq.model.Trace;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.Add;
+import dev.akvq.tensor.CausalAttention;
+import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixVector;
 import dev.akvq.tensor.MatrixView;
@@ -62,16 +65,29 @@ public final class LlamaDecoder {
         return config;
     }
 
-    private LlamaDecoder valueRotated;
-
     /**
-     * This decoder with AKVQ-VL's value rotation folded into every layer's v_proj and o_proj
-     * ({@link ValueRotation}), built once and shared; {@code LlamaSequence} picks it when the
-     * cache settings ask for rotation, so every family that decodes through LlamaDecoder gets it.
+     * Compiles the forward pass's kernels before a one-shot run needs them: every kernel on tiny
+     * inputs cut from this decoder's own weights, with a KV store made by {@code settings}
+     * ({@link DecoderWarmup}; about a tenth of a second once compiled). Results are unchanged.
+     * A decoder of fewer than {@link DecoderWarmup#MIN_WEIGHTS} weights per layer is skipped: its
+     * first tokens cost less than the warm-up, and the JIT compiles it while they run.
+     *
+     * @return whether it ran
      */
-    public synchronized LlamaDecoder valueRotated() {
-        if (valueRotated == null) valueRotated = new LlamaDecoder(config, ValueRotation.fold(weights, config), pool);
-        return valueRotated;
+    public boolean warmUp(KvCacheSettings settings) {
+        LlamaWeights.Layer first = weights.layers().get(0);
+        long perLayer = (long) first.q().rows() * first.q().cols() + 3L * first.gate().rows() * first.gate().cols();
+        if (perLayer < DecoderWarmup.MIN_WEIGHTS) return false;
+        DecoderWarmup.run(this, weights, settings);
+        return true;
+    }
+
+    float[] inverseFrequencies() {
+        return inverseFrequencies;
+    }
+
+    WorkerPool pool() {
+        return pool;
     }
 
     /** Token embeddings {@code [ids.length, hidden]}; an id outside the vocabulary is an error naming it. */
@@ -144,7 +160,7 @@ public final class LlamaDecoder {
             // The cache receives the post-RoPE keys and values; at prefill, also the residual stream.
             if (past == 0) store.beginPrefill(x, n, hidden);
             for (int t = 0; t < n; t++) store.append(k, t * kvWidth, v, t * kvWidth, tokens[t]);
-            float[] probabilities = attend(store, l, q, n, past, attention, trace.enabled() && past == 0);
+            float[] probabilities = attend(store, l, q, k, v, n, past, attention, trace.enabled() && past == 0);
             if (past == 0) store.endPrefill();
             if (probabilities != null) trace.put("attn_probs." + l, probabilities, 1, heads, n, n);
             if (trace.enabled() && past == 0) {
@@ -175,15 +191,25 @@ public final class LlamaDecoder {
 
     /**
      * Causal (and, for Mistral-style configs, sliding-window) attention of every new token's
-     * query heads; query head {@code h} reads KV head {@code h / (heads / kvHeads)}. Returns the
-     * probabilities {@code [heads, n, n]} when asked (prefill trace), else null.
+     * query heads; query head {@code h} reads KV head {@code h / (heads / kvHeads)}. A prompt whose
+     * store reads unquantized rows runs as one tiled kernel over this pass's own {@code k, v},
+     * rounded as the store keeps them ({@link CausalAttention}); otherwise each token asks the
+     * store. Returns the probabilities {@code [heads, n, n]} when asked (prefill trace), else null.
      */
-    private float[] attend(KeyValueStore store, int layer, float[] q, int n, int past, float[] out, boolean keepProbabilities) {
+    float[] attend(KeyValueStore store, int layer, float[] q, float[] k, float[] v, int n, int past, float[] out,
+                   boolean keepProbabilities) {
         int heads = config.numAttentionHeads(), headDim = config.headDim(), group = config.queriesPerKeyValueHead();
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Optional<SlidingWindow> window = config.slidingWindow().filter(s -> layer >= s.firstLayer());
-        float[] kept = keepProbabilities ? new float[heads * n * n] : null;
         int kvHeads = heads / group;
+        Optional<DType> precision = store.promptPrecision();
+        if (past == 0 && !keepProbabilities && precision.isPresent()) {
+            var shape = new CausalAttention.Shape(n, heads, kvHeads, headDim, window.map(SlidingWindow::size).orElse(Integer.MAX_VALUE));
+            boolean f16 = precision.get() == DType.F16;
+            CausalAttention.attend(q, f16 ? DType.roundToF16(k) : k, f16 ? DType.roundToF16(v) : v, out, shape, scale, pool);
+            return null;
+        }
+        float[] kept = keepProbabilities ? new float[heads * n * n] : null;
         // One job per (token, KV head): the KV head's group of query heads in one pass over its cache.
         pool.forRange(n * kvHeads, (start, end) -> {
             float[] p = new float[group * (past + n)];

@@ -42,6 +42,11 @@ public final class LlamaModel implements VisionLanguageModel {
     }
 
     @Override
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder.warmUp(settings);
+    }
+
+    @Override
     public ModelDirectory files() {
         return directory;
     }

@@ -22,12 +22,11 @@ public final class LlamaSequence implements TokenSequence {
     private boolean closed;
 
     /**
-     * A sequence whose layers cache as {@code settings} say. With rotation on, the sequence runs
-     * the decoder's value-rotated twin ({@link LlamaDecoder#valueRotated}); embeddings and lm_head
-     * are the same either way.
+     * A sequence whose layers cache as {@code settings} say; with rotation on, the stores rotate
+     * keys and values themselves ({@code RotatedKeyValueStore}) and the decoder is the same.
      */
     public LlamaSequence(LlamaDecoder decoder, KvCacheSettings settings) {
-        this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
+        this.decoder = decoder;
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
     }

@@ -20,18 +20,7 @@ public record LlamaWeights(MatrixView embedTokens, List<Layer> layers, float[] f
     public record Layer(float[] inputNorm, MatrixView q, MatrixView k, MatrixView v, MatrixView o,
                         Optional<float[]> qBias, Optional<float[]> kBias, Optional<float[]> vBias, Optional<float[]> oBias,
                         float[] postAttentionNorm, MatrixView gate, MatrixView up, MatrixView down,
-                        Optional<float[]> gateBias, Optional<float[]> upBias, Optional<float[]> downBias) {
-
-        /**
-         * This layer with other v_proj and o_proj weights: the place where a KV-cache mode folds
-         * its value rotation into the weights once at load (docs/akvq-vl.md, "Rotation"), leaving the
-         * forward pass unchanged.
-         */
-        public Layer withValueAndOutput(MatrixView newV, Optional<float[]> newVBias, MatrixView newO) {
-            return new Layer(inputNorm, q, k, newV, newO, qBias, kBias, newVBias, oBias, postAttentionNorm, gate, up, down,
-                    gateBias, upBias, downBias);
-        }
-    }
+                        Optional<float[]> gateBias, Optional<float[]> upBias, Optional<float[]> downBias) {}
 
     /**
      * Reads the decoder under {@code prefix} ("model." for LlamaForCausalLM,

@@ -77,6 +77,11 @@ public final class LlavaModel implements VisionLanguageModel {
         return decoder;
     }
 
+    @Override
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder.warmUp(settings);
+    }
+
     /** Feature rows (image tokens) per image: the patches, plus the class token under strategy "full". */
     public int tokensPerImage() {
         return tokensPerImage(config);

@@ -72,6 +72,11 @@ public final class Qwen2VLModel implements VisionLanguageModel {
         return weights().decoder();
     }
 
+    @Override
+    public boolean warmUp(KvCacheSettings settings) {
+        return decoder().warmUp(settings);
+    }
+
     public Qwen2VLVisionTower tower() {
         return weights().tower();
     }
@@ -175,7 +180,7 @@ public final class Qwen2VLModel implements VisionLanguageModel {
         return p.text(text).build();
     }
 
-    /** A sequence caching as {@code settings} say (value rotation folded in when they turn it on). */
+    /** A sequence caching as {@code settings} say (keys and values rotated in the store when they turn rotation on). */
     public Qwen2VLSequence newSequence(KvCacheSettings settings) {
         return new Qwen2VLSequence(decoder(), rotary, settings);
     }

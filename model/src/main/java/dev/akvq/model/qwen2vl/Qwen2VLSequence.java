@@ -25,12 +25,9 @@ public final class Qwen2VLSequence implements TokenSequence {
     private float[] logits;
     private boolean closed;
 
-    /**
-     * A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s: with rotation
-     * on it runs the decoder's value-rotated twin ({@link LlamaDecoder#valueRotated}).
-     */
+    /** A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s. */
     public Qwen2VLSequence(LlamaDecoder decoder, MultimodalRotary rotary, KvCacheSettings settings) {
-        this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
+        this.decoder = decoder;
         this.rotary = rotary;
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());

@@ -151,7 +151,10 @@ public class CachedDecodeTest {
         double scale = 0, worst = 0;
         for (float e : expected) scale = Math.max(scale, Math.abs(e));
         for (int i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs((double) expected[i] - actual[i]));
-        assertTrue(worst <= 1e-5 * Math.max(scale, 1e-30) && !Double.isNaN(worst),
+        // The prompt's attention is a tiled online softmax (CausalAttention) while decode asks the
+        // cache per token: the same math in another summation order, so equal up to rounding
+        // (a wrong mask or window moves logits by O(scale)).
+        assertTrue(worst <= 1e-4 * Math.max(scale, 1e-30) && !Double.isNaN(worst),
                 what + ": max diff " + worst + " vs scale " + scale);
     }
 }

@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Optional;
 
 /**
  * The unquantized baselines: every key and value kept as F32 (the reference) or rounded to F16
@@ -101,6 +102,12 @@ public final class DenseKeyValueStore implements KeyValueStore {
 
     private MemorySegment allocate(long rows) {
         return Arena.ofAuto().allocate(rows * rowBytes, 64);
+    }
+
+    /** The prompt reads the rows as stored: F32, or rounded to F16. */
+    @Override
+    public Optional<DType> promptPrecision() {
+        return Optional.of(dtype);
     }
 
     @Override

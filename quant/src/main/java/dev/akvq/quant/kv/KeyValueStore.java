@@ -1,5 +1,8 @@
 package dev.akvq.quant.kv;
 
+import dev.akvq.tensor.DType;
+import java.util.Optional;
+
 /**
  * One decoder layer's KV cache for one sequence, and the attention that reads it. The forward pass
  * hands each token's post-RoPE keys and values to {@link #append} and asks {@link #attend} for
@@ -32,6 +35,17 @@ public interface KeyValueStore {
 
     /** Stores one token's keys and values, {@code [kvHeads * headDim]} each, at index {@link #length()}. */
     void append(float[] keys, int keysOffset, float[] values, int valuesOffset, CachedToken token);
+
+    /**
+     * The precision in which the prompt's own attention (between {@link #beginPrefill} and
+     * {@link #endPrefill}) reads the keys and values it was given: F32 (as appended) or F16
+     * (each value rounded to F16, as stored). A forward pass may then compute that attention from
+     * its own K/V, rounded alike, as one matrix-matrix kernel instead of through {@link #attend}.
+     * Empty (the default) when the prompt reads quantized rows, or when a store does not say.
+     */
+    default Optional<DType> promptPrecision() {
+        return Optional.empty();
+    }
 
     /** Called once the prompt's attention is done, before the first decode step. */
     default void endPrefill() {}

@@ -371,6 +371,12 @@ public final class KiviKeyValueStore implements KeyValueStore {
         return out;
     }
 
+    /** The prompt reads an F32 copy of itself unless {@code prefillQuantized} asks for the codes. */
+    @Override
+    public java.util.Optional<DType> promptPrecision() {
+        return prefillQuantized ? java.util.Optional.empty() : java.util.Optional.of(DType.F32);
+    }
+
     @Override
     public long bytes() {
         return footprint().bytes();

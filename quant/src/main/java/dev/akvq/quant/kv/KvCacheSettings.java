@@ -15,7 +15,8 @@ import java.util.List;
  * @param clip4            clip ratio of INT4 groups (default 1.0)
  * @param pivotRule        {@link PivotRule#ENTRIES} (default) or {@link PivotRule#TOKENS}
  * @param prefillQuantized the prompt's own attention reads the quantized cache (default false: unquantized K/V)
- * @param rotation         Walsh-Hadamard rotation of keys (online) and values (folded into v_proj/o_proj at load);
+ * @param rotation         Walsh-Hadamard rotation of keys and values, online in the store
+ *                         ({@link RotatedKeyValueStore});
  *                         default on for AKVQ, off for the baselines
  * @param layers           the TSA/PSA table (default {@link KvLayerTable#DEFAULT})
  */

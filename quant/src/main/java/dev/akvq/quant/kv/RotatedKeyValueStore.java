@@ -3,20 +3,27 @@ package dev.akvq.quant.kv;
 import dev.akvq.quant.Hadamard;
 
 /**
- * The Walsh-Hadamard rotation of keys around any store (docs/akvq-vl.md, "Rotation"):
- * each head's post-RoPE key is rotated ({@code k H}) before the inner store sees it, and each
- * query once per attention call ({@code q H}); {@code (qH)(kH)ᵀ = q kᵀ}, so logits are unchanged
- * while the outliers of a few channels are spread over all of them before quantization.
- * Values arrive already rotated: the rotation is folded into v_proj and o_proj at load
- * ({@code LlamaWeights.withValueRotation}), so nothing is undone here.
+ * The Walsh-Hadamard rotation of keys and values around any store (docs/akvq-vl.md,
+ * "Rotation"), applied online, so the weights stay as published and nothing is copied:
+ * <ul>
+ *   <li>keys: each head's post-RoPE key is stored rotated ({@code k H}) and each query is rotated
+ *       once per attention call ({@code q H}); {@code (qH)(kH)ᵀ = q kᵀ}, so the logits are unchanged;</li>
+ *   <li>values: each head's value is stored rotated ({@code v H}); attention then yields
+ *       {@code Σ p_j v_j H = o H}, and the output is rotated back per query head
+ *       ({@code o H H = o}, H is symmetric and orthogonal) before o_proj sees it.</li>
+ * </ul>
+ * In both cases the outliers of a few channels are spread over all of them before quantization.
+ * The cost is one fast transform ({@code d log₂ d} adds) per stored head and per query head, and
+ * no memory beyond one row of scratch.
  *
- * <p>The trace views return what attention sees: rotated keys and values.
+ * <p>The trace views return what the inner store holds: rotated keys and values.
  */
 public final class RotatedKeyValueStore implements KeyValueStore {
     private final KeyValueStore inner;
     private final int headDim;
-    private final float[] rotatedKeys;
-    private final ThreadLocal<float[]> rotatedQuery;
+    private final float[] rotatedKeys, rotatedValues;
+    /** Per worker thread: the rotated queries of one KV head's group (grown to the largest group seen). */
+    private final ThreadLocal<float[][]> rotatedQueries = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     public RotatedKeyValueStore(KeyValueStore inner) {
         if (!Hadamard.isPowerOfTwo(inner.headDim())) {
@@ -26,7 +33,7 @@ public final class RotatedKeyValueStore implements KeyValueStore {
         this.inner = inner;
         this.headDim = inner.headDim();
         this.rotatedKeys = new float[inner.kvHeads() * headDim];
-        this.rotatedQuery = ThreadLocal.withInitial(() -> new float[headDim]);
+        this.rotatedValues = new float[inner.kvHeads() * headDim];
     }
 
     /** The store the rotated rows go to. */
@@ -57,8 +64,16 @@ public final class RotatedKeyValueStore implements KeyValueStore {
     @Override
     public void append(float[] keys, int keysOffset, float[] values, int valuesOffset, CachedToken token) {
         System.arraycopy(keys, keysOffset, rotatedKeys, 0, rotatedKeys.length);
+        System.arraycopy(values, valuesOffset, rotatedValues, 0, rotatedValues.length);
         Hadamard.transformEach(rotatedKeys, 0, inner.kvHeads(), headDim);
-        inner.append(rotatedKeys, 0, values, valuesOffset, token);
+        Hadamard.transformEach(rotatedValues, 0, inner.kvHeads(), headDim);
+        inner.append(rotatedKeys, 0, rotatedValues, 0, token);
+    }
+
+    /** A rotation is exact up to rounding: the prompt sees what it would see without it, at the inner store's precision. */
+    @Override
+    public java.util.Optional<dev.akvq.tensor.DType> promptPrecision() {
+        return inner.promptPrecision();
     }
 
     @Override
@@ -69,20 +84,28 @@ public final class RotatedKeyValueStore implements KeyValueStore {
     @Override
     public void attend(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                        float[] probabilities, float[] out, int outOffset) {
-        float[] q = rotatedQuery.get();
+        float[] q = scratch(headDim);
         System.arraycopy(query, queryOffset, q, 0, headDim);
         Hadamard.transform(q, 0, headDim);
         inner.attend(q, 0, kvHead, from, to, scale, probabilities, out, outOffset);
+        Hadamard.transform(out, outOffset, headDim);
     }
 
-    /** Rotates each of the {@code queryHeads} queries once, then the inner store's grouped attention. */
+    /** Rotates each of the {@code queryHeads} queries once, the inner store's grouped attention, then each output back. */
     @Override
     public void attendGroup(float[] queries, int queryOffset, int queryHeads, int kvHead, int from, int to, float scale,
                             float[] probabilities, float[] out, int outOffset) {
-        float[] q = new float[queryHeads * headDim];
-        System.arraycopy(queries, queryOffset, q, 0, q.length);
+        float[] q = scratch(queryHeads * headDim);
+        System.arraycopy(queries, queryOffset, q, 0, queryHeads * headDim);
         Hadamard.transformEach(q, 0, queryHeads, headDim);
         inner.attendGroup(q, 0, queryHeads, kvHead, from, to, scale, probabilities, out, outOffset);
+        Hadamard.transformEach(out, outOffset, queryHeads, headDim);
+    }
+
+    private float[] scratch(int floats) {
+        float[][] holder = rotatedQueries.get();
+        if (holder[0].length < floats) holder[0] = new float[floats];
+        return holder[0];
     }
 
     @Override
