@@ -172,13 +172,14 @@ final class RunCommand implements Command {
             if (!vision) {
                 err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
                         threads, mode.flag());
-            }
-            // A one-shot run compiles its kernels on tiny inputs first (-Dakvq.noWarmup=true skips it, to measure it).
-            if (!Boolean.getBoolean("akvq.noWarmup")) {
+                // A one-shot run compiles its kernels on tiny inputs first (-Dakvq.noWarmup=true skips it, to measure it).
+                // Not for the vision families yet: their prompt checks run before any weight is read.
                 long warmStart = System.nanoTime();
-                if (model.warmUp(settings)) err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - warmStart) / 1e9);
+                if (!Boolean.getBoolean("akvq.noWarmup") && model.warmUp(settings)) {
+                    err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - warmStart) / 1e9);
+                }
+                prefillStart = System.nanoTime();
             }
-            if (!vision) prefillStart = System.nanoTime();
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             if (chat) {
                 new ChatSession(model, template.get(), settings, sampler, stop, out, err, interrupted, waitingForInput)
