@@ -7,6 +7,7 @@ import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.RotaryTables;
 import java.util.List;
 
 /**
@@ -14,10 +15,15 @@ import java.util.List;
  * position. {@link #prefill} takes the prompt's embeddings (text, or with image features merged
  * in); {@link #step} feeds one generated token. Both return the logits of the last position.
  */
-public final class LlamaSequence implements TokenSequence {
+public final class LlamaSequence implements BatchedSequence {
     private final LlamaDecoder decoder;
     private final List<KeyValueStore> cache;
     private int nextPosition;
+    /** A prompt queued for {@link #addTo}: its embeddings, modality per row, and how much of it has run. */
+    private float[] promptEmbeds;
+    private Modality[] promptModality;
+    private int promptLength, promptDone;
+    private final float[] inverseFrequencies;
 
     /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
     public LlamaSequence(LlamaDecoder decoder, KvMode mode) {
@@ -33,6 +39,7 @@ public final class LlamaSequence implements TokenSequence {
         this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
+        this.inverseFrequencies = RopeFrequencies.of(c);
     }
 
     @Override
@@ -69,5 +76,61 @@ public final class LlamaSequence implements TokenSequence {
     @Override
     public int length() {
         return nextPosition;
+    }
+
+    /**
+     * Queues the prompt for a batched run ({@link #addTo}) instead of {@link #prefill}: the rows
+     * then go through the decoder in chunks, each with the same math {@link #prefill} applies.
+     */
+    public void queuePrompt(float[] embeds, Modality[] modality) {
+        int hidden = decoder.config().hiddenSize();
+        if (nextPosition != 0 || promptEmbeds != null) throw new IllegalStateException("the prompt is queued once per sequence");
+        if (modality.length == 0 || embeds.length != modality.length * hidden) {
+            throw new IllegalArgumentException("prompt embeddings hold " + embeds.length + " floats; " + modality.length
+                    + " tokens x hidden " + hidden + " expected (and at least one token)");
+        }
+        promptEmbeds = embeds;
+        promptModality = modality;
+        promptLength = modality.length;
+    }
+
+    @Override
+    public LlamaDecoder decoder() {
+        return decoder;
+    }
+
+    @Override
+    public int pendingPromptTokens() {
+        return promptLength - promptDone;
+    }
+
+    @Override
+    public int promptLength() {
+        return promptLength;
+    }
+
+    @Override
+    public int addTo(DecoderBatch batch, int n, int token, boolean wantsLogits) {
+        int hidden = decoder.config().hiddenSize(), headDim = decoder.config().headDim();
+        int pending = pendingPromptTokens();
+        if (pending > 0 ? n > pending : n != 1) {
+            throw new IllegalArgumentException("addTo: " + n + " tokens asked, " + (pending > 0 ? pending + " prompt tokens pending" : "one generated token at a time"));
+        }
+        int row = batch.addSegment(cache, decoder, n, wantsLogits);
+        for (int i = 0; i < n; i++, row++) {
+            if (pending > 0) {
+                System.arraycopy(promptEmbeds, (promptDone + i) * hidden, batch.input(), row * hidden, hidden);
+                batch.setToken(row, new CachedToken(nextPosition, promptModality[promptDone + i], false));
+            } else {
+                decoder.embedInto(token, batch.input(), row * hidden);
+                batch.setToken(row, new CachedToken(nextPosition, Modality.TEXT, true));
+            }
+            RotaryTables.cosSin(inverseFrequencies, nextPosition++, 1f, batch.cos(), batch.sin(), row * headDim);
+        }
+        if (pending > 0) {
+            promptDone += n;
+            if (promptDone == promptLength) promptEmbeds = null;    // the rows live in the cache now
+        }
+        return batch.segments() - 1;
     }
 }

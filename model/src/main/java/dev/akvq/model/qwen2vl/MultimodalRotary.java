@@ -39,19 +39,29 @@ public final class MultimodalRotary {
 
     /** The tables of every token of {@code positions}: {@code [tokens, headDim]}. */
     public RotaryPositions tables(MropePositions positions) {
-        int half = inverseFrequencies.length, headDim = 2 * half, n = positions.length();
-        int[][] byComponent = {positions.temporal(), positions.height(), positions.width()};
+        int headDim = 2 * inverseFrequencies.length, n = positions.length();
         float[] cos = new float[n * headDim], sin = new float[n * headDim];
         for (int t = 0; t < n; t++) {
-            for (int j = 0; j < half; j++) {
-                float angle = (float) byComponent[component[j]][t] * inverseFrequencies[j];
-                float c = (float) Math.cos(angle), s = (float) Math.sin(angle);
-                cos[t * headDim + j] = c;
-                cos[t * headDim + half + j] = c;
-                sin[t * headDim + j] = s;
-                sin[t * headDim + half + j] = s;
-            }
+            row(positions.temporal()[t], positions.height()[t], positions.width()[t], cos, sin, t * headDim);
         }
         return new RotaryPositions(cos, sin, headDim);
+    }
+
+    /** One token's row of the tables, at {@code cos/sin[offset ..+headDim)}, from its three position components. */
+    public void row(int temporal, int height, int width, float[] cos, float[] sin, int offset) {
+        int half = inverseFrequencies.length;
+        for (int j = 0; j < half; j++) {
+            int p = switch (component[j]) {
+                case 0 -> temporal;
+                case 1 -> height;
+                default -> width;
+            };
+            float angle = (float) p * inverseFrequencies[j];
+            float c = (float) Math.cos(angle), s = (float) Math.sin(angle);
+            cos[offset + j] = c;
+            cos[offset + half + j] = c;
+            sin[offset + j] = s;
+            sin[offset + half + j] = s;
+        }
     }
 }

@@ -1,0 +1,31 @@
+package dev.akvq.model.llama;
+
+import dev.akvq.model.generate.TokenSequence;
+
+/**
+ * A sequence that runs inside a {@link DecoderBatch}, whatever family built it: its prompt is
+ * queued (embeddings with image features merged in, modality, positions) and fed in chunks, then
+ * one generated token per step. The family decides what a row holds (its embedding, its RoPE or
+ * M-RoPE tables, what the cache is told); the batch step and the scheduler do not.
+ */
+public interface BatchedSequence extends TokenSequence {
+    /** The decoder whose weights this sequence's rows read (its value-rotated twin when its cache rotates values). */
+    LlamaDecoder decoder();
+
+    /** Prompt tokens queued and not yet run. */
+    int pendingPromptTokens();
+
+    /** Tokens of the prompt in all (run and pending). */
+    int promptLength();
+
+    /**
+     * Adds this sequence's next {@code n} tokens to {@code batch}: the next {@code n} prompt
+     * tokens while any are pending, else ({@code n == 1}) the generated token {@code token}.
+     * Writes the rows' embeddings, rotary tables and cache metadata, and advances the sequence's
+     * position as if the step had run.
+     *
+     * @param wantsLogits whether the step should give the logits of the last of these rows
+     * @return the segment's index in the batch (for {@link DecoderBatch#logitsOffset})
+     */
+    int addTo(DecoderBatch batch, int n, int token, boolean wantsLogits);
+}
