@@ -175,7 +175,7 @@ public final class ThroughputReport {
 
     /** Best of five reads of the whole weights file, split over the pool's threads, in GB/s. */
     static double readBandwidth(Path file, WorkerPool pool) throws IOException {
-        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (Arena arena = Arena.ofShared(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             long bytes = data.byteSize() & ~255L;
             double best = 0;
