@@ -305,9 +305,17 @@ public final class ThroughputReport {
         }
 
         @Override
-        public int promptLength() {
+        public int promptTokens() {
             return 0;
         }
+
+        @Override
+        public float[] logits() {
+            throw new UnsupportedOperationException("a synthetic sequence's logits are in its batch");
+        }
+
+        @Override
+        public void close() {}
 
         @Override
         public int addTo(DecoderBatch batch, int n, int token, boolean wantsLogits) {

@@ -7,6 +7,7 @@ import dev.akvq.engine.GenerationResult;
 import dev.akvq.engine.QueueFullException;
 import dev.akvq.engine.RequestHandle;
 import dev.akvq.engine.SchedulerSettings;
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.quant.kv.KvCacheSettings;
@@ -161,8 +162,9 @@ final class BatchCommand implements Command {
             int maxNew = r.maxNewTokens().orElse(generation.maxNewTokens().orElse(128));
             StopCondition stop = StopCondition.of(generation.eosTokenIds().isEmpty() ? model.decoder().config().eosTokenIds()
                     : generation.eosTokenIds(), maxNew);
-            BatchModel.Prepared prepared = model.prepare(r.prompt(), r.promptIds(), r.images());
-            GenerationRequest request = new GenerationRequest(r.id(), prepared.tokens(), kv, () -> prepared.newSequence(kv), sampler, stop);
+            PreparedPrompt prepared = model.prepare(r.prompt(), r.promptIds(), r.images());
+            GenerationRequest request = new GenerationRequest(r.id(), prepared.tokens(), kv, () -> model.model().queue(prepared, kv),
+                    sampler, stop);
             scheduler.submit(request, writer);
         } catch (BatchRequest.BadLine e) {
             writer.error(e.id, e.line, e.getMessage());

@@ -306,8 +306,8 @@ public final class BatchScheduler implements AutoCloseable {
             }
             try {
                 BatchedSequence s = head.request.prompt().newSequence();
-                if (s.promptLength() != head.request.promptTokens() || s.pendingPromptTokens() != s.promptLength()) {
-                    throw new IllegalStateException("the prompt holds " + s.promptLength() + " tokens (" + s.pendingPromptTokens()
+                if (s.promptTokens() != head.request.promptTokens() || s.pendingPromptTokens() != s.promptTokens()) {
+                    throw new IllegalStateException("the prompt holds " + s.promptTokens() + " tokens (" + s.pendingPromptTokens()
                             + " queued), the request said " + head.request.promptTokens());
                 }
                 if (s.decoder() != decoder && s.decoder() != decoder.valueRotated()) {

@@ -15,9 +15,6 @@ public interface BatchedSequence extends TokenSequence {
     /** Prompt tokens queued and not yet run. */
     int pendingPromptTokens();
 
-    /** Tokens of the prompt in all (run and pending). */
-    int promptLength();
-
     /**
      * Adds this sequence's next {@code n} tokens to {@code batch}: the next {@code n} prompt
      * tokens while any are pending, else ({@code n == 1}) the generated token {@code token}.

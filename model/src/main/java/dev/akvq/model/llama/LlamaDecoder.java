@@ -372,6 +372,18 @@ public final class LlamaDecoder {
         return out;
     }
 
+    /**
+     * The last of {@code n} prompt rows' logits; with a trace, lm_head over every row (traced as
+     * {@code logits [1, n, vocab]}) and its last row, so a traced decode starts from the traced logits.
+     */
+    public float[] promptLogits(float[] normed, int n, Trace trace) {
+        if (!trace.enabled()) return lastLogits(normed, n);
+        int vocab = config.vocabSize();
+        float[] all = allLogits(normed, n);
+        trace.put("logits", all, 1, n, vocab);
+        return Arrays.copyOfRange(all, (n - 1) * vocab, n * vocab);
+    }
+
     /** lm_head over every row: {@code [n, vocab]} (the trace's {@code logits}). */
     public float[] allLogits(float[] normed, int n) {
         float[] out = new float[n * config.vocabSize()];
