@@ -2,6 +2,7 @@ package dev.akvq.bench;
 
 import dev.akvq.engine.BatchScheduler;
 import dev.akvq.engine.GenerationRequest;
+import dev.akvq.engine.KvProjection;
 import dev.akvq.engine.SchedulerSettings;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -73,6 +75,7 @@ public final class ThroughputReport {
             RandomCheckpoint.write(SHAPE, dir);
         }
         long start = System.nanoTime();
+        System.out.println("load average at the start: " + loadAverage());
         try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
             TextDecoderConfig c = (TextDecoderConfig) dev.akvq.weights.config.ModelConfig.load(dir);
             LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, c, pool);
@@ -105,22 +108,23 @@ public final class ThroughputReport {
 
             // 2. Equal batch: peak resident memory, one fresh JVM per mode.
             int equalBatch = 16;
-            System.out.printf(Locale.ROOT, "Equal batch: %d sequences at %d tokens, peak resident memory of a fresh JVM (VmHWM)%n%n",
-                    equalBatch, PROMPT + NEW);
-            System.out.println("| mode | KV bytes | peak RSS MiB |");
+            System.out.printf(Locale.ROOT, "Equal batch: %d sequences at %d tokens, peak resident memory of a fresh JVM (VmHWM),"
+                    + " heap and off-heap limited to 2x the projected KV bytes + 128 MiB%n%n", equalBatch, PROMPT + NEW);
+            System.out.println("| mode | KV bytes (stores' bytes()) | peak RSS MiB |");
             System.out.println("|---|---|---|");
             long[] rss = new long[MODES.length];
-            String[] floor = childRun(KvMode.FP16, 0, 0, dir, threads);
+            String[] floor = childRun(KvMode.FP16, 0, 0, dir, threads, 0);
             System.out.printf(Locale.ROOT, "| (no cache: JVM, weights, one step) | 0 | %d |%n", Long.parseLong(floor[1]) >> 10);
             for (int m = 0; m < MODES.length; m++) {
-                String[] r = childRun(MODES[m], equalBatch, PROMPT + NEW, dir, threads);
+                long projected = equalBatch * KvProjection.UPPER_BOUND.bytes(KvCacheSettings.defaults(MODES[m]), c, PROMPT + NEW);
+                String[] r = childRun(MODES[m], equalBatch, PROMPT + NEW, dir, threads, projected);
                 rss[m] = Long.parseLong(r[1]);
                 System.out.printf(Locale.ROOT, "| %s | %,d | %d |%n", MODES[m].flag(), Long.parseLong(r[0]), rss[m] >> 10);
             }
             System.out.printf(Locale.ROOT, "%nfp16 / akvq peak memory: %.2fx (paper: 2.13x)%n%n", (double) rss[fp16] / rss[akvq]);
 
             // 3. Decode step time at depth.
-            int[] depths = {512, 2048, 4096}, batches = {1, 8};
+            int[] depths = {512, 2048, 4096}, batches = {1, 4};
             System.out.println("Decode step at depth: ms per step (the whole batch), synthetic caches");
             System.out.println();
             StringBuilder head = new StringBuilder("| mode | batch |");
@@ -156,7 +160,16 @@ public final class ThroughputReport {
                 System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %,d | %.0f | %.0f%% |%n", b, tps, ms, cacheBytes, bound, 100 * tps / bound);
             }
         }
-        System.out.printf(Locale.ROOT, "%nwhole report: %.0f s%n", (System.nanoTime() - start) / 1e9);
+        System.out.printf(Locale.ROOT, "%nwhole report: %.0f s; load average at the end: %s%n", (System.nanoTime() - start) / 1e9, loadAverage());
+    }
+
+    /** The 1, 5 and 15 minute load averages (the machine may be shared: read every number against them). */
+    static String loadAverage() {
+        try {
+            return String.join(" ", Arrays.asList(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     /** A request of the report's shape, for the scheduler's projection. */
@@ -230,10 +243,17 @@ public final class ThroughputReport {
         }
     }
 
-    static String[] childRun(KvMode mode, int batch, int depth, Path dir, int threads) throws IOException, InterruptedException {
+    /**
+     * Runs {@link #child} in a fresh JVM whose heap and off-heap limits are {@code 2 · kvBytes + 128 MiB} each, the
+     * same rule for every mode: the stores allocate by doubling, and off-heap segments (FP16 rows, the prompt's FP32
+     * copy) are freed only by a GC, which the off-heap limit brings on before the garbage outgrows it.
+     */
+    static String[] childRun(KvMode mode, int batch, int depth, Path dir, int threads, long kvBytes) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        long limitMiB = (2 * kvBytes >> 20) + 128;
         Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-Xms16m", "-Xmx4g", "-cp", System.getProperty("java.class.path"),
+                "-XX:+UseSerialGC", "-Xms16m", "-Xmx" + limitMiB + "m", "-XX:MaxDirectMemorySize=" + limitMiB + "m",
+                "-cp", System.getProperty("java.class.path"),
                 ThroughputReport.class.getName(), "child", mode.flag(), Integer.toString(batch), Integer.toString(depth),
                 dir.toString(), Integer.toString(threads)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();
