@@ -25,4 +25,12 @@ public interface BatchedSequence extends TokenSequence {
      * @return the segment's index in the batch (for {@link DecoderBatch#logitsOffset})
      */
     int addTo(DecoderBatch batch, int n, int token, boolean wantsLogits);
+
+    /** The check {@link #addTo} starts with: at most the pending prompt tokens, else exactly one generated token. */
+    static void checkCount(int n, int pendingPromptTokens) {
+        if (pendingPromptTokens > 0 ? n < 1 || n > pendingPromptTokens : n != 1) {
+            throw new IllegalArgumentException("addTo: " + n + " tokens asked, " + (pendingPromptTokens > 0
+                    ? pendingPromptTokens + " prompt tokens pending" : "one generated token at a time"));
+        }
+    }
 }

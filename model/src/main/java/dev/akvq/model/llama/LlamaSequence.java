@@ -142,10 +142,7 @@ public final class LlamaSequence implements BatchedSequence {
         checkOpen();
         int hidden = decoder.config().hiddenSize(), headDim = decoder.config().headDim();
         int pending = pendingPromptTokens();
-        if (pending > 0 ? n > pending : n != 1) {
-            throw new IllegalArgumentException("addTo: " + n + " tokens asked, "
-                    + (pending > 0 ? pending + " prompt tokens pending" : "one generated token at a time"));
-        }
+        BatchedSequence.checkCount(n, pending);
         int row = batch.addSegment(cache, decoder, n, wantsLogits);
         for (int i = 0; i < n; i++, row++) {
             if (pending > 0) {
