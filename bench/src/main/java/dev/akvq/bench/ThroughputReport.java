@@ -69,6 +69,8 @@ public final class ThroughputReport {
             return;
         }
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        // Which tables: budget, batch, depth, scaling (default all), e.g. "2 scaling".
+        Set<String> tables = args.length > 1 ? Set.of(Arrays.copyOfRange(args, 1, args.length)) : Set.of("budget", "batch", "depth", "scaling");
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "akvq-bench", SHAPE.name());
         if (!Files.exists(dir.resolve("model.safetensors"))) {
             System.err.println("writing " + dir + " (random BF16 weights)...");
@@ -85,7 +87,9 @@ public final class ThroughputReport {
                     + " step; %d threads; read bandwidth %.1f GB/s%n%n", SHAPE.name(), c.numHiddenLayers(), c.numAttentionHeads(),
                     c.headDim(), c.hiddenSize(), c.vocabSize(), weightBytes / 1e6, threads, readGbs);
 
+            int fp16 = 0, akvq = 2;     // indices into MODES
             // 1. Equal KV budget.
+            if (tables.contains("budget")) {
             System.out.printf(Locale.ROOT, "Equal KV budget: %d MiB, sequences of %d prompt + %d new tokens%n%n", BUDGET >> 20, PROMPT, NEW);
             System.out.println("| mode | projected bytes per sequence | sequences admitted | decode tok/s at that batch | ms per step |");
             System.out.println("|---|---|---|---|---|");
@@ -102,11 +106,13 @@ public final class ThroughputReport {
                 System.out.printf(Locale.ROOT, "| %s | %,d | %d | %.1f | %.1f |%n", MODES[m].flag(), projected, admitted, tpsOf[m], ms);
                 batch.clear();
             }
-            int fp16 = 0, akvq = 2;
             System.out.printf(Locale.ROOT, "%nakvq / fp16: %.2fx the sequences (paper: 3.25x), %.2fx the decode throughput (paper: 2.46x)%n%n",
                     admittedOf[akvq] / admittedOf[fp16], tpsOf[akvq] / tpsOf[fp16]);
+            }
+            System.gc();    // the caches of a table are garbage once it is printed; off-heap rows go back only with a GC
 
             // 2. Equal batch: peak resident memory, one fresh JVM per mode.
+            if (tables.contains("batch")) {
             int equalBatch = 16;
             System.out.printf(Locale.ROOT, "Equal batch: %d sequences at %d tokens, peak resident memory of a fresh JVM (VmHWM),"
                     + " heap and off-heap limited to 2x the projected KV bytes + 128 MiB%n%n", equalBatch, PROMPT + NEW);
@@ -122,8 +128,10 @@ public final class ThroughputReport {
                 System.out.printf(Locale.ROOT, "| %s | %,d | %d |%n", MODES[m].flag(), Long.parseLong(r[0]), rss[m] >> 10);
             }
             System.out.printf(Locale.ROOT, "%nfp16 / akvq peak memory: %.2fx (paper: 2.13x)%n%n", (double) rss[fp16] / rss[akvq]);
+            }
 
             // 3. Decode step time at depth.
+            if (tables.contains("depth")) {
             int[] depths = {512, 2048, 4096}, batches = {1, 4};
             System.out.println("Decode step at depth: ms per step (the whole batch), synthetic caches");
             System.out.println();
@@ -141,11 +149,15 @@ public final class ThroughputReport {
                         row.append(String.format(Locale.ROOT, " %.1f |", stepMillis(decoder, seqs, 4)));
                     }
                     System.out.println(row);
+                    seqs.clear();
+                    System.gc();
                 }
             }
             System.out.println();
+            }
 
             // 4. Aggregate tokens/s against batch size for akvq, with its bound.
+            if (tables.contains("scaling")) {
             KvCacheSettings kv = KvCacheSettings.defaults(KvMode.AKVQ);
             System.out.printf(Locale.ROOT, "akvq aggregate decode at %d tokens against batch size; bound = batch / ((weights + caches) / read"
                     + " bandwidth)%n%n", PROMPT + NEW / 2);
@@ -158,6 +170,9 @@ public final class ThroughputReport {
                 double ms = stepMillis(decoder, seqs, 8), tps = b * 1000 / ms;
                 double bound = b / ((weightBytes + cacheBytes) / (readGbs * 1e9));
                 System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %,d | %.0f | %.0f%% |%n", b, tps, ms, cacheBytes, bound, 100 * tps / bound);
+                seqs.clear();
+                System.gc();
+            }
             }
         }
         System.out.printf(Locale.ROOT, "%nwhole report: %.0f s; load average at the end: %s%n", (System.nanoTime() - start) / 1e9, loadAverage());

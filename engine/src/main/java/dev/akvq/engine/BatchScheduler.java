@@ -150,7 +150,7 @@ public final class BatchScheduler implements AutoCloseable {
     /** True while any request is queued or running. */
     public boolean busy() {
         synchronized (lock) {
-            return !queue.isEmpty() || !running.isEmpty();
+            return !queue.isEmpty() || runningCount > 0;
         }
     }
 
@@ -173,7 +173,15 @@ public final class BatchScheduler implements AutoCloseable {
                         }
                     }
                 }
-                if (!closing) step();
+                if (closing) break;
+                try {
+                    step();
+                } catch (RuntimeException ex) {
+                    // A fault of the scheduler itself: end what runs (with the reason) rather than leave its clients waiting.
+                    for (Entry e : new ArrayList<>(running)) finish(e, FinishReason.ERROR, Optional.of("the scheduler failed: " + message(ex)));
+                    running.clear();
+                    runningCount = 0;
+                }
             }
         });
     }
@@ -247,6 +255,7 @@ public final class BatchScheduler implements AutoCloseable {
                 running.remove(i);
                 finish(e, FinishReason.ERROR, Optional.of(message(ex)));
             }
+            runningCount = running.size();
             return;
         }
         steps++;
@@ -335,6 +344,7 @@ public final class BatchScheduler implements AutoCloseable {
     /** Drops {@code e}'s cache and puts it at the head of the queue, to be recomputed when admitted again. */
     private void preempt(Entry e) {
         kvBytesReserved -= e.projected;
+        e.sequence.close();
         e.sequence = null;
         e.fed = 0;
         e.preempted++;
@@ -367,6 +377,7 @@ public final class BatchScheduler implements AutoCloseable {
             bytes = all.bytes();
             bits = all.bitsPerValue();
             kvBytesReserved -= e.projected;
+            e.sequence.close();
             e.sequence = null;
         }
         List<Integer> tokens = new ArrayList<>(e.generatedCount);
