@@ -5,10 +5,8 @@ import dev.akvq.model.llama.BatchedSequence;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.ModelConfig;
-import java.nio.file.Path;
 
 /** A family's model together with the checkpoint and worker pool {@link VisionLanguageModel#load(Path, int)} opened for it. */
 final class OwningModel implements VisionLanguageModel {
@@ -28,13 +26,8 @@ final class OwningModel implements VisionLanguageModel {
     }
 
     @Override
-    public Path directory() {
-        return model.directory();
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return model.tokenizer();
+    public ModelDirectory files() {
+        return model.files();
     }
 
     @Override

@@ -1,10 +1,10 @@
 package dev.akvq.model.llama;
 
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.Trace;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
-import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.RotaryTables;
 import java.util.List;
@@ -26,11 +26,6 @@ public final class LlamaSequence implements BatchedSequence {
     private int promptDone;
     private final float[] inverseFrequencies;
 
-    /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
-    public LlamaSequence(LlamaDecoder decoder, KvMode mode) {
-        this(decoder, KvCacheSettings.defaults(mode));
-    }
-
     /**
      * A sequence whose layers cache as {@code settings} say. With rotation on, the sequence runs
      * the decoder's value-rotated twin ({@link LlamaDecoder#valueRotated}); embeddings and lm_head
@@ -41,6 +36,20 @@ public final class LlamaSequence implements BatchedSequence {
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
         this.inverseFrequencies = RopeFrequencies.of(c);
+    }
+
+    /** A new sequence with {@code prompt} queued for a batched run ({@link #addTo}); the embeddings are read, not changed. */
+    public static LlamaSequence queued(LlamaDecoder decoder, PreparedPrompt prompt, KvCacheSettings settings) {
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
+        sequence.queuePrompt(prompt.embeds(), prompt.modality());
+        return sequence;
+    }
+
+    /** A new sequence with {@code prompt} prefilled (positions 0, 1, 2, ...); the prompt's embeddings are copied. */
+    public static LlamaSequence prefilled(LlamaDecoder decoder, PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
+        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
+        return sequence;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.akvq.model.qwen2vl;
 
 import dev.akvq.model.llama.RopeFrequencies;
 import dev.akvq.model.llama.RotaryPositions;
+import dev.akvq.tensor.RotaryTables;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.util.List;
 
@@ -39,29 +40,28 @@ public final class MultimodalRotary {
 
     /** The tables of every token of {@code positions}: {@code [tokens, headDim]}. */
     public RotaryPositions tables(MropePositions positions) {
-        int headDim = 2 * inverseFrequencies.length, n = positions.length();
+        int half = inverseFrequencies.length, headDim = 2 * half, n = positions.length();
+        int[][] byComponent = {positions.temporal(), positions.height(), positions.width()};
         float[] cos = new float[n * headDim], sin = new float[n * headDim];
+        float[] angles = new float[half];
         for (int t = 0; t < n; t++) {
-            row(positions.temporal()[t], positions.height()[t], positions.width()[t], cos, sin, t * headDim);
+            // Frequency j turns with the position component its mrope_section assigns it (temporal, height or width).
+            for (int j = 0; j < half; j++) angles[j] = (float) byComponent[component[j]][t] * inverseFrequencies[j];
+            RotaryTables.expand(angles, 0, half, cos, sin, t * headDim);
         }
         return new RotaryPositions(cos, sin, headDim);
     }
 
-    /** One token's row of the tables, at {@code cos/sin[offset ..+headDim)}, from its three position components. */
-    public void row(int temporal, int height, int width, float[] cos, float[] sin, int offset) {
+    /**
+     * One token's row of {@link #tables}, at {@code cos/sin[offset ..+headDim)}, from its three position
+     * components; {@code angles} is scratch of {@code headDim / 2} floats (a batched step allocates nothing per row).
+     */
+    public void row(int temporal, int height, int width, float[] angles, float[] cos, float[] sin, int offset) {
         int half = inverseFrequencies.length;
         for (int j = 0; j < half; j++) {
-            int p = switch (component[j]) {
-                case 0 -> temporal;
-                case 1 -> height;
-                default -> width;
-            };
-            float angle = (float) p * inverseFrequencies[j];
-            float c = (float) Math.cos(angle), s = (float) Math.sin(angle);
-            cos[offset + j] = c;
-            cos[offset + half + j] = c;
-            sin[offset + j] = s;
-            sin[offset + half + j] = s;
+            int p = component[j] == 0 ? temporal : component[j] == 1 ? height : width;
+            angles[j] = (float) p * inverseFrequencies[j];
         }
+        RotaryTables.expand(angles, 0, half, cos, sin, offset);
     }
 }

@@ -30,6 +30,7 @@ public final class Qwen2VLSequence implements BatchedSequence {
     private MropePositions promptPositions;
     private Modality[] promptModality;
     private int promptDone;
+    private float[] angles;      // scratch of MultimodalRotary.row, headDim / 2
 
     /**
      * A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s: with rotation
@@ -148,18 +149,19 @@ public final class Qwen2VLSequence implements BatchedSequence {
         int pending = pendingPromptTokens();
         BatchedSequence.checkCount(n, pending);
         int row = batch.addSegment(cache, decoder, n, wantsLogits);
+        if (angles == null) angles = new float[headDim / 2];
         for (int i = 0; i < n; i++, row++) {
             if (pending > 0) {
                 int t = promptDone + i;
                 System.arraycopy(promptEmbeds, t * hidden, batch.input(), row * hidden, hidden);
                 batch.setToken(row, new CachedToken(promptPositions.temporal()[t], promptModality[t], false));
                 rotary.row(promptPositions.temporal()[t], promptPositions.height()[t], promptPositions.width()[t],
-                        batch.cos(), batch.sin(), row * headDim);
+                        angles, batch.cos(), batch.sin(), row * headDim);
             } else {
                 int p = cachePosition + ropeDelta;
                 decoder.embedInto(token, batch.input(), row * hidden);
                 batch.setToken(row, new CachedToken(p, Modality.TEXT, true));
-                rotary.row(p, p, p, batch.cos(), batch.sin(), row * headDim);
+                rotary.row(p, p, p, angles, batch.cos(), batch.sin(), row * headDim);
             }
             cachePosition++;
         }

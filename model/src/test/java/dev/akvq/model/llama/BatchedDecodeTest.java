@@ -202,7 +202,7 @@ public class BatchedDecodeTest {
     void segmentsAreChecked() {
         LlamaDecoder base = randomDecoder(new SplittableRandom(5));
         DecoderBatch batch = new DecoderBatch(base.config());
-        LlamaSequence s = new LlamaSequence(base, KvMode.FP32);
+        LlamaSequence s = new LlamaSequence(base, KvCacheSettings.defaults(KvMode.FP32));
         s.queuePrompt(base.embed(new int[] {1, 2, 3}), CachedDecodeTest.text(3));
         IllegalArgumentException tooMany = assertThrows(IllegalArgumentException.class, () -> s.addTo(batch, 4, -1, true));
         assertEquals("addTo: 4 tokens asked, 3 prompt tokens pending", tooMany.getMessage());
