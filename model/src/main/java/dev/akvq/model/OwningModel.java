@@ -1,6 +1,8 @@
 package dev.akvq.model;
 
 import dev.akvq.model.generate.TokenSequence;
+import dev.akvq.model.llama.BatchedSequence;
+import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
@@ -46,6 +48,16 @@ final class OwningModel implements VisionLanguageModel {
     @Override
     public boolean warmUp(KvCacheSettings settings) {
         return model.warmUp(settings);
+    }
+
+    @Override
+    public LlamaDecoder decoder() {
+        return model.decoder();
+    }
+
+    @Override
+    public BatchedSequence queue(PreparedPrompt prompt, KvCacheSettings settings) {
+        return model.queue(prompt, settings);
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.akvq.model;
 
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.model.idefics3.Idefics3Model;
+import dev.akvq.model.llama.BatchedSequence;
+import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaModel;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.qwen2vl.Qwen2VLModel;
@@ -117,6 +119,16 @@ public interface VisionLanguageModel extends AutoCloseable {
     default TokenSequence prefill(PromptInput input, KvCacheSettings settings, Trace trace) {
         return prefill(prepare(input, trace), settings, trace);
     }
+
+    /** The language model's decoder, shared by every sequence of this model (what a batch step runs). */
+    LlamaDecoder decoder();
+
+    /**
+     * A new sequence caching as {@code settings} say, with the prompt queued but not run: a batch
+     * scheduler feeds it in chunks through {@link LlamaDecoder#forwardBatch} together with other
+     * sequences ({@link BatchedSequence#addTo}), with the math {@link #prefill} applies.
+     */
+    BatchedSequence queue(PreparedPrompt prompt, KvCacheSettings settings);
 
     /** Releases what {@link #load(Path, int)} opened; a model over a caller's checkpoint holds nothing to release. */
     @Override

@@ -199,6 +199,11 @@ public final class Idefics3Model implements VisionLanguageModel {
     }
 
     @Override
+    public LlamaSequence queue(PreparedPrompt prompt, KvCacheSettings settings) {
+        return LlamaSequence.queued(decoder, prompt, settings);
+    }
+
+    @Override
     public ModelDirectory files() {
         return directory;
     }

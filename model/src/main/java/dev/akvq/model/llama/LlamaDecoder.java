@@ -104,6 +104,14 @@ public final class LlamaDecoder {
         return out;
     }
 
+    /** Token {@code id}'s embedding written at {@code out[offset ..+hidden)}; an id outside the vocabulary is an error naming it. */
+    public void embedInto(int id, float[] out, int offset) {
+        if (id < 0 || id >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        }
+        weights.embedTokens().copyRow(id, out, offset);
+    }
+
     /**
      * Runs {@code tokens.length} new tokens of one sequence through every layer, appending their
      * keys and values to {@code cache} (one store per layer), and returns the final norm's output
@@ -187,6 +195,145 @@ public final class LlamaDecoder {
         for (int t = 0; t < n; t++) RmsNorm.apply(out, t * hidden, x, t * hidden, weights.finalNorm(), eps);
         if (trace.enabled()) trace.put("decoder_final_norm_out", out.clone(), 1, n, hidden);
         return out;
+    }
+
+    /**
+     * One step of several sequences at once: every row of {@code batch} (prompt chunks and decode
+     * tokens of different sequences) goes through each layer together, so each weight matrix is
+     * read once per step for the whole batch (matrix-matrix); attention runs per sequence over its
+     * own stores. The math is {@link #forward}'s, row by row: RMSNorm, RoPE, SwiGLU and the adds
+     * are per row, and each row of {@code MatrixMatrix}'s product equals {@code MatrixVector}'s
+     * result for that row bit for bit, so a sequence gets the same bits in any batch as alone
+     * (a segment with no cached tokens yet runs the store's prefill lifecycle, as {@link #forward}
+     * does with {@code past == 0}). Ends with the final norm and lm_head of each segment's last row
+     * that asked for logits ({@link DecoderBatch#logits}). Call it on the plain decoder; a segment
+     * whose cache rotates values reads v_proj/o_proj from {@link #valueRotated()}.
+     */
+    public void forwardBatch(DecoderBatch batch) {
+        int n = batch.rows, hidden = config.hiddenSize(), heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads(), headDim = config.headDim(), ffn = config.intermediateSize();
+        int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        float eps = (float) config.rmsNormEps();
+        if (batch.config != config && !batch.config.equals(config)) {
+            throw new IllegalArgumentException("forwardBatch: the batch was built for another config");
+        }
+        for (int s = 0; s < batch.segments; s++) {
+            if (batch.weights[s] != this && batch.weights[s] != valueRotated) {
+                throw new IllegalArgumentException("forwardBatch: segment " + s + " reads another decoder's weights");
+            }
+            if (batch.past[s] + batch.rowCount[s] > config.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("sequence of " + (batch.past[s] + batch.rowCount[s])
+                        + " tokens exceeds max_position_embeddings " + config.maxPositionEmbeddings() + " of config.json");
+            }
+        }
+        if (n == 0) return;
+        float[] x = batch.x, h = batch.h, q = batch.q, k = batch.k, v = batch.v, attention = batch.attention;
+        float[] projected = batch.projected, gate = batch.gate, up = batch.up, cos = batch.cos, sin = batch.sin;
+
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            LlamaWeights.Layer w = weights.layers().get(l);
+
+            // Attention block: RMSNorm, q/k/v projections (v per weight set), RoPE on q and k.
+            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.inputNorm(), eps);
+            linear(h, n, w.q(), w.qBias(), q);
+            linear(h, n, w.k(), w.kBias(), k);
+            final int layer = l;
+            bySegmentWeights(batch, h, hidden, v, kvWidth, d -> d.weights.layers().get(layer).v(), d -> d.weights.layers().get(layer).vBias());
+            for (int t = 0; t < n; t++) {
+                RotaryEmbedding.rotateHalf(q, t * qWidth, heads, headDim, cos, sin, t * headDim);
+                RotaryEmbedding.rotateHalf(k, t * kvWidth, kvHeads, headDim, cos, sin, t * headDim);
+            }
+
+            // Each sequence's cache receives its post-RoPE keys and values; a first chunk starts its prefill.
+            for (int s = 0; s < batch.segments; s++) {
+                KeyValueStore store = batch.caches[s].get(l);
+                int first = batch.firstRow[s], count = batch.rowCount[s];
+                if (batch.past[s] == 0) {
+                    store.beginPrefill(Arrays.copyOfRange(x, first * hidden, (first + count) * hidden), count, hidden);
+                }
+                for (int t = first; t < first + count; t++) store.append(k, t * kvWidth, v, t * kvWidth, batch.tokens[t]);
+            }
+            attendBatch(batch, l, q, attention);
+            for (int s = 0; s < batch.segments; s++) if (batch.past[s] == 0) batch.caches[s].get(l).endPrefill();
+
+            // Output projection back into the residual stream (per weight set).
+            bySegmentWeights(batch, attention, qWidth, projected, hidden, d -> d.weights.layers().get(layer).o(),
+                    d -> d.weights.layers().get(layer).oBias());
+            Add.add(x, 0, projected, 0, n * hidden);
+
+            // MLP block: x += down(silu(gate(h)) · up(h)), h = RMSNorm(x).
+            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.postAttentionNorm(), eps);
+            linear(h, n, w.gate(), w.gateBias(), gate);
+            linear(h, n, w.up(), w.upBias(), up);
+            SwiGlu.apply(gate, 0, up, 0, n * ffn);
+            linear(gate, n, w.down(), w.downBias(), projected);
+            Add.add(x, 0, projected, 0, n * hidden);
+        }
+
+        // Final norm and lm_head of the last row of each segment that asked, all at once.
+        int wanted = 0;
+        for (int s = 0; s < batch.segments; s++) if (batch.wantsLogits[s]) wanted++;
+        batch.ensureLogitRows(wanted);
+        for (int s = 0, i = 0; s < batch.segments; s++) {
+            if (!batch.wantsLogits[s]) continue;
+            int last = batch.firstRow[s] + batch.rowCount[s] - 1;
+            RmsNorm.apply(batch.normed, i * hidden, x, last * hidden, weights.finalNorm(), eps);
+            batch.logitsRow[s] = i++;
+        }
+        if (wanted > 0) linear(batch.normed, wanted, weights.lmHead(), Optional.empty(), batch.logits);
+    }
+
+    /**
+     * {@code y = x Wᵀ (+ bias)} over the batch where {@code W} depends on the segment's decoder
+     * (v_proj and o_proj: the value-rotated twin folds its rotation into them). When every segment
+     * reads one decoder this is one product; otherwise each decoder's rows are gathered, multiplied
+     * and scattered back.
+     */
+    private void bySegmentWeights(DecoderBatch batch, float[] x, int in, float[] y, int out,
+                                  java.util.function.Function<LlamaDecoder, MatrixView> matrix,
+                                  java.util.function.Function<LlamaDecoder, Optional<float[]>> bias) {
+        LlamaDecoder only = batch.weights[0];
+        boolean mixed = false;
+        for (int s = 1; s < batch.segments; s++) mixed |= batch.weights[s] != only;
+        if (!mixed) {
+            linear(x, batch.rows, matrix.apply(only), bias.apply(only), y);
+            return;
+        }
+        for (LlamaDecoder d : new LlamaDecoder[] {this, valueRotated}) {
+            int rows = 0;
+            for (int s = 0; s < batch.segments; s++) {
+                if (batch.weights[s] != d) continue;
+                System.arraycopy(x, batch.firstRow[s] * in, batch.gatherIn, rows * in, batch.rowCount[s] * in);
+                rows += batch.rowCount[s];
+            }
+            if (rows == 0) continue;
+            linear(batch.gatherIn, rows, matrix.apply(d), bias.apply(d), batch.gatherOut);
+            rows = 0;
+            for (int s = 0; s < batch.segments; s++) {
+                if (batch.weights[s] != d) continue;
+                System.arraycopy(batch.gatherOut, rows * out, y, batch.firstRow[s] * out, batch.rowCount[s] * out);
+                rows += batch.rowCount[s];
+            }
+        }
+    }
+
+    /** {@link #attend} for every row of the batch, each over its own sequence's store: one job per (row, KV head). */
+    private void attendBatch(DecoderBatch batch, int layer, float[] q, float[] out) {
+        int heads = config.numAttentionHeads(), headDim = config.headDim(), group = config.queriesPerKeyValueHead();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        Optional<SlidingWindow> window = config.slidingWindow().filter(s -> layer >= s.firstLayer());
+        int kvHeads = heads / group;
+        pool.forRange(batch.rows * kvHeads, (start, end) -> {
+            float[] p = new float[0];
+            for (int job = start; job < end; job++) {
+                int t = job / kvHeads, kvHead = job % kvHeads, first = kvHead * group, s = batch.rowSegment[t];
+                int to = batch.past[s] + (t - batch.firstRow[s]) + 1;     // causal: itself and everything before
+                int from = window.map(w -> Math.max(0, to - w.size())).orElse(0);
+                if (p.length < group * (to - from)) p = new float[group * (to - from)];
+                batch.caches[s].get(layer).attendGroup(q, t * heads * headDim + first * headDim, group, kvHead, from, to, scale,
+                        p, out, t * heads * headDim + first * headDim);
+            }
+        });
     }
 
     /**

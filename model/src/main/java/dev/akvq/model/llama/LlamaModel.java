@@ -71,4 +71,9 @@ public final class LlamaModel implements VisionLanguageModel {
     public LlamaSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
         return LlamaSequence.prefilled(decoder, prompt, settings, trace);
     }
+
+    @Override
+    public LlamaSequence queue(PreparedPrompt prompt, KvCacheSettings settings) {
+        return LlamaSequence.queued(decoder, prompt, settings);
+    }
 }

@@ -2,11 +2,11 @@ package dev.akvq.model.llama;
 
 import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.Trace;
-import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.RotaryTables;
 import java.util.List;
 
 /**
@@ -14,12 +14,17 @@ import java.util.List;
  * position. {@link #prefill} takes the prompt's embeddings (text, or with image features merged
  * in); {@link #step} feeds one generated token. Positions count 0, 1, 2, ... (1-D RoPE).
  */
-public final class LlamaSequence implements TokenSequence {
+public final class LlamaSequence implements BatchedSequence {
     private final LlamaDecoder decoder;
     private List<KeyValueStore> cache;
     private int nextPosition, promptTokens;
     private float[] logits;
     private boolean closed;
+    /** A prompt queued for {@link #addTo}: its embeddings and modality per row (dropped once run), and how much has run. */
+    private float[] promptEmbeds;
+    private Modality[] promptModality;
+    private int promptDone;
+    private final float[] inverseFrequencies;
 
     /**
      * A sequence whose layers cache as {@code settings} say; with rotation on, the stores rotate
@@ -29,6 +34,14 @@ public final class LlamaSequence implements TokenSequence {
         this.decoder = decoder;
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
+        this.inverseFrequencies = RopeFrequencies.of(c);
+    }
+
+    /** A new sequence with {@code prompt} queued for a batched run ({@link #addTo}); the embeddings are read, not changed. */
+    public static LlamaSequence queued(LlamaDecoder decoder, PreparedPrompt prompt, KvCacheSettings settings) {
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
+        sequence.queuePrompt(prompt.embeds(), prompt.modality());
+        return sequence;
     }
 
     /** A new sequence with {@code prompt} prefilled (positions 0, 1, 2, ...); the prompt's embeddings are copied. */
@@ -103,6 +116,60 @@ public final class LlamaSequence implements TokenSequence {
     public void close() {
         closed = true;
         cache = List.of();
+    }
+
+    /**
+     * Queues the prompt for a batched run ({@link #addTo}) instead of {@link #prefill}: its rows
+     * then go through the decoder in chunks, each with the math {@link #prefill} applies.
+     */
+    public void queuePrompt(float[] embeds, Modality[] modality) {
+        checkOpen();
+        int hidden = decoder.config().hiddenSize();
+        if (nextPosition != 0 || promptEmbeds != null) throw new IllegalStateException("the prompt is queued once per sequence");
+        if (modality.length == 0 || embeds.length != modality.length * hidden) {
+            throw new IllegalArgumentException("prompt embeddings hold " + embeds.length + " floats; " + modality.length
+                    + " tokens x hidden " + hidden + " expected (and at least one token)");
+        }
+        promptEmbeds = embeds;
+        promptModality = modality;
+        promptTokens = modality.length;
+    }
+
+    @Override
+    public LlamaDecoder decoder() {
+        return decoder;
+    }
+
+    @Override
+    public int pendingPromptTokens() {
+        return promptEmbeds == null ? 0 : promptTokens - promptDone;
+    }
+
+    @Override
+    public int addTo(DecoderBatch batch, int n, int token, boolean wantsLogits) {
+        checkOpen();
+        int hidden = decoder.config().hiddenSize(), headDim = decoder.config().headDim();
+        int pending = pendingPromptTokens();
+        BatchedSequence.checkCount(n, pending);
+        int row = batch.addSegment(cache, decoder, n, wantsLogits);
+        for (int i = 0; i < n; i++, row++) {
+            if (pending > 0) {
+                System.arraycopy(promptEmbeds, (promptDone + i) * hidden, batch.input(), row * hidden, hidden);
+                batch.setToken(row, new CachedToken(nextPosition, promptModality[promptDone + i], false));
+            } else {
+                decoder.embedInto(token, batch.input(), row * hidden);
+                batch.setToken(row, new CachedToken(nextPosition, Modality.TEXT, true));
+            }
+            RotaryTables.cosSin(inverseFrequencies, nextPosition++, 1f, batch.cos(), batch.sin(), row * headDim);
+        }
+        if (pending > 0) {
+            promptDone += n;
+            if (promptDone == promptTokens) {
+                promptEmbeds = null;     // the rows live in the cache now
+                promptModality = null;
+            }
+        }
+        return batch.segments() - 1;
     }
 
     private void checkOpen() {

@@ -246,6 +246,11 @@ public final class LlavaModel implements VisionLanguageModel {
     }
 
     @Override
+    public LlamaSequence queue(PreparedPrompt prompt, KvCacheSettings settings) {
+        return LlamaSequence.queued(decoder, prompt, settings);
+    }
+
+    @Override
     public ModelDirectory files() {
         return directory;
     }

@@ -51,4 +51,17 @@ public final class MultimodalRotary {
         }
         return new RotaryPositions(cos, sin, headDim);
     }
+
+    /**
+     * One token's row of {@link #tables}, at {@code cos/sin[offset ..+headDim)}, from its three position
+     * components; {@code angles} is scratch of {@code headDim / 2} floats (a batched step allocates nothing per row).
+     */
+    public void row(int temporal, int height, int width, float[] angles, float[] cos, float[] sin, int offset) {
+        int half = inverseFrequencies.length;
+        for (int j = 0; j < half; j++) {
+            int p = component[j] == 0 ? temporal : component[j] == 1 ? height : width;
+            angles[j] = (float) p * inverseFrequencies[j];
+        }
+        RotaryTables.expand(angles, 0, half, cos, sin, offset);
+    }
 }

@@ -195,6 +195,14 @@ public final class Qwen2VLModel implements VisionLanguageModel {
     }
 
     @Override
+    public Qwen2VLSequence queue(PreparedPrompt prompt, KvCacheSettings settings) {
+        Qwen2VLSequence sequence = newSequence(settings);
+        sequence.queuePrompt(prompt.embeds(), prompt.mropePositions().orElseGet(() -> MropePositions.text(prompt.tokens())),
+                prompt.modality());
+        return sequence;
+    }
+
+    @Override
     public ModelDirectory files() {
         return directory;
     }

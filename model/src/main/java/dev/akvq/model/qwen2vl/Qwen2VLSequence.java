@@ -1,7 +1,8 @@
 package dev.akvq.model.qwen2vl;
 
 import dev.akvq.model.Trace;
-import dev.akvq.model.generate.TokenSequence;
+import dev.akvq.model.llama.BatchedSequence;
+import dev.akvq.model.llama.DecoderBatch;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
@@ -16,7 +17,7 @@ import java.util.List;
  * Qwen2VLForConditionalGeneration.forward does once the cache is filled (transformers 4.47.1).
  * A KV store is told each token's temporal position and its modality (vision for image features).
  */
-public final class Qwen2VLSequence implements TokenSequence {
+public final class Qwen2VLSequence implements BatchedSequence {
     private final LlamaDecoder decoder;
     private final MultimodalRotary rotary;
     private List<KeyValueStore> cache;
@@ -24,6 +25,12 @@ public final class Qwen2VLSequence implements TokenSequence {
     private int ropeDelta;
     private float[] logits;
     private boolean closed;
+    /** A prompt queued for {@link #addTo}: embeddings, positions, modality (dropped once run), and how much has run. */
+    private float[] promptEmbeds;
+    private MropePositions promptPositions;
+    private Modality[] promptModality;
+    private int promptDone;
+    private float[] angles;      // scratch of MultimodalRotary.row, headDim / 2
 
     /** A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s. */
     public Qwen2VLSequence(LlamaDecoder decoder, MultimodalRotary rotary, KvCacheSettings settings) {
@@ -100,6 +107,70 @@ public final class Qwen2VLSequence implements TokenSequence {
     @Override
     public int promptTokens() {
         return promptTokens;
+    }
+
+    /**
+     * Queues the prompt for a batched run ({@link #addTo}) instead of {@link #prefill}: its rows then
+     * go through the decoder in chunks with their M-RoPE positions; decode steps follow at
+     * {@code cachePosition + ropeDelta} as after {@link #prefill}.
+     */
+    public void queuePrompt(float[] embeds, MropePositions positions, Modality[] modality) {
+        if (closed) throw new IllegalStateException("the sequence is closed");
+        int n = positions.length(), hidden = decoder.config().hiddenSize();
+        if (cachePosition != 0 || promptEmbeds != null) throw new IllegalStateException("the prompt is queued once per sequence");
+        if (n == 0 || modality.length != n || embeds.length != n * hidden) {
+            throw new IllegalArgumentException("prompt of " + n + " positions, " + modality.length + " modality entries and "
+                    + embeds.length + " embedding floats (hidden " + hidden + "); they must agree, with at least one token");
+        }
+        promptEmbeds = embeds;
+        promptPositions = positions;
+        promptModality = modality;
+        promptTokens = n;
+        ropeDelta = positions.ropeDelta();
+    }
+
+    @Override
+    public LlamaDecoder decoder() {
+        return decoder;
+    }
+
+    @Override
+    public int pendingPromptTokens() {
+        return promptEmbeds == null ? 0 : promptTokens - promptDone;
+    }
+
+    @Override
+    public int addTo(DecoderBatch batch, int n, int token, boolean wantsLogits) {
+        if (closed) throw new IllegalStateException("the sequence is closed");
+        int hidden = decoder.config().hiddenSize(), headDim = decoder.config().headDim();
+        int pending = pendingPromptTokens();
+        BatchedSequence.checkCount(n, pending);
+        int row = batch.addSegment(cache, decoder, n, wantsLogits);
+        if (angles == null) angles = new float[headDim / 2];
+        for (int i = 0; i < n; i++, row++) {
+            if (pending > 0) {
+                int t = promptDone + i;
+                System.arraycopy(promptEmbeds, t * hidden, batch.input(), row * hidden, hidden);
+                batch.setToken(row, new CachedToken(promptPositions.temporal()[t], promptModality[t], false));
+                rotary.row(promptPositions.temporal()[t], promptPositions.height()[t], promptPositions.width()[t],
+                        angles, batch.cos(), batch.sin(), row * headDim);
+            } else {
+                int p = cachePosition + ropeDelta;
+                decoder.embedInto(token, batch.input(), row * hidden);
+                batch.setToken(row, new CachedToken(p, Modality.TEXT, true));
+                rotary.row(p, p, p, angles, batch.cos(), batch.sin(), row * headDim);
+            }
+            cachePosition++;
+        }
+        if (pending > 0) {
+            promptDone += n;
+            if (promptDone == promptTokens) {
+                promptEmbeds = null;     // the rows live in the cache now
+                promptPositions = null;
+                promptModality = null;
+            }
+        }
+        return batch.segments() - 1;
     }
 
     @Override

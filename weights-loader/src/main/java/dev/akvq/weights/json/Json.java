@@ -49,6 +49,36 @@ public final class Json {
     private Json() {
     }
 
+    /**
+     * {@code s} as a JSON string literal (RFC 8259 section 7): quote, backslash and control
+     * characters escaped, and a lone UTF-16 surrogate written as a {@code \\uXXXX} escape so the
+     * output stays valid UTF-8 when encoded.
+     */
+    public static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (paired) {
+                        b.append(c).append(s.charAt(++i));
+                    } else if (c < 0x20 || Character.isSurrogate(c)) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
     /** Parses {@code text}; errors name {@code sourceName} with line and column. */
     public static JsonValue parse(String text, String sourceName) {
         if (text.length() > MAX_CHARS) {
