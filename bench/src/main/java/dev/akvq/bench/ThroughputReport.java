@@ -290,7 +290,7 @@ public final class ThroughputReport {
 
         SyntheticSequence(LlamaDecoder base, KvCacheSettings kv, int depth, SplittableRandom random) {
             TextDecoderConfig c = base.config();
-            this.decoder = kv.rotation() ? base.valueRotated() : base;
+            this.decoder = base;   // a rotating store turns values and outputs itself
             this.cache = kv.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
             this.inverseFrequencies = RopeFrequencies.of(c);
             this.random = random;

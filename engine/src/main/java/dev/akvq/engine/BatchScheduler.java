@@ -319,7 +319,7 @@ public final class BatchScheduler implements AutoCloseable {
                     throw new IllegalStateException("the prompt holds " + s.promptTokens() + " tokens (" + s.pendingPromptTokens()
                             + " queued), the request said " + head.request.promptTokens());
                 }
-                if (s.decoder() != decoder && s.decoder() != decoder.valueRotated()) {
+                if (s.decoder() != decoder) {
                     throw new IllegalStateException("the sequence runs another model's decoder than the scheduler's");
                 }
                 head.sequence = s;

@@ -10,8 +10,7 @@ import java.util.List;
  * The new tokens of several sequences for one {@link LlamaDecoder#forwardBatch} step, and the
  * scratch that step works in. Rows are grouped by sequence (a <em>segment</em>: one sequence's
  * next {@code n} tokens, a prompt chunk or one decode token); each segment names the KV cache it
- * appends to and the decoder whose v_proj/o_proj its rows read (the value-rotated twin when its
- * cache rotates values, {@link LlamaDecoder#valueRotated}).
+ * appends to and the decoder it belongs to.
  *
  * <p>Every buffer grows to the largest batch seen and is then reused: a step allocates nothing
  * in proportion to the batch once the batch has reached its size (the matrix kernels' own
@@ -40,7 +39,6 @@ public final class DecoderBatch {
     // Scratch of the step, [rows, width] each.
     float[] h = new float[0], q = new float[0], k = new float[0], v = new float[0], attention = new float[0];
     float[] projected = new float[0], gate = new float[0], up = new float[0];
-    float[] gatherIn = new float[0], gatherOut = new float[0];
     float[] normed = new float[0], logits = new float[0];
 
     public DecoderBatch(TextDecoderConfig config) {
@@ -66,7 +64,7 @@ public final class DecoderBatch {
      * Adds one sequence's next {@code n} tokens and returns the index of their first row.
      *
      * @param cache       the sequence's stores, one per layer; the tokens are appended to them
-     * @param decoder     the decoder whose v_proj/o_proj this sequence's rows read
+     * @param decoder     the sequence's decoder (the one {@link LlamaDecoder#forwardBatch} runs)
      * @param wantsLogits whether the step should compute the logits of the segment's last row
      */
     public int addSegment(List<KeyValueStore> cache, LlamaDecoder decoder, int n, boolean wantsLogits) {
@@ -140,8 +138,6 @@ public final class DecoderBatch {
         projected = new float[c * hidden];
         gate = new float[c * ffn];
         up = new float[c * ffn];
-        gatherIn = new float[c * Math.max(hidden, qWidth)];
-        gatherOut = new float[c * Math.max(hidden, kvWidth)];
     }
 
     private void ensureSegments(int n) {

@@ -206,8 +206,8 @@ public final class LlamaDecoder {
      * result for that row bit for bit, so a sequence gets the same bits in any batch as alone
      * (a segment with no cached tokens yet runs the store's prefill lifecycle, as {@link #forward}
      * does with {@code past == 0}). Ends with the final norm and lm_head of each segment's last row
-     * that asked for logits ({@link DecoderBatch#logits}). Call it on the plain decoder; a segment
-     * whose cache rotates values reads v_proj/o_proj from {@link #valueRotated()}.
+     * that asked for logits ({@link DecoderBatch#logits}). Rotation needs nothing here: a rotating
+     * store turns values and the attention output itself ({@code RotatedKeyValueStore}).
      */
     public void forwardBatch(DecoderBatch batch) {
         int n = batch.rows, hidden = config.hiddenSize(), heads = config.numAttentionHeads();
@@ -218,7 +218,7 @@ public final class LlamaDecoder {
             throw new IllegalArgumentException("forwardBatch: the batch was built for another config");
         }
         for (int s = 0; s < batch.segments; s++) {
-            if (batch.weights[s] != this && batch.weights[s] != valueRotated) {
+            if (batch.weights[s] != this) {
                 throw new IllegalArgumentException("forwardBatch: segment " + s + " reads another decoder's weights");
             }
             if (batch.past[s] + batch.rowCount[s] > config.maxPositionEmbeddings()) {
@@ -233,12 +233,11 @@ public final class LlamaDecoder {
         for (int l = 0; l < config.numHiddenLayers(); l++) {
             LlamaWeights.Layer w = weights.layers().get(l);
 
-            // Attention block: RMSNorm, q/k/v projections (v per weight set), RoPE on q and k.
+            // Attention block: RMSNorm, q/k/v projections, RoPE on q and k.
             for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.inputNorm(), eps);
             linear(h, n, w.q(), w.qBias(), q);
             linear(h, n, w.k(), w.kBias(), k);
-            final int layer = l;
-            bySegmentWeights(batch, h, hidden, v, kvWidth, d -> d.weights.layers().get(layer).v(), d -> d.weights.layers().get(layer).vBias());
+            linear(h, n, w.v(), w.vBias(), v);
             for (int t = 0; t < n; t++) {
                 RotaryEmbedding.rotateHalf(q, t * qWidth, heads, headDim, cos, sin, t * headDim);
                 RotaryEmbedding.rotateHalf(k, t * kvWidth, kvHeads, headDim, cos, sin, t * headDim);
@@ -253,12 +252,11 @@ public final class LlamaDecoder {
                 }
                 for (int t = first; t < first + count; t++) store.append(k, t * kvWidth, v, t * kvWidth, batch.tokens[t]);
             }
-            attendBatch(batch, l, q, attention);
+            attendBatch(batch, l, q, k, v, attention);
             for (int s = 0; s < batch.segments; s++) if (batch.past[s] == 0) batch.caches[s].get(l).endPrefill();
 
-            // Output projection back into the residual stream (per weight set).
-            bySegmentWeights(batch, attention, qWidth, projected, hidden, d -> d.weights.layers().get(layer).o(),
-                    d -> d.weights.layers().get(layer).oBias());
+            // Output projection back into the residual stream.
+            linear(attention, n, w.o(), w.oBias(), projected);
             Add.add(x, 0, projected, 0, n * hidden);
 
             // MLP block: x += down(silu(gate(h)) · up(h)), h = RMSNorm(x).
@@ -284,49 +282,37 @@ public final class LlamaDecoder {
     }
 
     /**
-     * {@code y = x Wᵀ (+ bias)} over the batch where {@code W} depends on the segment's decoder
-     * (v_proj and o_proj: the value-rotated twin folds its rotation into them). When every segment
-     * reads one decoder this is one product; otherwise each decoder's rows are gathered, multiplied
-     * and scattered back.
+     * {@link #attend} for every row of the batch, each over its own sequence's store, with
+     * {@link #attend}'s choice per segment so that a sequence gets the same bits as alone: a first
+     * chunk whose store reads unquantized rows runs the tiled kernel over its own rows; every other
+     * row asks its store, one job per (row, KV head).
      */
-    private void bySegmentWeights(DecoderBatch batch, float[] x, int in, float[] y, int out,
-                                  java.util.function.Function<LlamaDecoder, MatrixView> matrix,
-                                  java.util.function.Function<LlamaDecoder, Optional<float[]>> bias) {
-        LlamaDecoder only = batch.weights[0];
-        boolean mixed = false;
-        for (int s = 1; s < batch.segments; s++) mixed |= batch.weights[s] != only;
-        if (!mixed) {
-            linear(x, batch.rows, matrix.apply(only), bias.apply(only), y);
-            return;
-        }
-        for (LlamaDecoder d : new LlamaDecoder[] {this, valueRotated}) {
-            int rows = 0;
-            for (int s = 0; s < batch.segments; s++) {
-                if (batch.weights[s] != d) continue;
-                System.arraycopy(x, batch.firstRow[s] * in, batch.gatherIn, rows * in, batch.rowCount[s] * in);
-                rows += batch.rowCount[s];
-            }
-            if (rows == 0) continue;
-            linear(batch.gatherIn, rows, matrix.apply(d), bias.apply(d), batch.gatherOut);
-            rows = 0;
-            for (int s = 0; s < batch.segments; s++) {
-                if (batch.weights[s] != d) continue;
-                System.arraycopy(batch.gatherOut, rows * out, y, batch.firstRow[s] * out, batch.rowCount[s] * out);
-                rows += batch.rowCount[s];
-            }
-        }
-    }
-
-    /** {@link #attend} for every row of the batch, each over its own sequence's store: one job per (row, KV head). */
-    private void attendBatch(DecoderBatch batch, int layer, float[] q, float[] out) {
+    private void attendBatch(DecoderBatch batch, int layer, float[] q, float[] k, float[] v, float[] out) {
         int heads = config.numAttentionHeads(), headDim = config.headDim(), group = config.queriesPerKeyValueHead();
+        int qWidth = heads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Optional<SlidingWindow> window = config.slidingWindow().filter(s -> layer >= s.firstLayer());
-        int kvHeads = heads / group;
+        int kvHeads = heads / group, kvWidth = kvHeads * headDim;
+        boolean[] tiled = new boolean[batch.segments];
+        for (int s = 0; s < batch.segments; s++) {
+            Optional<DType> precision = batch.caches[s].get(layer).promptPrecision();
+            if (batch.past[s] != 0 || precision.isEmpty()) continue;
+            tiled[s] = true;
+            int first = batch.firstRow[s], count = batch.rowCount[s];
+            boolean f16 = precision.get() == DType.F16;
+            float[] ks = Arrays.copyOfRange(k, first * kvWidth, (first + count) * kvWidth);
+            float[] vs = Arrays.copyOfRange(v, first * kvWidth, (first + count) * kvWidth);
+            float[] o = new float[count * qWidth];
+            var shape = new CausalAttention.Shape(count, heads, kvHeads, headDim, window.map(SlidingWindow::size).orElse(Integer.MAX_VALUE));
+            CausalAttention.attend(Arrays.copyOfRange(q, first * qWidth, (first + count) * qWidth),
+                    f16 ? DType.roundToF16(ks) : ks, f16 ? DType.roundToF16(vs) : vs, o, shape, scale, pool);
+            System.arraycopy(o, 0, out, first * qWidth, count * qWidth);
+        }
         pool.forRange(batch.rows * kvHeads, (start, end) -> {
             float[] p = new float[0];
             for (int job = start; job < end; job++) {
                 int t = job / kvHeads, kvHead = job % kvHeads, first = kvHead * group, s = batch.rowSegment[t];
+                if (tiled[s]) continue;
                 int to = batch.past[s] + (t - batch.firstRow[s]) + 1;     // causal: itself and everything before
                 int from = window.map(w -> Math.max(0, to - w.size())).orElse(0);
                 if (p.length < group * (to - from)) p = new float[group * (to - from)];

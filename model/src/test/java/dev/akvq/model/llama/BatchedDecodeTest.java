@@ -82,7 +82,7 @@ public class BatchedDecodeTest {
 
     /** The sequence alone: its prompt through {@link LlamaDecoder#forward} in the same chunks, then one token at a time. */
     static Run alone(LlamaDecoder base, Request q) {
-        LlamaDecoder d = q.settings().rotation() ? base.valueRotated() : base;
+        LlamaDecoder d = base;
         var c = base.config();
         var cache = q.settings().newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
         List<Integer> tokens = new ArrayList<>();
