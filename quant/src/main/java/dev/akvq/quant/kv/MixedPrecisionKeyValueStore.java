@@ -267,6 +267,12 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         return footprint().bytes();
     }
 
+    /** Per token a segment byte, a slot int and a modality flag (6 bytes; not in {@link #bytes}). */
+    @Override
+    public long bookkeepingBytes() {
+        return 6L * length;
+    }
+
     @Override
     public KvFootprint footprint() {
         int pivotTokens = 0, windowTokens = 0;
