@@ -19,11 +19,27 @@ import java.util.Set;
  * {@link LlavaEval}; this class parses flags and prints).
  */
 final class EvalCommand implements Command {
-    /** Named mode lists for {@code --kv}: the AKVQ-VL paper's ablation ladder, and everything. */
+    /** The ablation ladder: rtn2, then one change per rung up to AKVQ-VL at its defaults. */
+    static final List<String> LADDER = List.of(
+            "rtn2=rtn2 --kv-clip2 1.0",
+            "+rotation=rtn2 --kv-rotation on --kv-clip2 1.0",
+            "+tsa=akvq --kv-window 0 --kv-pivots 0 --kv-clip2 1.0",
+            "+clip0.8=akvq --kv-window 0 --kv-pivots 0 --kv-clip2 0.8",
+            "+pivots=akvq --kv-window 0 --kv-pivots 15 --kv-clip2 0.8",
+            "+window=akvq --kv-window 128 --kv-pivots 15 --kv-clip2 0.8");
+    /** The baselines beside AKVQ-VL (smoothquant and skvq need the model's KV channel calibration). */
+    static final List<String> BASELINES = List.of("fp16", "rtn2", "rtn4", "kivi2", "kivi4", "sink", "smoothquant", "skvq", "akvq");
+
+    /**
+     * Named mode lists for {@code --kv}: the ablation ladder (one change per rung, each rung's
+     * clip written out so a command-level --kv-clip2 cannot change it), the baselines, and all.
+     */
     static final Map<String, List<String>> PRESETS = Map.of(
-            "ladder", List.of("rtn2", "rtn2+wht=rtn2 --kv-rotation on", "rtn2+wht+tsa=akvq --kv-window 0 --kv-pivots 0", "akvq"),
-            "all", List.of("fp32", "fp16", "rtn2", "kivi2", "akvq", "rtn2+wht=rtn2 --kv-rotation on",
-                    "rtn2+wht+tsa=akvq --kv-window 0 --kv-pivots 0"));
+            "ladder", LADDER,
+            "baselines", BASELINES,
+            "all", java.util.stream.Stream.concat(java.util.stream.Stream.of("fp32"),
+                    java.util.stream.Stream.concat(BASELINES.stream().filter(m -> !m.equals("rtn2") && !m.equals("akvq")), LADDER.stream()))
+                    .toList());
 
     @Override
     public String name() {
@@ -66,9 +82,11 @@ final class EvalCommand implements Command {
                   --set FILE       the evaluation set (JSON lines)
                   --kv ENTRY       a mode to score, repeatable, or a comma-separated list. An entry is a
                                    mode with its own settings ("akvq --kv-window 32"), optionally named
-                                   ("w32=akvq --kv-window 32"), or a preset: ladder (rtn2; + Hadamard
-                                   rotation; + TSA text INT4; akvq with pivots and window) or all (fp32,
-                                   fp16, rtn2, kivi2, akvq and the ladder). Default fp32.
+                                   ("w32=akvq --kv-window 32"), or a preset: ladder (rtn2; + rotation;
+                                   + TSA text INT4; + INT2 clip 0.8; + pivots; + FP16 window = akvq, the
+                                   clip pinned on every rung), baselines (fp16, rtn2, rtn4, kivi2, kivi4,
+                                   sink, smoothquant, skvq, akvq) or all (fp32, the baselines, the ladder).
+                                   Default fp32.
                                    The --kv-... flags below apply to every entry that does not set them.
                   --json           end with one JSON line
                   --limit N        the first N prompts only
