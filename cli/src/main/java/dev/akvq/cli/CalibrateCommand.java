@@ -98,43 +98,67 @@ final class CalibrateCommand implements Command {
         long start = System.nanoTime();
         int images = 0;
         AttentionCalibration statistic;
-        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
-            LlavaCalibration calibration = new LlavaCalibration(LlavaModel.load(checkpoint, config, pool));
-            if (flags.has("prompt")) {
-                List<Path> files = flags.all("image").stream().map(Path::of).toList();
-                for (Path f : files) if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
-                if (files.isEmpty()) throw new UsageException("calibration needs at least one --image (vision key tokens)");
-                String question = flags.require("prompt");
-                String text = prompt.slots(question) > 0 ? question : prompt.layout(question, files.size());
-                calibration.add(prompt.encode(text, files.size()), LlavaImages.pixelValues(dir, files, config), files.size());
-                images = files.size();
-            } else {
-                Path set = Path.of(flags.require("set"));
-                if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
-                int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
-                for (EvalRow row : EvalRow.read(set, limit)) {
-                    calibration.add(prompt.encode(row.prompt(), row.images().size()),
-                            LlavaImages.pixelValues(dir, row.images(), config), row.images().size());
-                    images += row.images().size();
+        // Ctrl-C: the prompt in flight finishes and what is done is printed (and written when asked).
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread onCtrlC = new Thread(() -> {
+            stop.set(true);
+            try {
+                done.await(120, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try {
+            try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
+                LlavaCalibration calibration = new LlavaCalibration(LlavaModel.load(checkpoint, config, pool));
+                if (flags.has("prompt")) {
+                    List<Path> files = flags.all("image").stream().map(Path::of).toList();
+                    for (Path f : files) if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
+                    if (files.isEmpty()) throw new UsageException("calibration needs at least one --image (vision key tokens)");
+                    String question = flags.require("prompt");
+                    String text = prompt.slots(question) > 0 ? question : prompt.layout(question, files.size());
+                    calibration.add(prompt.encode(text, files.size()), LlavaImages.pixelValues(dir, files, config), files.size());
+                    images = files.size();
+                } else {
+                    Path set = Path.of(flags.require("set"));
+                    if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
+                    int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
+                    List<EvalRow> rows = EvalRow.read(set, limit);
+                    for (EvalRow row : rows) {
+                        if (stop.get()) {
+                            err.println("akvq calibrate: stopped by Ctrl-C after " + calibration.prompts() + " of " + rows.size() + " prompts");
+                            break;
+                        }
+                        calibration.add(prompt.encode(row.prompt(), row.images().size()),
+                                LlavaImages.pixelValues(dir, row.images(), config), row.images().size());
+                        images += row.images().size();
+                        err.printf(Locale.ROOT, "\rakvq calibrate: %d/%d prompts (%.1f s)%s", calibration.prompts(), rows.size(),
+                                (System.nanoTime() - start) / 1e9, calibration.prompts() == rows.size() ? "\n" : "");
+                    }
+                }
+                statistic = calibration.statistic();
+                String source = String.format(Locale.ROOT, "FP32 prefill of %d prompt%s with %d image%s",
+                        calibration.prompts(), calibration.prompts() == 1 ? "" : "s", images, images == 1 ? "" : "s");
+                KvLayerTable table = statistic.table(output.map(Path::toString).orElse("calibrated"));
+                int layers = config.textConfig().numHiddenLayers();
+                out.print(table(statistic, table, layers));
+                out.println(prefixNote(table, layers));
+                KvChannelStatistics channels = calibration.channels();
+                out.print(channelTable(channels, config.textConfig().numKeyValueHeads()));
+                err.printf(Locale.ROOT, "akvq calibrate: %s in %.2f s%n", source, (System.nanoTime() - start) / 1e9);
+                if (output.isPresent()) {
+                    statistic.write(output.get(), source);
+                    channels.write(channelsOutput.get(), source);
+                    err.println("akvq calibrate: wrote " + output.get() + " and " + channelsOutput.get());
+                } else {
+                    err.println("akvq calibrate: nothing written (--save writes both files next to the model, --out FILE elsewhere)");
                 }
             }
-            statistic = calibration.statistic();
-            String source = String.format(Locale.ROOT, "FP32 prefill of %d prompt%s with %d image%s",
-                    calibration.prompts(), calibration.prompts() == 1 ? "" : "s", images, images == 1 ? "" : "s");
-            KvLayerTable table = statistic.table(output.map(Path::toString).orElse("calibrated"));
-            int layers = config.textConfig().numHiddenLayers();
-            out.print(table(statistic, table, layers));
-            out.println(prefixNote(table, layers));
-            KvChannelStatistics channels = calibration.channels();
-            out.print(channelTable(channels, config.textConfig().numKeyValueHeads()));
-            err.printf(Locale.ROOT, "akvq calibrate: %s in %.2f s%n", source, (System.nanoTime() - start) / 1e9);
-            if (output.isPresent()) {
-                statistic.write(output.get(), source);
-                channels.write(channelsOutput.get(), source);
-                err.println("akvq calibrate: wrote " + output.get() + " and " + channelsOutput.get());
-            } else {
-                err.println("akvq calibrate: nothing written (--save writes both files next to the model, --out FILE elsewhere)");
-            }
+        } finally {
+            done.countDown();
+            if (!stop.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
         }
         return 0;
     }

@@ -116,6 +116,28 @@ final class KvFlags {
         }
     }
 
+    /**
+     * One line for stderr saying where the settings' calibration comes from (akvq's layer table;
+     * smoothquant/skvq's channel file), so a model is never silently given LLaVA-1.5's rows; empty
+     * for modes that read neither.
+     */
+    static Optional<String> calibrationNote(Flags flags, KvCacheSettings settings, Path modelDirectory) {
+        if (settings.mode() == KvMode.AKVQ) {
+            if (flags.has("kv-layers")) return Optional.of("akvq: layer table " + settings.layers().name() + " (--kv-layers)");
+            if (modelDirectory != null && Files.isRegularFile(modelDirectory.resolve(KvLayerTable.FILE_NAME))) {
+                return Optional.of("akvq: layer table " + modelDirectory.resolve(KvLayerTable.FILE_NAME) + " (found next to the model)");
+            }
+            return Optional.of("akvq: no " + KvLayerTable.FILE_NAME + " next to the model: using the published LLaVA-1.5 rows (layers"
+                    + " 0-1 TSA, the rest PSA), which fit LLaVA-1.5/1.6-Vicuna only. HINT: akvq calibrate --model " + modelDirectory
+                    + " --set FILE --save labels this model's own layers");
+        }
+        if (settings.mode().needsChannelCalibration() && !flags.has("kv-channels") && modelDirectory != null) {
+            return Optional.of("akvq: KV channel calibration " + modelDirectory.resolve(KvChannelStatistics.FILE_NAME)
+                    + " (found next to the model)");
+        }
+        return Optional.empty();
+    }
+
     /** {@code --kv-channels FILE}, else the model's {@code akvq-kv-channels.json}; a mode that needs one and finds none is told how to make it. */
     private static Optional<KvChannelStatistics> channelCalibration(Optional<String> given, Path modelDirectory, KvMode mode) {
         if (given.isPresent()) {

@@ -113,6 +113,7 @@ final class RunCommand implements Command {
             ids = promptIds(flags.require("prompt-ids"));
         }
         KvCacheSettings settings = KvFlags.parse(flags, dir);
+        KvFlags.calibrationNote(flags, settings, dir).ifPresent(err::println);
         KvMode mode = settings.mode();
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 

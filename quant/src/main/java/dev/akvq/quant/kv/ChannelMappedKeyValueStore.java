@@ -13,15 +13,14 @@ package dev.akvq.quant.kv;
  * {@code keyOrder[h][i]} is the channel of head {@code h} stored at position {@code i}. The trace
  * views map back to the model's channels and scales, so they show what attention sees.
  */
-public final class ChannelMappedKeyValueStore implements KeyValueStore {
-    private final KeyValueStore inner;
+public final class ChannelMappedKeyValueStore extends ForwardingKeyValueStore {
     private final int kvHeads, headDim;
     private final float[] keyDivisor;          // [kvHeads * headDim], by model channel
     private final int[][] keyOrder, valueOrder;
     private final float[] mappedKeys, mappedValues;
 
     public ChannelMappedKeyValueStore(KeyValueStore inner, float[] keyDivisor, int[][] keyOrder, int[][] valueOrder) {
-        this.inner = inner;
+        super(inner);
         this.kvHeads = inner.kvHeads();
         this.headDim = inner.headDim();
         if (keyDivisor.length != kvHeads * headDim || keyOrder.length != kvHeads || valueOrder.length != kvHeads) {
@@ -59,26 +58,6 @@ public final class ChannelMappedKeyValueStore implements KeyValueStore {
     }
 
     @Override
-    public int kvHeads() {
-        return kvHeads;
-    }
-
-    @Override
-    public int headDim() {
-        return headDim;
-    }
-
-    @Override
-    public int length() {
-        return inner.length();
-    }
-
-    @Override
-    public void beginPrefill(float[] residual, int tokens, int hidden) {
-        inner.beginPrefill(residual, tokens, hidden);
-    }
-
-    @Override
     public void append(float[] keys, int keysOffset, float[] values, int valuesOffset, CachedToken token) {
         for (int h = 0; h < kvHeads; h++) {
             int base = h * headDim;
@@ -89,11 +68,6 @@ public final class ChannelMappedKeyValueStore implements KeyValueStore {
             }
         }
         inner.append(mappedKeys, 0, mappedValues, 0, token);
-    }
-
-    @Override
-    public void endPrefill() {
-        inner.endPrefill();
     }
 
     @Override
@@ -147,16 +121,6 @@ public final class ChannelMappedKeyValueStore implements KeyValueStore {
             }
         }
         return out;
-    }
-
-    @Override
-    public long bytes() {
-        return inner.bytes();
-    }
-
-    @Override
-    public long bookkeepingBytes() {
-        return inner.bookkeepingBytes();
     }
 
     /** The divisors and orders are per layer and model, not per token: they are not counted per sequence. */

@@ -5,46 +5,20 @@ package dev.akvq.quant.kv;
  * of each channel of its layer into a {@link KvChannelStatistics}; attention is the inner
  * store's, unchanged.
  */
-public final class ChannelStatisticsRecorder implements KeyValueStore {
-    private final KeyValueStore inner;
+public final class ChannelStatisticsRecorder extends ForwardingKeyValueStore {
     private final KvChannelStatistics statistics;
     private final int layer;
 
     public ChannelStatisticsRecorder(KeyValueStore inner, KvChannelStatistics statistics, int layer) {
-        this.inner = inner;
+        super(inner);
         this.statistics = statistics;
         this.layer = layer;
-    }
-
-    @Override
-    public int kvHeads() {
-        return inner.kvHeads();
-    }
-
-    @Override
-    public int headDim() {
-        return inner.headDim();
-    }
-
-    @Override
-    public int length() {
-        return inner.length();
-    }
-
-    @Override
-    public void beginPrefill(float[] residual, int tokens, int hidden) {
-        inner.beginPrefill(residual, tokens, hidden);
     }
 
     @Override
     public void append(float[] keys, int keysOffset, float[] values, int valuesOffset, CachedToken token) {
         statistics.addKeysAndValues(layer, keys, keysOffset, values, valuesOffset);
         inner.append(keys, keysOffset, values, valuesOffset, token);
-    }
-
-    @Override
-    public void endPrefill() {
-        inner.endPrefill();
     }
 
     @Override
@@ -59,25 +33,5 @@ public final class ChannelStatisticsRecorder implements KeyValueStore {
                             float[] probabilities, float[] out, int outOffset) {
         for (int h = 0; h < queryHeads; h++) statistics.addQuery(layer, kvHead, queries, queryOffset + h * headDim());
         inner.attendGroup(queries, queryOffset, queryHeads, kvHead, from, to, scale, probabilities, out, outOffset);
-    }
-
-    @Override
-    public float[] keysForTrace() {
-        return inner.keysForTrace();
-    }
-
-    @Override
-    public float[] valuesForTrace() {
-        return inner.valuesForTrace();
-    }
-
-    @Override
-    public long bytes() {
-        return inner.bytes();
-    }
-
-    @Override
-    public KvFootprint footprint() {
-        return inner.footprint();
     }
 }

@@ -360,20 +360,9 @@ public final class KiviKeyValueStore implements KeyValueStore {
     void attendReference(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                          double[] probabilities, double[] out) {
         KeyValueStore.checkRange(from, to, length);
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = from; j < to; j++) {
-            double s = 0;
-            for (int i = 0; i < headDim; i++) s += (double) query[queryOffset + i] * key(kvHead, j, i);
-            probabilities[j - from] = s * scale;
-            max = Math.max(max, probabilities[j - from]);
-        }
-        double sum = 0;
-        for (int j = 0; j < to - from; j++) sum += probabilities[j] = Math.exp(probabilities[j] - max);
-        Arrays.fill(out, 0, headDim, 0);
-        for (int j = from; j < to; j++) {
-            probabilities[j - from] /= sum;
-            for (int i = 0; i < headDim; i++) out[i] += probabilities[j - from] * value(kvHead, j, i);
-        }
+        ReferenceAttention.attend((h, t, key, row) -> {
+            for (int c = 0; c < headDim; c++) row[c] = key ? key(h, t, c) : value(h, t, c);
+        }, headDim, query, queryOffset, kvHead, from, to, scale, probabilities, out);
     }
 
     /** One head's key of token {@code t} as attention sees it. */

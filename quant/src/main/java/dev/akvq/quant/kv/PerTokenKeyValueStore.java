@@ -162,23 +162,8 @@ public final class PerTokenKeyValueStore implements KeyValueStore {
     void attendReference(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
                          double[] probabilities, double[] out) {
         check(kvHead, from, to);
-        float[] k = new float[headDim], v = new float[headDim];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = from; j < to; j++) {
-            row(kvHead, j, true, k, 0);
-            double s = 0;
-            for (int i = 0; i < headDim; i++) s += (double) query[queryOffset + i] * k[i];
-            probabilities[j - from] = s * scale;
-            max = Math.max(max, probabilities[j - from]);
-        }
-        double sum = 0;
-        for (int j = 0; j < to - from; j++) sum += probabilities[j] = Math.exp(probabilities[j] - max);
-        Arrays.fill(out, 0, headDim, 0);
-        for (int j = from; j < to; j++) {
-            probabilities[j - from] /= sum;
-            row(kvHead, j, false, v, 0);
-            for (int i = 0; i < headDim; i++) out[i] += probabilities[j - from] * v[i];
-        }
+        ReferenceAttention.attend((h, t, key, row) -> row(h, t, key, row, 0), headDim, query, queryOffset, kvHead, from, to, scale,
+                probabilities, out);
     }
 
     private void check(int kvHead, int from, int to) {
