@@ -14,6 +14,7 @@ import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.SlidingWindow;
 import dev.akvq.weights.config.TextDecoderConfig;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -146,6 +147,7 @@ public final class LlamaDecoder {
             float[] probabilities = attend(store, l, q, n, past, attention, trace.enabled() && past == 0);
             if (past == 0) store.endPrefill();
             if (probabilities != null) trace.put("attn_probs." + l, probabilities, 1, heads, n, n);
+            if (trace.enabled() && past == 0) trace.put("attn_query." + l, java.util.Arrays.copyOf(q, n * qWidth), 1, n, heads, headDim);
             if (trace.enabled() && past == 0) {
                 trace.put("kv.key." + l, store.keysForTrace(), 1, kvHeads, store.length(), headDim);
                 trace.put("kv.value." + l, store.valuesForTrace(), 1, kvHeads, store.length(), headDim);
@@ -222,6 +224,18 @@ public final class LlamaDecoder {
         float[] out = new float[config.vocabSize()];
         logits(normed, n - 1, out);
         return out;
+    }
+
+    /**
+     * The last of {@code n} prompt rows' logits; with a trace, lm_head over every row (traced as
+     * {@code logits [1, n, vocab]}) and its last row, so a traced decode starts from the traced logits.
+     */
+    public float[] promptLogits(float[] normed, int n, Trace trace) {
+        if (!trace.enabled()) return lastLogits(normed, n);
+        int vocab = config.vocabSize();
+        float[] all = allLogits(normed, n);
+        trace.put("logits", all, 1, n, vocab);
+        return Arrays.copyOfRange(all, (n - 1) * vocab, n * vocab);
     }
 
     /** lm_head over every row: {@code [n, vocab]} (the trace's {@code logits}). */

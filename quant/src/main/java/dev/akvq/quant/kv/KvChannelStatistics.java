@@ -48,16 +48,46 @@ public final class KvChannelStatistics {
         return layers;
     }
 
-    /** Records one token's keys and values of {@code layer} ({@code [kvHeads * headDim]} each). */
-    public synchronized void addKeysAndValues(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset) {
-        for (int i = 0; i < kvHeads * headDim; i++) {
-            keyMax[layer][i] = Math.max(keyMax[layer][i], Math.abs(keys[keysOffset + i]));
-            valueMax[layer][i] = Math.max(valueMax[layer][i], Math.abs(values[valuesOffset + i]));
+    /** Records a layer's cached keys {@code [kvHeads, tokens, headDim]} (the trace's {@code kv.key.{l}}). */
+    public void addKeys(int layer, float[] keys, int tokens) {
+        addHeadMajor(keyMax[layer], keys, tokens);
+    }
+
+    /** Records a layer's cached values {@code [kvHeads, tokens, headDim]} (the trace's {@code kv.value.{l}}). */
+    public void addValues(int layer, float[] values, int tokens) {
+        addHeadMajor(valueMax[layer], values, tokens);
+    }
+
+    private synchronized void addHeadMajor(float[] max, float[] rows, int tokens) {
+        checkLength(rows.length, (long) kvHeads * tokens * headDim);
+        for (int h = 0; h < kvHeads; h++) {
+            for (int t = 0; t < tokens; t++) {
+                for (int c = 0; c < headDim; c++) {
+                    int i = h * headDim + c;
+                    max[i] = Math.max(max[i], Math.abs(rows[(h * tokens + t) * headDim + c]));
+                }
+            }
         }
     }
 
+    /**
+     * Records a layer's post-RoPE queries {@code [tokens, heads, headDim]} (the trace's
+     * {@code attn_query.{l}}); query head {@code qh} reads KV head {@code qh / (heads / kvHeads)}.
+     */
+    public synchronized void addQueries(int layer, float[] queries, int tokens, int heads) {
+        checkLength(queries.length, (long) tokens * heads * headDim);
+        int group = heads / kvHeads;
+        for (int t = 0; t < tokens; t++) {
+            for (int qh = 0; qh < heads; qh++) addQuery(layer, qh / group, queries, (t * heads + qh) * headDim);
+        }
+    }
+
+    private void checkLength(int length, long expected) {
+        if (length != expected) throw new IllegalArgumentException("KV channel statistics: " + length + " floats, expected " + expected);
+    }
+
     /** Records one query head's query that reads KV head {@code kvHead} of {@code layer}. */
-    public synchronized void addQuery(int layer, int kvHead, float[] query, int offset) {
+    private void addQuery(int layer, int kvHead, float[] query, int offset) {
         for (int c = 0; c < headDim; c++) {
             int i = kvHead * headDim + c;
             queryMax[layer][i] = Math.max(queryMax[layer][i], Math.abs(query[offset + c]));

@@ -259,8 +259,9 @@ class BaselineStoresTest {
     @Test
     void channelStatisticsGiveSmoothingDivisorsAndRangeOrder() {
         KvChannelStatistics s = new KvChannelStatistics(1, 1, 4);
-        s.addKeysAndValues(0, new float[] {1, -16, 4, 0}, 0, new float[] {0.5f, 2, -3, 1}, 0);
-        s.addQuery(0, 0, new float[] {4, 1, -1, 0}, 0);
+        s.addKeys(0, new float[] {1, -16, 4, 0}, 1);
+        s.addValues(0, new float[] {0.5f, 2, -3, 1}, 1);
+        s.addQueries(0, new float[] {4, 1, -1, 0}, 1, 1);
         float[] d = s.smoothingDivisors(0, 0.5f);
         assertEquals(Math.sqrt(1.0 / 4), d[0], 1e-6);
         assertEquals(Math.sqrt(16.0 / 1), d[1], 1e-6);
