@@ -3,6 +3,7 @@ package dev.akvq.cli;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.generate.Decoding;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
@@ -118,7 +119,7 @@ final class RunCommand implements Command {
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
         Sampler sampler = sampler(flags, generation);
         int maxNew = flags.positiveInt("max-new-tokens", generation.maxNewTokens().orElse(128));
-        StopCondition stop = StopCondition.of(generation.eosTokenIds().isEmpty() ? text.eosTokenIds() : generation.eosTokenIds(), maxNew);
+        StopCondition stop = StopCondition.of(generation, text, maxNew);
 
         AtomicBoolean interrupted = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
@@ -141,29 +142,21 @@ final class RunCommand implements Command {
             }
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             TokenSequence sequence = model.prefill(input, settings, Trace.NONE);
-            float[] logits = sequence.logits();
             int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
-            int generated = 0;
             StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);
-            while (true) {
-                int token = sampler.next(logits);
-                if (textOut != null) {
-                    out.print(textOut.push(token)); // "" until a character split across tokens is whole
-                    out.flush();
-                } else {
-                    out.print((generated == 0 ? "" : " ") + token);
-                    out.flush();
-                }
-                generated++;
-                if (stop.isEos(token) || generated >= stop.maxNewTokens() || interrupted.get()) break;
-                logits = sequence.step(token);
-            }
+            int[] count = {0};
+            Decoding.Result result = Decoding.run(sequence, sampler, stop, token -> {
+                // Text: "" until a character split across tokens is whole. Ids: space-separated.
+                out.print(textOut != null ? textOut.push(token) : (count[0]++ == 0 ? "" : " ") + token);
+                out.flush();
+            }, interrupted::get);
+            int generated = result.tokens().length;
             if (textOut != null) out.println(textOut.finish());
             else out.println();
             long end = System.nanoTime();
             double prefillSeconds = (decodeStart - prefillStart) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
-            long kvBytes = sequence.cache().stream().mapToLong(KeyValueStore::bytes).sum();
+            long kvBytes = sequence.kvBytes();
             Runtime rt = Runtime.getRuntime();
             err.printf("akvq run: prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s)%s%n",
                     promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds,

@@ -1,7 +1,10 @@
 package dev.akvq.quant.kv;
 
+import dev.akvq.quant.HeadRows;
 import dev.akvq.quant.KiviQuantizer;
+import dev.akvq.quant.NarrowCodes;
 import dev.akvq.quant.PackedCodes;
+import dev.akvq.quant.PackedRun;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
@@ -30,7 +33,7 @@ import java.util.List;
  *
  * <p>Attention from the codes: a key logit is {@code Σ_c (q_c s_bc) code_c + Σ_c q_c m_bc} per block
  * {@code b}; a value adds {@code p s_tg · code} to its group's channels and {@code p m_tg} to each of
- * them. {@link #attendReference} is the scalar twin over the decoded rows, in double.
+ * them. Its twin is {@link ReferenceAttention} over the decoded rows, in double.
  */
 public final class KiviKeyValueStore implements KeyValueStore {
     private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -289,8 +292,10 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 minTerms[h] = minTerm;
             }
             int first = Math.max(b, from), count = Math.min(b + keyBlock, quantizedTo) - first;
-            PackedCodes.dotsRun(w, 0, headDim, heads, null, 0, 0, 0, keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim,
-                    bits, dots, 0, keyBlock, 1);
+            // The minima were folded into minTerms: the codes are read with zero 0.
+            PackedCodes.dotsRun(HeadRows.of(w, 0, headDim, heads),
+                    PackedRun.withZero(keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, bits, 0),
+                    HeadRows.of(dots, 0, keyBlock, heads));
             for (int h = 0; h < heads; h++) {
                 for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * keyBlock + t] + minTerms[h]) * scale;
             }
@@ -322,7 +327,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
         int aStride = valueGroups + LANE_PADDING;
         float[] a = new float[heads * aStride], zeros = new float[aStride], perHead = new float[heads];
         float[] minSums = new float[heads * valueGroups];
-        boolean narrow = PackedCodes.narrowRows(valueGroup, bits, valueRowBytes);
+        boolean narrow = NarrowCodes.narrowRows(valueGroup, bits, valueRowBytes);
         float[] sums = narrow ? new float[heads * headDim] : acc;
         for (int t = from; t < to; t++) {
             for (int g = 0; g < valueGroups; g++) {
@@ -335,7 +340,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 }
             }
             if (narrow) {
-                PackedCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
+                NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
                         valueGroup, bits, sums, 0, headDim);
             } else {
                 for (int g = 0; g < valueGroups; g++) {
@@ -346,23 +351,11 @@ public final class KiviKeyValueStore implements KeyValueStore {
             }
         }
         if (narrow) {
-            for (int h = 0; h < heads; h++) PackedCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, bits, acc, h * headDim);
+            for (int h = 0; h < heads; h++) NarrowCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, bits, acc, h * headDim);
         }
         for (int h = 0; h < heads; h++) {
             for (int c = 0; c < headDim; c++) acc[h * headDim + c] += minSums[h * valueGroups + c / valueGroup];
         }
-    }
-
-    /**
-     * The scalar twin of {@link #attend}: every token of {@code [from, to)} decoded (as
-     * {@link #keysForTrace} sees it), then plain attention in double. Ignores the prefill copy.
-     */
-    void attendReference(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
-                         double[] probabilities, double[] out) {
-        KeyValueStore.checkRange(from, to, length);
-        ReferenceAttention.attend((h, t, key, row) -> {
-            for (int c = 0; c < headDim; c++) row[c] = key ? key(h, t, c) : value(h, t, c);
-        }, headDim, query, queryOffset, kvHead, from, to, scale, probabilities, out);
     }
 
     /** One head's key of token {@code t} as attention sees it. */

@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Every setting of a KV-cache mode (AKVQ-VL spec: each default it names is a setting here), and
+ * Every setting of a KV-cache mode (docs/akvq-vl.md, "Settings": each default is a setting here), and
  * every cost knob of the baselines, so modes can be compared at equal bits.
  *
  * @param mode             which store
@@ -30,7 +30,7 @@ import java.util.Optional;
 public record KvCacheSettings(KvMode mode, int window, int pivots, int group, float clip2, float clip4,
                               PivotRule pivotRule, boolean prefillQuantized, boolean rotation, KvLayerTable layers,
                               int residual, int sink, float smoothAlpha, Optional<KvChannelStatistics> channels) {
-    /** KIVI's group size and full-precision residual (KIVI paper's settings, spec "Baselines"). */
+    /** KIVI's group size and full-precision residual (KIVI paper's settings, docs/akvq-vl.md, "Baselines"). */
     public static final int KIVI_GROUP = 32, KIVI_RESIDUAL = 128;
     public static final int SINK_TOKENS = 4;
 
@@ -70,6 +70,17 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
         float clip2 = akvq ? 0.8f : mode == KvMode.SKVQ ? 0.9f : 1.0f;
         return new KvCacheSettings(mode, window, 15, group, clip2, 1.0f, PivotRule.ENTRIES, false, akvq, KvLayerTable.DEFAULT,
                 KIVI_RESIDUAL, SINK_TOKENS, 0.5f, Optional.empty());
+    }
+
+    /**
+     * The defaults of {@code mode} for the model in {@code modelDirectory}: akvq takes the layer
+     * table the directory holds ({@link KvLayerTable#FILE_NAME}, written by calibration), else the default;
+     * smoothquant and skvq its KV channel calibration ({@link KvChannelStatistics#FILE_NAME}) if present.
+     */
+    public static KvCacheSettings defaults(KvMode mode, java.nio.file.Path modelDirectory) {
+        KvCacheSettings d = defaults(mode);
+        if (mode.needsChannelCalibration()) d = KvChannelStatistics.findNextTo(modelDirectory).map(d::withChannels).orElse(d);
+        return mode == KvMode.AKVQ ? d.withLayers(KvLayerTable.findNextTo(modelDirectory).orElse(KvLayerTable.DEFAULT)) : d;
     }
 
     public KvCacheSettings withWindow(int w) {

@@ -21,7 +21,7 @@ import java.util.List;
  * its final segment and, unless {@code prefillQuantized}, the prompt's own attention reads an FP32
  * copy. Decode: the new token enters the window and the one leaving it is quantized from its FP16
  * row. {@link #attend} reads every segment straight from its codes or FP16 rows, one softmax, one
- * weighted sum; {@link #attendReference} is its scalar twin (decode everything, attend in double).
+ * weighted sum; its twin is {@link ReferenceAttention} (decode everything, attend in double).
  */
 public final class PerTokenKeyValueStore implements KeyValueStore {
     private static final byte HALF = 0, CODES = 1;
@@ -156,14 +156,6 @@ public final class PerTokenKeyValueStore implements KeyValueStore {
         if (kind[j] == HALF) return end;
         while (end < to && kind[end] == CODES && slot[end] == slot[j] + (end - j)) end++;
         return end;
-    }
-
-    /** The scalar twin of {@link #attend}: every token decoded (as {@link #keysForTrace} sees it), plain attention in double. */
-    void attendReference(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
-                         double[] probabilities, double[] out) {
-        check(kvHead, from, to);
-        ReferenceAttention.attend((h, t, key, row) -> row(h, t, key, row, 0), headDim, query, queryOffset, kvHead, from, to, scale,
-                probabilities, out);
     }
 
     private void check(int kvHead, int from, int to) {

@@ -16,34 +16,10 @@ import org.junit.jupiter.api.Test;
  * The baselines beside AKVQ-VL (rtn4, sink, smoothquant, skvq: {@link PerTokenKeyValueStore} and
  * {@link ChannelMappedKeyValueStore}; kivi2/kivi4: {@link KiviKeyValueStore} with KIVI's own
  * quantizer): what each store decodes lies within its quantizer's bound of what it was given (half
- * a step inside the representable range, plus the distance to that range outside it), attention
- * from the codes equals each store's dequantize-and-attend twin, and the exact bits per value.
+ * a step inside the representable range, plus the distance to that range outside it) and the
+ * exact bits per value; {@link QuantizedStoresTest} holds their attention to {@link ReferenceAttention}.
  */
 class BaselineStoresTest {
-
-    interface Attend {
-        void attend(float[] q, int qo, int head, int from, int to, float scale, float[] p, float[] out, int oo);
-    }
-
-    interface Reference {
-        void attend(float[] q, int qo, int head, int from, int to, float scale, double[] p, double[] out);
-    }
-
-    /** Attention from the codes against the store's scalar twin (dequantize everything, attend in double), within 1e-5. */
-    static void assertTwinAgrees(SplittableRandom r, Attend fast, Reference twin, KeyValueStore store) {
-        int headDim = store.headDim(), length = store.length(), head = r.nextInt(store.kvHeads());
-        float[] q = new float[headDim];
-        for (int i = 0; i < headDim; i++) q[i] = (float) r.nextGaussian();
-        float[] p = new float[length], out = new float[headDim];
-        double[] pr = new double[length], or = new double[headDim];
-        float scale = (float) (1 / Math.sqrt(headDim));
-        fast.attend(q, 0, head, 0, length, scale, p, out, 0);
-        twin.attend(q, 0, head, 0, length, scale, pr, or);
-        double norm = 0;
-        for (double x : or) norm = Math.max(norm, Math.abs(x));
-        for (int i = 0; i < headDim; i++) assertEquals(or[i], out[i], 1e-5 * Math.max(norm, 1e-2), "twin output " + i);
-        for (int j = 0; j < length; j++) assertEquals(pr[j], p[j], 1e-5 * Math.max(pr[j], 1e-2), "twin probability " + j);
-    }
 
     static KeyValueStore randomChannelMapped(SplittableRandom r, int kvHeads, int headDim, int group) {
         float[] divisors = new float[kvHeads * headDim];
