@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import dev.akvq.quant.kv.MatchedBits;
 import java.util.Set;
 
 /**
@@ -19,11 +21,27 @@ import java.util.Set;
  * {@link LlavaEval}; this class parses flags and prints).
  */
 final class EvalCommand implements Command {
-    /** Named mode lists for {@code --kv}: the AKVQ-VL paper's ablation ladder, and everything. */
+    /** The ablation ladder: rtn2, then one change per rung up to AKVQ-VL at its defaults. */
+    static final List<String> LADDER = List.of(
+            "rtn2=rtn2 --kv-window 0 --kv-clip2 1.0",
+            "+rotation=rtn2 --kv-window 0 --kv-rotation on --kv-clip2 1.0",
+            "+tsa=akvq --kv-window 0 --kv-pivots 0 --kv-clip2 1.0",
+            "+clip0.8=akvq --kv-window 0 --kv-pivots 0 --kv-clip2 0.8",
+            "+pivots=akvq --kv-window 0 --kv-pivots 15 --kv-clip2 0.8",
+            "+window=akvq --kv-window 128 --kv-pivots 15 --kv-clip2 0.8");
+    /** The baselines beside AKVQ-VL (smoothquant and skvq need the model's KV channel calibration). */
+    static final List<String> BASELINES = List.of("fp16", "rtn2", "rtn4", "kivi2", "kivi4", "sink", "smoothquant", "skvq", "akvq");
+
+    /**
+     * Named mode lists for {@code --kv}: the ablation ladder (one change per rung, each rung's
+     * clip written out so a command-level --kv-clip2 cannot change it), the baselines, and all.
+     */
     static final Map<String, List<String>> PRESETS = Map.of(
-            "ladder", List.of("rtn2", "rtn2+wht=rtn2 --kv-rotation on", "rtn2+wht+tsa=akvq --kv-window 0 --kv-pivots 0", "akvq"),
-            "all", List.of("fp32", "fp16", "rtn2", "kivi2", "akvq", "rtn2+wht=rtn2 --kv-rotation on",
-                    "rtn2+wht+tsa=akvq --kv-window 0 --kv-pivots 0"));
+            "ladder", LADDER,
+            "baselines", BASELINES,
+            "all", java.util.stream.Stream.concat(java.util.stream.Stream.of("fp32"),
+                    java.util.stream.Stream.concat(BASELINES.stream().filter(m -> !m.equals("rtn2") && !m.equals("akvq")), LADDER.stream()))
+                    .toList());
 
     @Override
     public String name() {
@@ -41,7 +59,8 @@ final class EvalCommand implements Command {
                 akvq eval: accuracy of KV-cache modes on an evaluation set
 
                 Usage: akvq eval --model DIR --set FILE.jsonl [--kv MODE]... [--kv-... settings] [--kv-stats] [--json]
-                                 [--limit N] [--threads N]
+                                 [--limit N] [--threads N] [--kv-bits B[,B...]] [--plot FILE.svg]
+                       akvq eval --plot FILE.svg --from EARLIER.json [--title TEXT]
 
                 The set is JSON lines in the llava-shapes format (id, images relative to the set file,
                 prompt, input_ids, answer_ids, answer_token_index, fp32.generated_ids); the model is a
@@ -66,11 +85,22 @@ final class EvalCommand implements Command {
                   --set FILE       the evaluation set (JSON lines)
                   --kv ENTRY       a mode to score, repeatable, or a comma-separated list. An entry is a
                                    mode with its own settings ("akvq --kv-window 32"), optionally named
-                                   ("w32=akvq --kv-window 32"), or a preset: ladder (rtn2; + Hadamard
-                                   rotation; + TSA text INT4; akvq with pivots and window) or all (fp32,
-                                   fp16, rtn2, kivi2, akvq and the ladder). Default fp32.
+                                   ("w32=akvq --kv-window 32"), or a preset: ladder (rtn2; + rotation;
+                                   + TSA text INT4; + INT2 clip 0.8; + pivots; + FP16 window = akvq, the
+                                   clip pinned on every rung), baselines (fp16, rtn2, rtn4, kivi2, kivi4,
+                                   sink, smoothquant, skvq, akvq) or all (fp32, the baselines, the ladder).
+                                   Default fp32.
                                    The --kv-... flags below apply to every entry that does not set them.
                   --json           end with one JSON line
+                  --kv-bits B,...  the matched-bits view: every --kv entry is configured to land within
+                                   0.15 bits per value of each budget B on this set's prompt lengths
+                                   (the mode's group first, then smaller groups; the FP16 window, for
+                                   kivi the FP16 residual, by bisection) and named entry@B; entries
+                                   that cannot reach B (fp32, fp16, rtn4 below 4.2, ...) are reported
+                                   and left out. Bits are the stores' own accounting of a cache laid
+                                   out as the set's sequences.
+                  --plot FILE.svg  write bits per value against KL from fp32 (log) and accuracy
+                  --from FILE      with --plot: re-plot the JSON line of an earlier --json run
                   --limit N        the first N prompts only
                   --threads N      prompts decoded at a time (default: all cores)
                 """ + KvFlags.HELP.replace("  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq\n", "")
@@ -84,41 +114,137 @@ final class EvalCommand implements Command {
                       --set tests/src/test/resources/fixtures/models/llava-shapes/eval_single/prompts.jsonl \\
                       --kv all --kv-layers /tmp/llava-shapes-layers.json --json
                   akvq eval --model DIR --set FILE --kv "akvq --kv-window 32" --kv "akvq --kv-window 128" --limit 20
+                  akvq eval --model DIR --set FILE --kv baselines --kv-bits 3.0,4.5 --plot matched.svg --limit 20
                 """;
     }
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats");
-        Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "set", "limit", "threads")), switches);
+        Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "set", "limit", "threads", "kv-bits", "plot", "from",
+                "title")), switches);
+        if (flags.has("from")) {
+            // Re-plot an earlier --json run without running anything.
+            Path plotFile = Path.of(flags.require("plot"));
+            checkPlotFile(plotFile);
+            Path from = Path.of(flags.require("from"));
+            EvalPlot.write(plotFile, EvalPlot.readJson(from), flags.optional("title").orElse(from.getFileName().toString()));
+            err.println("akvq eval: wrote " + plotFile);
+            return 0;
+        }
         Path dir = flags.existingDirectory("model");
         Path set = Path.of(flags.require("set"));
         if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
         int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
-        List<LlavaEval.Mode> modes = modes(flags, dir);
+        Set<String> notes = new java.util.LinkedHashSet<>();
+        List<LlavaEval.Mode> modes = modes(flags, dir, notes);
+        notes.forEach(err::println);
         List<EvalRow> rows = EvalRow.read(set, limit);
         int threads = Math.min(flags.positiveInt("threads", Runtime.getRuntime().availableProcessors()), rows.size());
 
         long start = System.nanoTime();
         EvalReport report;
+        List<Double> targets = bitTargets(flags);
+        Optional<Path> plot = flags.optional("plot").map(Path::of);
+        if (plot.isPresent()) checkPlotFile(plot.get());
         try (LlavaEval eval = new LlavaEval(dir, threads)) {
             err.printf("akvq eval: %s loaded in %.2f s; %d prompts of %s, %d threads%n", dir, (System.nanoTime() - start) / 1e9,
                     rows.size(), set, threads);
+            if (!targets.isEmpty()) modes = matchBits(modes, targets, eval, rows, err);
             for (LlavaEval.Mode m : modes) err.printf("akvq eval: %-14s %s%n", m.name(), m.settings().describe());
-            report = eval.evaluate(rows, modes, err::println);
-        }
-        out.print(report.table());
-        if (flags.has("kv-stats")) {
-            for (EvalReport.ModeResult m : report.modes()) {
-                KvFlags.printStats(m.layerFootprints(), m.name() + ", summed over " + m.rows() + " prompts (" + m.settings() + ")", err);
+            // Ctrl-C: no new prompt starts, the ones in flight finish, and the table covers what finished.
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.CountDownLatch printed = new java.util.concurrent.CountDownLatch(1);
+            Thread onCtrlC = new Thread(() -> {
+                stop.set(true);
+                try {
+                    printed.await(120, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(onCtrlC);
+            try {
+                report = eval.evaluate(rows, modes, err::println, stop);
+                out.print(report.table());
+                if (flags.has("kv-stats")) {
+                    for (EvalReport.ModeResult m : report.modes()) {
+                        KvFlags.printStats(m.layerFootprints(), m.name() + ", summed over " + m.rows() + " prompts (" + m.settings() + ")", err);
+                    }
+                }
+                if (plot.isPresent()) {
+                    EvalPlot.write(plot.get(), report.modes().stream().map(EvalPlot.Point::of).toList(),
+                            dir.getFileName() + ", " + report.total() + " prompts of " + set.getFileName());
+                    err.println("akvq eval: wrote " + plot.get());
+                }
+                if (flags.has("json")) out.println(report.json());
+                out.flush();
+            } finally {
+                printed.countDown();
+                if (!stop.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
             }
         }
-        if (flags.has("json")) out.println(report.json());
         return report.promptMismatches().isEmpty() && report.fp32Disagreements().isEmpty() ? 0 : 1;
+    }
+
+    /** {@code --kv-bits 3.0,4.5}: the budgets of the matched-bits view, each in (0, 32]. */
+    static List<Double> bitTargets(Flags flags) {
+        List<Double> targets = new ArrayList<>();
+        for (String value : flags.all("kv-bits")) {
+            for (String part : value.split(",")) {
+                try {
+                    double t = Double.parseDouble(part.strip());
+                    if (t > 0 && t <= 32) {
+                        targets.add(t);
+                        continue;
+                    }
+                } catch (NumberFormatException ignored) {
+                    // reported below with the flag's name
+                }
+                throw new UsageException("--kv-bits expects bits per value in (0, 32], e.g. 3.0 or 3.0,4.5; got '" + part + "'");
+            }
+        }
+        return targets;
+    }
+
+    /**
+     * The matched-bits view: each mode configured (group, window or KIVI residual) to land within
+     * {@value MatchedBits#TOLERANCE} bits per value of each target on this set's sequences, named
+     * {@code mode@target}; a mode that cannot is reported on stderr and left out.
+     */
+    static List<LlavaEval.Mode> matchBits(List<LlavaEval.Mode> modes, List<Double> targets, LlavaEval eval, List<EvalRow> rows,
+                                          PrintStream err) {
+        List<EvalRow> sample = new ArrayList<>();
+        int every = Math.max(1, rows.size() / 12);
+        for (int i = 0; i < rows.size(); i += every) sample.add(rows.get(i));
+        List<MatchedBits.Layout> layouts = eval.layouts(sample);
+        List<LlavaEval.Mode> matched = new ArrayList<>();
+        for (double target : targets) {
+            for (LlavaEval.Mode m : modes) {
+                MatchedBits.Match match = MatchedBits.configure(m.settings(), target, eval.cacheShape(), layouts);
+                String name = String.format(java.util.Locale.ROOT, "%s@%.1f", m.name(), target);
+                err.printf("akvq eval: %-14s %s%n", name, match.note());
+                match.settings().ifPresent(s -> matched.add(new LlavaEval.Mode(name, s)));
+            }
+        }
+        if (matched.isEmpty()) throw new UsageException("--kv-bits: no mode can be configured within " + MatchedBits.TOLERANCE
+                + " bits of " + targets);
+        return matched;
+    }
+
+    private static void checkPlotFile(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) throw new UsageException("--plot " + file + ": folder " + parent + " does not exist");
+        if (!file.getFileName().toString().endsWith(".svg")) throw new UsageException("--plot " + file + ": expected a FILE.svg");
     }
 
     /** The --kv entries, presets expanded, each with its settings (entry flags over the command's --kv-... flags). */
     static List<LlavaEval.Mode> modes(Flags flags, Path dir) {
+        return modes(flags, dir, new java.util.LinkedHashSet<>());
+    }
+
+    /** As {@link #modes(Flags, Path)}, adding each entry's {@link KvFlags#calibrationNote} to {@code notes}. */
+    static List<LlavaEval.Mode> modes(Flags flags, Path dir, Set<String> notes) {
         List<String> entries = new ArrayList<>();
         for (String value : flags.all("kv").isEmpty() ? List.of("fp32") : flags.all("kv")) {
             for (String entry : value.split(",")) {
@@ -145,8 +271,10 @@ final class EvalCommand implements Command {
                 }
             }
             if (flags.has("kv-prefill-quantized") && !own.has("kv-prefill-quantized")) argv.add("--kv-prefill-quantized");
-            KvCacheSettings settings = KvFlags.parse(Flags.parse("eval", argv.toArray(String[]::new), KvFlags.withValue(Set.of()),
-                    Set.of("kv-prefill-quantized")), dir);
+            Flags entryFlags = Flags.parse("eval", argv.toArray(String[]::new), KvFlags.withValue(Set.of()),
+                    Set.of("kv-prefill-quantized"));
+            KvCacheSettings settings = KvFlags.parse(entryFlags, dir);
+            KvFlags.calibrationNote(entryFlags, settings, dir).ifPresent(notes::add);
             String name = named ? entry.substring(0, eq) : spec;
             if (!names.add(name)) throw new UsageException("--kv: '" + name + "' given twice");
             modes.add(new LlavaEval.Mode(name, settings));

@@ -1,6 +1,7 @@
 package dev.akvq.cli;
 
 import dev.akvq.quant.kv.KeyValueStore;
+import dev.akvq.quant.kv.KvChannelStatistics;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvFootprint;
 import dev.akvq.quant.kv.KvLayerTable;
@@ -26,26 +27,32 @@ final class KvFlags {
     private KvFlags() {}
 
     static final Set<String> WITH_VALUE = Set.of("kv", "kv-window", "kv-pivots", "kv-group", "kv-clip2", "kv-clip4",
-            "kv-pivot-rule", "kv-rotation", "kv-layers");
+            "kv-pivot-rule", "kv-rotation", "kv-layers", "kv-residual", "kv-sink", "kv-smooth-alpha", "kv-channels");
     static final Set<String> SWITCHES = Set.of("kv-prefill-quantized", "kv-stats");
 
     /** The options block for a command's {@code --help}. */
     static final String HELP = """
-              --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq
-              --kv-window N        akvq: recent tokens kept FP16 (default 128)
+              --kv MODE            fp32 (default), fp16, rtn2, rtn4, kivi2, kivi4, sink, smoothquant, skvq, akvq
+              --kv-window N        recent tokens kept FP16 (default 128 for akvq, sink, skvq; 0 for rtn2, rtn4, smoothquant)
               --kv-pivots N        akvq: pivot tokens per PSA layer (default 15)
               --kv-pivot-rule R    akvq: entries (default: the N largest |h| entries) or tokens (N tokens by max |h|)
-              --kv-group N         rtn2/akvq: channels per quantization group (default 128, or head_dim if smaller)
-              --kv-clip2 X         clip ratio of INT2 groups (default 0.8 for akvq, 1.0 for rtn2 and kivi2)
-              --kv-clip4 X         akvq: clip ratio of INT4 groups (default 1.0)
+              --kv-group N         channels per quantization group (default 128, or head_dim if smaller); kivi: tokens
+                                   per key block and channels per value group (default 32)
+              --kv-residual N      kivi: FP16 residual tokens, a multiple of the group (default 128)
+              --kv-sink N          sink, skvq: first tokens kept FP16 (default 4)
+              --kv-smooth-alpha X  smoothquant: migration strength (default 0.5)
+              --kv-channels FILE   smoothquant, skvq: the KV channel calibration (default: akvq-kv-channels.json in the
+                                   model directory, written by akvq calibrate --save)
+              --kv-clip2 X         clip ratio of INT2 groups (default 0.8 for akvq, 0.9 for skvq, 1.0 otherwise)
+              --kv-clip4 X         akvq, rtn4: clip ratio of INT4 groups (default 1.0)
               --kv-rotation on|off Walsh-Hadamard rotation of keys and values (default on for akvq, off otherwise)
               --kv-layers FILE     akvq: TSA/PSA per layer, a JSON file {"layers": ["TSA", "PSA", ...]} or a preset:
                                    llava-1.5 (also llava-1.6-vicuna: layers 0-1 TSA, rest PSA), llava-1.6-mistral
                                    (all PSA). Default: akvq-layers.json in the model directory, else llava-1.5
               --kv-prefill-quantized  the prompt attends over the quantized cache (default: over unquantized K/V)
               --kv-stats           print the cache's exact bytes per layer and segment and bits per value (stderr)
-            The ablation ladder of the AKVQ-VL paper: --kv rtn2; --kv rtn2 --kv-rotation on;
-            --kv akvq --kv-window 0 --kv-pivots 0 (+ TSA: text INT4 in TSA layers); --kv akvq (+ PSA pivots, window).
+            The ablation ladder, one change per rung: --kv rtn2; + --kv-rotation on; + TSA (akvq --kv-window 0
+            --kv-pivots 0 --kv-clip2 1.0: text INT4 in TSA layers); + INT2 clip 0.8; + pivots 15; + FP16 window 128 (akvq).
             """;
 
     /** Flags a decoding command accepts beyond its own. */
@@ -89,8 +96,62 @@ final class KvFlags {
         // Only AKVQ-VL reads a layer table; a model's akvq-layers.json never stands in the way of another mode.
         KvLayerTable layers = mode == KvMode.AKVQ || flags.has("kv-layers")
                 ? layerTable(flags.optional("kv-layers"), modelDirectory) : KvLayerTable.DEFAULT;
-        return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, rule, flags.has("kv-prefill-quantized"), rotation,
-                layers);
+        int residual = count(flags, "kv-residual", d.residual()), sink = count(flags, "kv-sink", d.sink());
+        float alpha = flags.optional("kv-smooth-alpha").map(v -> {
+            try {
+                float a = Float.parseFloat(v);
+                if (a >= 0 && a <= 1) return a;
+            } catch (NumberFormatException ignored) {
+                // reported below with the flag's name
+            }
+            throw new UsageException("--kv-smooth-alpha expects a number in [0, 1], got '" + v + "'");
+        }).orElse(d.smoothAlpha());
+        Optional<KvChannelStatistics> channels = mode.needsChannelCalibration() || flags.has("kv-channels")
+                ? channelCalibration(flags.optional("kv-channels"), modelDirectory, mode) : Optional.empty();
+        try {
+            return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, rule, flags.has("kv-prefill-quantized"), rotation,
+                    layers, residual, sink, alpha, channels);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /**
+     * One line for stderr saying where the settings' calibration comes from (akvq's layer table;
+     * smoothquant/skvq's channel file), so a model is never silently given LLaVA-1.5's rows; empty
+     * for modes that read neither.
+     */
+    static Optional<String> calibrationNote(Flags flags, KvCacheSettings settings, Path modelDirectory) {
+        if (settings.mode() == KvMode.AKVQ) {
+            if (flags.has("kv-layers")) return Optional.of("akvq: layer table " + settings.layers().name() + " (--kv-layers)");
+            if (modelDirectory != null && Files.isRegularFile(modelDirectory.resolve(KvLayerTable.FILE_NAME))) {
+                return Optional.of("akvq: layer table " + modelDirectory.resolve(KvLayerTable.FILE_NAME) + " (found next to the model)");
+            }
+            return Optional.of("akvq: no " + KvLayerTable.FILE_NAME + " next to the model: using the published LLaVA-1.5 rows (layers"
+                    + " 0-1 TSA, the rest PSA), which fit LLaVA-1.5/1.6-Vicuna only. HINT: akvq calibrate --model " + modelDirectory
+                    + " --set FILE --save labels this model's own layers");
+        }
+        if (settings.mode().needsChannelCalibration() && !flags.has("kv-channels") && modelDirectory != null) {
+            return Optional.of("akvq: KV channel calibration " + modelDirectory.resolve(KvChannelStatistics.FILE_NAME)
+                    + " (found next to the model)");
+        }
+        return Optional.empty();
+    }
+
+    /** {@code --kv-channels FILE}, else the model's {@code akvq-kv-channels.json}; a mode that needs one and finds none is told how to make it. */
+    private static Optional<KvChannelStatistics> channelCalibration(Optional<String> given, Path modelDirectory, KvMode mode) {
+        if (given.isPresent()) {
+            Path file = Path.of(given.get());
+            if (!Files.isRegularFile(file)) throw new UsageException("--kv-channels " + file + ": not a file");
+            return Optional.of(KvChannelStatistics.read(file));
+        }
+        Optional<KvChannelStatistics> found = modelDirectory == null ? Optional.empty() : KvChannelStatistics.findNextTo(modelDirectory);
+        if (found.isEmpty()) {
+            throw new UsageException("--kv " + mode.flag() + " needs the model's KV channel calibration: no "
+                    + KvChannelStatistics.FILE_NAME + " in " + modelDirectory + ". HINT: akvq calibrate --model " + modelDirectory
+                    + " --set FILE --save, or --kv-channels FILE");
+        }
+        return found;
     }
 
     private static KvLayerTable layerTable(Optional<String> given, Path modelDirectory) {

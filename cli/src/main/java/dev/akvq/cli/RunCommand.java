@@ -135,6 +135,7 @@ final class RunCommand implements Command {
         if (template.isPresent() && (promptText.contains("<image>") || promptText.contains("<|image_pad|>"))) template = Optional.empty();
         PromptInput input = flags.has("prompt-ids") ? PromptInput.ids(promptIds(flags.require("prompt-ids"))) : PromptInput.text(promptText);
         KvCacheSettings settings = KvFlags.parse(flags, dir);
+        KvFlags.calibrationNote(flags, settings, dir).ifPresent(err::println);
         KvMode mode = settings.mode();
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 

@@ -92,6 +92,7 @@ final class TraceCommand implements Command {
         Path dir = flags.existingDirectory("model");
         Path inputs = Path.of(flags.require("inputs")), output = Path.of(flags.require("out"));
         KvCacheSettings settings = KvFlags.parse(flags, dir);
+        KvFlags.calibrationNote(flags, settings, dir).ifPresent(err::println);
         KvMode mode = settings.mode();
         int decodeSteps = flags.optional("decode").isPresent() ? flags.positiveInt("decode", 0) : 0;
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());

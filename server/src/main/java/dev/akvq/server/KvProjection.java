@@ -1,15 +1,17 @@
 package dev.akvq.server;
 
 import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvMode;
 import dev.akvq.weights.config.TextDecoderConfig;
 
 /**
  * An upper bound on the cache bytes of a sequence of {@code tokens} tokens, known before it runs:
  * what admission against {@code --kv-budget} compares. Per layer, per token, {@code 2·kvHeads·headDim}
  * values; FP32 and FP16 rows are exact. The quantized modes are bounded from above: every token
- * that may sit in an FP16 segment (AKVQ's window and pivots, KIVI's residual plus one block being
- * filled) at 16 bits, every other token at INT4 with its group's FP16 scale and byte zero point
- * ({@code 4 + 24/group} bits), which covers INT2 too. The measured bytes are reported with
+ * that may sit in an FP16 segment (the window, AKVQ's pivots, the sink tokens, KIVI's residual plus
+ * one block being filled) at 16 bits, every other token at INT4 with its group's FP16 scale and byte
+ * zero point ({@code 4 + 24/group} bits; KIVI: FP16 minimum and scale per key and value group),
+ * which covers INT2 too. The measured bytes are reported with
  * every answer; they stay at or below this bound (tested).
  */
 final class KvProjection {
@@ -21,14 +23,19 @@ final class KvProjection {
         double bits = switch (settings.mode()) {
             case FP32 -> 32.0 * tokens;
             case FP16 -> 16.0 * tokens;
-            case RTN2, AKVQ -> {
-                long dense = settings.mode() == dev.akvq.quant.kv.KvMode.AKVQ ? Math.min(tokens, settings.window() + settings.pivots()) : 0;
+            case RTN2, RTN4, SINK, SMOOTHQUANT, SKVQ, AKVQ -> {
+                KvMode m = settings.mode();
+                long fp16 = settings.window() + (m == KvMode.AKVQ ? settings.pivots() : 0)
+                        + (m == KvMode.SINK || m == KvMode.SKVQ ? settings.sink() : 0);
+                long dense = Math.min(tokens, fp16);
                 yield 16.0 * dense + (4 + 24.0 / Math.min(settings.group(), headDim)) * (tokens - dense);
             }
-            case KIVI2 -> {
-                int group = Math.min(KvCacheSettings.KIVI_GROUP, headDim);
-                long dense = Math.min(tokens, KvCacheSettings.KIVI_RESIDUAL + KvCacheSettings.KIVI_GROUP);
-                yield 16.0 * dense + (4 + 24.0 / group + 32.0 / KvCacheSettings.KIVI_GROUP) * (tokens - dense);
+            case KIVI2, KIVI4 -> {
+                // KIVI's quantizer keeps an FP16 minimum and scale (32 bits) per group of keys (one channel over
+                // `group` tokens) and of values (min(group, head_dim) channels of a token).
+                int group = Math.min(settings.group(), headDim);
+                long dense = Math.min(tokens, settings.residual() + settings.group());
+                yield 16.0 * dense + (4 + 32.0 / group + 32.0 / settings.group()) * (tokens - dense);
             }
         };
         return (long) Math.ceil(bits * valuesPerToken / 8);

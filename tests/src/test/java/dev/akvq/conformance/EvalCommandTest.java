@@ -121,15 +121,19 @@ class EvalCommandTest {
                 "--limit", "1", "--kv", "w4=akvq --kv-window 4", "--kv", "ladder", "--kv-window", "8", "--threads", "1");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.err().contains("akvq eval: w4             akvq (window 4,"), r.err());
-        assertTrue(r.err().contains("akvq eval: akvq           akvq (window 8,"), "the command's --kv-window: " + r.err());
-        assertTrue(r.err().contains("akvq eval: rtn2+wht       rtn2 (INT2 per token, group 128, clip 1.0) rotation on"), r.err());
-        assertTrue(r.err().contains("akvq eval: rtn2+wht+tsa   akvq (window 0, pivots 0"), "the entry's own window wins: " + r.err());
-        assertEquals(6, r.out().strip().split("\n").length - 1, "a header, five modes (w4, rtn2, rtn2+wht, rtn2+wht+tsa, akvq) "
-                + "and the checks line: " + r.out());
+        // The ladder pins every rung's window and clip: the command's --kv-window 8 changes none of them.
+        assertTrue(r.err().contains("akvq eval: rtn2           rtn2 (INT2 per token, group 128, clip 1.0) rotation off"), r.err());
+        assertTrue(r.err().contains("akvq eval: +rotation      rtn2 (INT2 per token, group 128, clip 1.0) rotation on"), r.err());
+        assertTrue(r.err().contains("akvq eval: +tsa           akvq (window 0, pivots 0 by entries, group 128, clip2 1.0,"), r.err());
+        assertTrue(r.err().contains("akvq eval: +clip0.8       akvq (window 0, pivots 0 by entries, group 128, clip2 0.8,"), r.err());
+        assertTrue(r.err().contains("akvq eval: +pivots        akvq (window 0, pivots 15 by entries, group 128, clip2 0.8,"), r.err());
+        assertTrue(r.err().contains("akvq eval: +window        akvq (window 128, pivots 15 by entries, group 128, clip2 0.8,"), r.err());
+        assertEquals(8, r.out().strip().split("\n").length - 1, "a header, seven modes (w4 and the six rungs) and the checks line: "
+                + r.out());
 
-        Cli.Result twice = Cli.akvq("eval", "--model", MODEL.toString(), "--set", SET.toString(), "--kv", "akvq,ladder");
+        Cli.Result twice = Cli.akvq("eval", "--model", MODEL.toString(), "--set", SET.toString(), "--kv", "rtn2,ladder");
         assertEquals(2, twice.status());
-        assertTrue(twice.err().contains("--kv: 'akvq' given twice"), twice.err());
+        assertTrue(twice.err().contains("--kv: 'rtn2' given twice"), twice.err());
         Cli.Result bad = Cli.akvq("eval", "--model", MODEL.toString(), "--set", SET.toString(), "--kv", "akvq --kv-window x");
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("--kv-window expects a whole number >= 0, got 'x'"), bad.err());

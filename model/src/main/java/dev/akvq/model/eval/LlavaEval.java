@@ -13,6 +13,7 @@ import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvFootprint;
 import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.MatchedBits;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
@@ -106,9 +107,43 @@ public final class LlavaEval implements AutoCloseable {
     }
 
     /**
+     * The set's sequences as a cache sees them (each prompt position's modality, tokens fed back
+     * after the prompt: fp32.generated_ids less the last), for {@link MatchedBits}; rows whose
+     * prompt does not encode are left out (eval reports them).
+     */
+    public List<MatchedBits.Layout> layouts(List<EvalRow> rows) {
+        LlavaModel model = models.peek();
+        List<MatchedBits.Layout> layouts = new ArrayList<>();
+        for (EvalRow row : rows) {
+            try {
+                int[] ids = prompt.encode(row.prompt(), row.images().size());
+                layouts.add(new MatchedBits.Layout(model.modality(ids), Math.max(0, row.fp32Generated().length - 1)));
+            } catch (IllegalArgumentException e) {
+                // counted as a mismatch by evaluate()
+            }
+        }
+        return layouts;
+    }
+
+    /** The decoder's cache dimensions. */
+    public MatchedBits.Shape cacheShape() {
+        var t = config.textConfig();
+        return new MatchedBits.Shape(t.numHiddenLayers(), t.numKeyValueHeads(), t.headDim(), t.hiddenSize());
+    }
+
+    /**
      * Runs every row through FP32 and every mode. {@code progress} receives a line now and then.
      */
     public EvalReport evaluate(List<EvalRow> rows, List<Mode> modes, Consumer<String> progress) {
+        return evaluate(rows, modes, progress, new java.util.concurrent.atomic.AtomicBoolean());
+    }
+
+    /**
+     * As {@link #evaluate(List, List, Consumer)}; once {@code stop} is set (Ctrl-C) no new row
+     * starts, the rows in flight finish, and the report covers the rows that finished.
+     */
+    public EvalReport evaluate(List<EvalRow> rows, List<Mode> modes, Consumer<String> progress,
+                               java.util.concurrent.atomic.AtomicBoolean stop) {
         long start = System.nanoTime();
         RowResult[] results = new RowResult[rows.size()];
         AtomicInteger done = new AtomicInteger();
@@ -122,6 +157,7 @@ public final class LlavaEval implements AutoCloseable {
             for (int i = 0; i < rows.size(); i++) {
                 int index = i;
                 futures.add(executor.submit(() -> {
+                    if (stop.get()) return null;
                     LlavaModel model = models.take();
                     try {
                         results[index] = evaluateRow(model, rows.get(index), modes);
@@ -148,7 +184,9 @@ public final class LlavaEval implements AutoCloseable {
         } finally {
             executor.shutdownNow();
         }
-        return EvalReport.of(modes, Arrays.asList(results), (System.nanoTime() - start) / 1e9);
+        List<RowResult> finished = Arrays.stream(results).filter(java.util.Objects::nonNull).toList();
+        if (finished.size() < rows.size()) progress.accept("akvq eval: stopped after " + finished.size() + " of " + rows.size() + " prompts");
+        return EvalReport.of(modes, finished, (System.nanoTime() - start) / 1e9);
     }
 
     /** One row's checks and every mode's outcome on it ({@code modes.get(m)} at {@code perMode[m]}). */

@@ -171,6 +171,7 @@ public final class LlamaDecoder {
             float[] probabilities = attend(store, l, q, k, v, n, past, attention, trace.enabled() && past == 0);
             if (past == 0) store.endPrefill();
             if (probabilities != null) trace.put("attn_probs." + l, probabilities, 1, heads, n, n);
+            if (trace.enabled() && past == 0) trace.put("attn_query." + l, java.util.Arrays.copyOf(q, n * qWidth), 1, n, heads, headDim);
             if (trace.enabled() && past == 0) {
                 trace.put("kv.key." + l, store.keysForTrace(), 1, kvHeads, store.length(), headDim);
                 trace.put("kv.value." + l, store.valuesForTrace(), 1, kvHeads, store.length(), headDim);

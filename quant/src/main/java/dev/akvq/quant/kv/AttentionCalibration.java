@@ -13,11 +13,16 @@ import java.util.Locale;
  * mean exceeds its vision mean.
  *
  * <p>"Attention received" by key {@code j} is the mean of {@code p[h, i, j]} over heads {@code h}
- * and the query positions {@code i ≥ j} that can see it (causal); a layer's text (vision) mean is
- * the mean of that over its text (vision) key tokens, pooled over every prompt added.
+ * and the query positions {@code i ≥ j + r} that see it from outside their own recent window
+ * ({@code r = min(}{@value #RECENT_KEYS}{@code , n/2)} for a prompt of {@code n}): recency is what
+ * the FP16 window already protects, so it must not count as text salience (the last tokens of a
+ * LLaVA prompt are text). A layer's text (vision) mean is the mean of that over its text (vision)
+ * key tokens, pooled over every prompt added.
  */
 public final class AttentionCalibration {
     public static final int EXCLUDED_KEYS = 5;
+    /** Each query's own most recent keys left out: AKVQ-VL's default FP16 window. */
+    public static final int RECENT_KEYS = 128;
 
     private final int layers;
     private final double[] textSum, visionSum;
@@ -43,12 +48,13 @@ public final class AttentionCalibration {
             throw new IllegalArgumentException("calibration: expected probabilities [" + heads + ", " + n + ", " + n + "] and "
                     + n + " modalities, got " + probabilities.length + " and " + modality.length);
         }
-        for (int j = EXCLUDED_KEYS; j < n; j++) {
+        int recent = Math.min(RECENT_KEYS, n / 2);
+        for (int j = EXCLUDED_KEYS; j + recent < n; j++) {
             double received = 0;
             for (int h = 0; h < heads; h++) {
-                for (int i = j; i < n; i++) received += probabilities[(h * n + i) * n + j];
+                for (int i = j + recent; i < n; i++) received += probabilities[(h * n + i) * n + j];
             }
-            received /= (double) heads * (n - j);
+            received /= (double) heads * (n - j - recent);
             if (modality[j] == Modality.VISION) {
                 visionSum[layer] += received;
                 visionCount[layer]++;
@@ -73,7 +79,8 @@ public final class AttentionCalibration {
         for (int l = 0; l < layers; l++) {
             if (textCount[l] == 0 || visionCount[l] == 0) {
                 throw new IllegalStateException("calibration: layer " + l + " saw " + textCount[l] + " text and " + visionCount[l]
-                        + " vision key tokens past the first " + EXCLUDED_KEYS + "; calibrate on prompts with an image and text");
+                        + " vision key tokens past the first " + EXCLUDED_KEYS + " and outside the queries' recent " + RECENT_KEYS
+                        + "; calibrate on prompts with an image and text");
             }
             patterns.add(textMean(l) > visionMean(l) ? LayerPattern.TSA : LayerPattern.PSA);
         }

@@ -107,6 +107,14 @@ public interface KeyValueStore {
     /** Bytes the store holds for its tokens (codes, scales, zero points, full-precision rows). */
     long bytes();
 
+    /**
+     * Bytes of per-token bookkeeping the store keeps besides {@link #bytes} (e.g. which segment and
+     * slot each token sits in); reported as its own line so bits per value compare honestly.
+     */
+    default long bookkeepingBytes() {
+        return 0;
+    }
+
     /** The bytes by segment and kind, and bits per cached value; a dense store is one segment of rows. */
     default KvFootprint footprint() {
         return new KvFootprint(java.util.List.of(new KvFootprint.Segment("rows", length(), 0, 0, 0, bytes())),

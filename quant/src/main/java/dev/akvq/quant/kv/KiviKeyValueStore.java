@@ -1,7 +1,7 @@
 package dev.akvq.quant.kv;
 
-import dev.akvq.quant.GroupQuantizer;
 import dev.akvq.quant.HeadRows;
+import dev.akvq.quant.KiviQuantizer;
 import dev.akvq.quant.NarrowCodes;
 import dev.akvq.quant.PackedCodes;
 import dev.akvq.quant.PackedRun;
@@ -16,9 +16,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * KIVI-2 (Liu et al., 2024) in the same attention loop: keys quantized per channel (a group is one
- * channel over a block of {@code 32} tokens), values per token (groups of 32 channels), and a
- * full-precision residual, both at 2 bits, following the paper's code (jy-yuan/KIVI at commit
+ * KIVI (Liu et al., 2024) in the same attention loop, at 2 or 4 bits: keys quantized per channel (a
+ * group is one channel over a block of {@code group} tokens, 32 in KIVI), values per token (groups
+ * of {@code group} channels), and a full-precision residual, following the paper's code (jy-yuan/KIVI at commit
  * 04eeae0657316ae2adafa97101408e433b588d52, models/llama_kivi.py, LlamaAttention_KIVI.forward):
  * <ul>
  *   <li>prefill: keys of the first {@code n − n mod R} tokens are quantized (in blocks of 32), the
@@ -27,24 +27,29 @@ import java.util.List;
  *       of them are quantized (R/32 blocks) after that step's attention; the new value joins the
  *       last-{@code R} window and the oldest one leaves it quantized, also after the attention.</li>
  * </ul>
- * {@code R} = 128 (KIVI's residual length). The quantizer is this engine's ({@link GroupQuantizer}:
- * FP16 scale, signed-byte zero point; KIVI's code keeps the minimum in FP16 instead). Rows in the
- * residual are FP16, as in KIVI's FP16 model.
+ * {@code R} = 128 by default (KIVI's residual length). The quantizer is KIVI's own
+ * ({@link KiviQuantizer}: FP16 minimum and FP16 scale per group, 32 bits of metadata a group, the
+ * scale rounded to nearest). Rows in the residual are FP16, as in KIVI's FP16 model.
+ *
+ * <p>Attention from the codes: a key logit is {@code Σ_c (q_c s_bc) code_c + Σ_c q_c m_bc} per block
+ * {@code b}; a value adds {@code p s_tg · code} to its group's channels and {@code p m_tg} to each of
+ * them. Its twin is {@link ReferenceAttention} over the decoded rows, in double.
  */
 public final class KiviKeyValueStore implements KeyValueStore {
-    private static final int BLOCK = KvCacheSettings.KIVI_GROUP;
     private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final int kvHeads, headDim, valueGroup, valueGroups, residual, keyRowBytes, valueGroupBytes, valueRowBytes;
-    private final GroupQuantizer quantizer;
+    private final int kvHeads, headDim, valueGroup, valueGroups, residual, keyRowBytes, valueGroupBytes, valueRowBytes, bits;
+    /** Tokens per key block (KIVI's group size along tokens). */
+    private final int keyBlock;
+    private final KiviQuantizer quantizer;
     private final boolean prefillQuantized;
 
-    /** Quantized keys [0, keyQuantized): per head, token rows of packed codes; per block and channel, scale and zero. */
-    private byte[][] keyCodes, keyZeros;
-    private short[][] keyScales;
-    /** Quantized values [0, valueQuantized): per head, token rows of packed codes; per token and group, scale and zero. */
-    private byte[][] valueCodes, valueZeros;
-    private short[][] valueScales;
+    /** Quantized keys [0, keyQuantized): per head, token rows of packed codes; per block and channel, FP16 scale and minimum. */
+    private byte[][] keyCodes;
+    private short[][] keyScales, keyMins;
+    /** Quantized values [0, valueQuantized): per head, token rows of packed codes; per token and group, FP16 scale and minimum. */
+    private byte[][] valueCodes;
+    private short[][] valueScales, valueMins;
     /**
      * FP16 rows: keys [keyQuantized, length) and values [valueQuantized, length), per head, indexed by
      * token mod capacity; off-heap {@code [capacity, headDim]} matrices, read by {@link MultiQueryRows}.
@@ -55,28 +60,36 @@ public final class KiviKeyValueStore implements KeyValueStore {
     private DenseKeyValueStore prefillRows;
     private float[][] promptKeys, promptValues;
 
-    public KiviKeyValueStore(int kvHeads, int headDim, int valueGroup, int residual, float clip, boolean prefillQuantized) {
-        if (kvHeads < 1 || headDim % 4 != 0 || headDim % valueGroup != 0 || valueGroup % 4 != 0 || residual % BLOCK != 0) {
-            throw new IllegalArgumentException("KiviKeyValueStore: kvHeads " + kvHeads + ", headDim " + headDim + ", value group "
-                    + valueGroup + ", residual " + residual + " (head_dim and the group must be multiples of 4, the group"
-                    + " must divide head_dim, the residual must be a multiple of " + BLOCK + ")");
+    /**
+     * @param group    tokens per key block and channels per value group (KIVI: 32; at most head_dim for values)
+     * @param residual FP16 residual length R, a multiple of {@code group} (KIVI: 128)
+     */
+    public KiviKeyValueStore(int kvHeads, int headDim, int bits, int group, int residual, boolean prefillQuantized) {
+        int valueGroup = Math.min(group, headDim);
+        if (kvHeads < 1 || group < 1 || headDim % 4 != 0 || headDim % valueGroup != 0 || valueGroup % 4 != 0
+                || residual % group != 0 || residual < group) {
+            throw new IllegalArgumentException("KiviKeyValueStore: kvHeads " + kvHeads + ", headDim " + headDim + ", group "
+                    + group + ", residual " + residual + " (head_dim and the value group min(group, head_dim) must be multiples"
+                    + " of 4, the value group must divide head_dim, the residual must be a positive multiple of the group)");
         }
+        this.keyBlock = group;
+        this.bits = bits;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.valueGroup = valueGroup;
         this.valueGroups = headDim / valueGroup;
         this.residual = residual;
-        this.quantizer = new GroupQuantizer(2, clip);
+        this.quantizer = new KiviQuantizer(bits);
         this.prefillQuantized = prefillQuantized;
         this.keyRowBytes = quantizer.packedBytes(headDim);
         this.valueGroupBytes = quantizer.packedBytes(valueGroup);
         this.valueRowBytes = valueGroups * valueGroupBytes;
         this.rowCapacity = residual + 1;
         keyCodes = new byte[kvHeads][0];
-        keyZeros = new byte[kvHeads][0];
+        keyMins = new short[kvHeads][0];
         keyScales = new short[kvHeads][0];
         valueCodes = new byte[kvHeads][0];
-        valueZeros = new byte[kvHeads][0];
+        valueMins = new short[kvHeads][0];
         valueScales = new short[kvHeads][0];
         keyRows = new MatrixView[kvHeads];
         valueRows = new MatrixView[kvHeads];
@@ -145,7 +158,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
         }
         int keysTo = n - n % residual, valuesTo = Math.max(0, n - residual);
         growKeys(keysTo);
-        for (int b = 0; b < keysTo; b += BLOCK) quantizeKeyBlock(b, promptKeys);
+        for (int b = 0; b < keysTo; b += keyBlock) quantizeKeyBlock(b, promptKeys);
         keyQuantized = keysTo;
         growValues(valuesTo);
         for (int t = 0; t < valuesTo; t++) quantizeValue(t, promptValues[t], 0);
@@ -171,31 +184,31 @@ public final class KiviKeyValueStore implements KeyValueStore {
         growKeys(to);
         float[][] rows = new float[to][];
         for (int t = keyQuantized; t < to; t++) rows[t] = widenRow(keyRows, t);
-        for (int b = keyQuantized; b < to; b += BLOCK) quantizeKeyBlock(b, rows);
+        for (int b = keyQuantized; b < to; b += keyBlock) quantizeKeyBlock(b, rows);
         keyQuantized = to;
     }
 
-    /** One block of 32 tokens: per head and channel, parameters over the block's 32 values, then each token's packed row. */
+    /** One block of {@code group} tokens: per head and channel, parameters over the block's values, then each token's packed row. */
     private void quantizeKeyBlock(int first, float[][] rows) {
-        int block = first / BLOCK, stride = keyRowBytes, per = quantizer.codesPerByte();
+        int block = first / keyBlock, stride = keyRowBytes, per = quantizer.codesPerByte();
         int[] params = new int[headDim];
         for (int h = 0; h < kvHeads; h++) {
             for (int c = 0; c < headDim; c++) {
                 float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
-                for (int t = first; t < first + BLOCK; t++) {
+                for (int t = first; t < first + keyBlock; t++) {
                     min = Math.min(min, rows[t][h * headDim + c]);
                     max = Math.max(max, rows[t][h * headDim + c]);
                 }
                 params[c] = quantizer.parameters(min, max);
-                keyScales[h][block * headDim + c] = GroupQuantizer.scaleBits(params[c]);
-                keyZeros[h][block * headDim + c] = (byte) GroupQuantizer.zero(params[c]);
+                keyScales[h][block * headDim + c] = KiviQuantizer.scaleBits(params[c]);
+                keyMins[h][block * headDim + c] = KiviQuantizer.minimumBits(params[c]);
             }
-            for (int t = first; t < first + BLOCK; t++) {
+            for (int t = first; t < first + keyBlock; t++) {
                 for (int j = 0; j < stride; j++) {
                     int packed = 0;
                     for (int m = 0; m < per; m++) {
                         int c = m * stride + j;
-                        packed |= quantizer.quantize(rows[t][h * headDim + c], params[c]) << (2 * m);
+                        packed |= quantizer.quantize(rows[t][h * headDim + c], params[c]) << (bits * m);
                     }
                     keyCodes[h][t * keyRowBytes + j] = (byte) packed;
                 }
@@ -215,21 +228,21 @@ public final class KiviKeyValueStore implements KeyValueStore {
             for (int g = 0; g < valueGroups; g++) {
                 int p = quantizer.encode(row, offset + h * headDim + g * valueGroup, valueGroup, valueCodes[h],
                         t * valueRowBytes + g * valueGroupBytes);
-                valueScales[h][t * valueGroups + g] = GroupQuantizer.scaleBits(p);
-                valueZeros[h][t * valueGroups + g] = (byte) GroupQuantizer.zero(p);
+                valueScales[h][t * valueGroups + g] = KiviQuantizer.scaleBits(p);
+                valueMins[h][t * valueGroups + g] = KiviQuantizer.minimumBits(p);
             }
         }
     }
 
     private void growKeys(int tokens) {
-        int blocks = (tokens + BLOCK - 1) / BLOCK;
+        int blocks = (tokens + keyBlock - 1) / keyBlock;
         if (keyCodes[0].length >= tokens * keyRowBytes && keyScales[0].length >= blocks * headDim) return;
         int capacity = Math.max(tokens, 2 * keyCodes[0].length / keyRowBytes);
-        capacity = (capacity + BLOCK - 1) / BLOCK * BLOCK;
+        capacity = (capacity + keyBlock - 1) / keyBlock * keyBlock;
         for (int h = 0; h < kvHeads; h++) {
             keyCodes[h] = Arrays.copyOf(keyCodes[h], capacity * keyRowBytes);
-            keyScales[h] = Arrays.copyOf(keyScales[h], capacity / BLOCK * headDim);
-            keyZeros[h] = Arrays.copyOf(keyZeros[h], capacity / BLOCK * headDim);
+            keyScales[h] = Arrays.copyOf(keyScales[h], capacity / keyBlock * headDim);
+            keyMins[h] = Arrays.copyOf(keyMins[h], capacity / keyBlock * headDim);
         }
     }
 
@@ -239,7 +252,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
         for (int h = 0; h < kvHeads; h++) {
             valueCodes[h] = Arrays.copyOf(valueCodes[h], capacity * valueRowBytes);
             valueScales[h] = Arrays.copyOf(valueScales[h], capacity * valueGroups);
-            valueZeros[h] = Arrays.copyOf(valueZeros[h], capacity * valueGroups);
+            valueMins[h] = Arrays.copyOf(valueMins[h], capacity * valueGroups);
         }
     }
 
@@ -264,26 +277,27 @@ public final class KiviKeyValueStore implements KeyValueStore {
             return;
         }
         int n = to - from, heads = queryHeads;
-        // Quantized keys, block by block: w_c = q_c s_bc, logit = Σ w_c code_c − Σ w_c z_bc.
-        float[] w = new float[heads * headDim], zeroTerms = new float[heads], dots = new float[heads * BLOCK];
-        float[] scales = new float[headDim], zeros = new float[headDim];
+        // Quantized keys, block by block: w_c = q_c s_bc, logit = Σ w_c code_c + Σ q_c m_bc.
+        float[] w = new float[heads * headDim], minTerms = new float[heads], dots = new float[heads * keyBlock];
         int quantizedTo = Math.min(to, keyQuantized);
-        for (int b = from / BLOCK * BLOCK; b < quantizedTo; b += BLOCK) {
-            int params = b / BLOCK * headDim;
-            for (int c = 0; c < headDim; c++) {
-                scales[c] = Float.float16ToFloat(keyScales[kvHead][params + c]);
-                zeros[c] = keyZeros[kvHead][params + c];
-            }
+        for (int b = from / keyBlock * keyBlock; b < quantizedTo; b += keyBlock) {
+            int params = b / keyBlock * headDim;
             for (int h = 0; h < heads; h++) {
-                zeroTerms[h] = PackedCodes.channelWeights(queries, queryOffset + h * headDim, scales, zeros, headDim, w, h * headDim);
+                float minTerm = 0;
+                for (int c = 0; c < headDim; c++) {
+                    float q = queries[queryOffset + h * headDim + c];
+                    w[h * headDim + c] = q * Float.float16ToFloat(keyScales[kvHead][params + c]);
+                    minTerm += q * Float.float16ToFloat(keyMins[kvHead][params + c]);
+                }
+                minTerms[h] = minTerm;
             }
-            int first = Math.max(b, from), count = Math.min(b + BLOCK, quantizedTo) - first;
-            // The zero points were folded into zeroTerms: the codes are read with zero 0.
+            int first = Math.max(b, from), count = Math.min(b + keyBlock, quantizedTo) - first;
+            // The minima were folded into minTerms: the codes are read with zero 0.
             PackedCodes.dotsRun(HeadRows.of(w, 0, headDim, heads),
-                    PackedRun.withZero(keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, 2, 0),
-                    HeadRows.of(dots, 0, BLOCK, heads));
+                    PackedRun.withZero(keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, bits, 0),
+                    HeadRows.of(dots, 0, keyBlock, heads));
             for (int h = 0; h < heads; h++) {
-                for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * BLOCK + t] - zeroTerms[h]) * scale;
+                for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * keyBlock + t] + minTerms[h]) * scale;
             }
         }
         for (int t = Math.max(from, keyQuantized); t < to; t++) {
@@ -303,35 +317,44 @@ public final class KiviKeyValueStore implements KeyValueStore {
     private static final int LANE_PADDING = 64;
 
     /**
-     * {@code acc_h += Σ_t p_h[t] v'(t)} over the quantized values {@code [from, to)}: groups of 32 at
-     * 2 bits are 8 bytes, narrower than AVX-512's 16 float lanes, so whole rows go through the
-     * narrow-order kernel and are put back in channel order once; wider groups go group by group.
+     * {@code acc_h += Σ_t p_h[t] v'(t)} over the quantized values {@code [from, to)}: per token and
+     * group {@code a = p s} times the codes, and {@code Σ_t p m} added to every channel of the group.
+     * Groups narrower than the vector lanes go whole rows at a time through the narrow-order kernel
+     * and are put back in channel order once; wider groups go group by group.
      */
     private void accumulateQuantizedValues(int kvHead, int from, int to, float[] probabilities, int n, int heads, float[] acc) {
         if (from >= to) return;
         int aStride = valueGroups + LANE_PADDING;
         float[] a = new float[heads * aStride], zeros = new float[aStride], perHead = new float[heads];
-        boolean narrow = NarrowCodes.narrowRows(valueGroup, 2, valueRowBytes);
+        float[] minSums = new float[heads * valueGroups];
+        boolean narrow = NarrowCodes.narrowRows(valueGroup, bits, valueRowBytes);
         float[] sums = narrow ? new float[heads * headDim] : acc;
         for (int t = from; t < to; t++) {
             for (int g = 0; g < valueGroups; g++) {
                 float s = Float.float16ToFloat(valueScales[kvHead][t * valueGroups + g]);
-                zeros[g] = valueZeros[kvHead][t * valueGroups + g];
-                for (int h = 0; h < heads; h++) a[h * aStride + g] = probabilities[h * n + t - from] * s;
+                float m = Float.float16ToFloat(valueMins[kvHead][t * valueGroups + g]);
+                for (int h = 0; h < heads; h++) {
+                    float p = probabilities[h * n + t - from];
+                    a[h * aStride + g] = p * s;
+                    minSums[h * valueGroups + g] += p * m;
+                }
             }
             if (narrow) {
                 NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
-                        valueGroup, 2, sums, 0, headDim);
+                        valueGroup, bits, sums, 0, headDim);
             } else {
                 for (int g = 0; g < valueGroups; g++) {
                     for (int h = 0; h < heads; h++) perHead[h] = a[h * aStride + g];
                     PackedCodes.accumulates(perHead, 0, heads, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes,
-                            valueGroup, 2, (int) zeros[g], sums, g * valueGroup, headDim);
+                            valueGroup, bits, 0, sums, g * valueGroup, headDim);
                 }
             }
         }
         if (narrow) {
-            for (int h = 0; h < heads; h++) NarrowCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, 2, acc, h * headDim);
+            for (int h = 0; h < heads; h++) NarrowCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, bits, acc, h * headDim);
+        }
+        for (int h = 0; h < heads; h++) {
+            for (int c = 0; c < headDim; c++) acc[h * headDim + c] += minSums[h * valueGroups + c / valueGroup];
         }
     }
 
@@ -339,18 +362,18 @@ public final class KiviKeyValueStore implements KeyValueStore {
     float key(int head, int t, int c) {
         if (promptKeys != null) return promptKeys[t][head * headDim + c];
         if (t >= keyQuantized) return keyRows[head].get(t % rowCapacity, c);
-        int stride = keyRowBytes, gi = t / BLOCK * headDim + c;
-        int code = (keyCodes[head][t * keyRowBytes + c % stride] >> (2 * (c / stride))) & 3;
-        return Float.float16ToFloat(keyScales[head][gi]) * (code - keyZeros[head][gi]);
+        int gi = t / keyBlock * headDim + c;
+        int code = quantizer.code(keyCodes[head], t * keyRowBytes, headDim, c);
+        return code * Float.float16ToFloat(keyScales[head][gi]) + Float.float16ToFloat(keyMins[head][gi]);
     }
 
     /** One head's value of token {@code t} as attention sees it. */
     float value(int head, int t, int c) {
         if (promptValues != null) return promptValues[t][head * headDim + c];
         if (t >= valueQuantized) return valueRows[head].get(t % rowCapacity, c);
-        int g = c / valueGroup, i = c % valueGroup, stride = valueGroupBytes;
-        int code = (valueCodes[head][t * valueRowBytes + g * valueGroupBytes + i % stride] >> (2 * (i / stride))) & 3;
-        return Float.float16ToFloat(valueScales[head][t * valueGroups + g]) * (code - valueZeros[head][t * valueGroups + g]);
+        int g = c / valueGroup, gi = t * valueGroups + g;
+        int code = quantizer.code(valueCodes[head], t * valueRowBytes + g * valueGroupBytes, valueGroup, c % valueGroup);
+        return code * Float.float16ToFloat(valueScales[head][gi]) + Float.float16ToFloat(valueMins[head][gi]);
     }
 
     @Override
@@ -384,14 +407,15 @@ public final class KiviKeyValueStore implements KeyValueStore {
 
     @Override
     public KvFootprint footprint() {
-        long h = kvHeads, blocks = keyQuantized / BLOCK;
+        long h = kvHeads, blocks = keyQuantized / keyBlock;
         long keyFull = length - keyQuantized, valueFull = length - valueQuantized;
         if (promptKeys != null) keyFull = valueFull = length;     // mid-prefill: nothing quantized yet
+        // The "zeros" column holds KIVI's FP16 minima: 2 bytes a group, as the scales.
         return new KvFootprint(List.of(
-                new KvFootprint.Segment("int2 keys", keyQuantized, h * keyQuantized * keyRowBytes, h * blocks * headDim * 2,
-                        h * blocks * headDim, 0),
-                new KvFootprint.Segment("int2 values", valueQuantized, h * valueQuantized * valueRowBytes,
-                        h * valueQuantized * valueGroups * 2, h * valueQuantized * valueGroups, 0),
+                new KvFootprint.Segment("int" + bits + " keys", keyQuantized, h * keyQuantized * keyRowBytes, h * blocks * headDim * 2,
+                        h * blocks * headDim * 2, 0),
+                new KvFootprint.Segment("int" + bits + " values", valueQuantized, h * valueQuantized * valueRowBytes,
+                        h * valueQuantized * valueGroups * 2, h * valueQuantized * valueGroups * 2, 0),
                 new KvFootprint.Segment("fp16 keys", keyFull, 0, 0, 0, h * keyFull * headDim * 2),
                 new KvFootprint.Segment("fp16 values", valueFull, 0, 0, 0, h * valueFull * headDim * 2)),
                 2L * kvHeads * length * headDim);

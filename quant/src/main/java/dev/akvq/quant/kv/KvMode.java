@@ -3,9 +3,17 @@ package dev.akvq.quant.kv;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** The cache modes of {@code --kv}: the baselines and AKVQ-VL, all behind {@link KeyValueStore}. */
+/**
+ * The cache modes of {@code --kv}: the baselines and AKVQ-VL, all behind {@link KeyValueStore}
+ * ({@link KvCacheSettings#newStore} says which store each one is).
+ */
 public enum KvMode {
-    FP32, FP16, RTN2, KIVI2, AKVQ;
+    FP32, FP16, RTN2, RTN4, KIVI2, KIVI4, SINK, SMOOTHQUANT, SKVQ, AKVQ;
+
+    /** Whether the mode reads a model's KV channel calibration ({@link KvChannelStatistics}). */
+    public boolean needsChannelCalibration() {
+        return this == SMOOTHQUANT || this == SKVQ;
+    }
 
     /** Parses a {@code --kv} value; an unknown one is an error listing the modes. */
     public static KvMode parse(String text) {

@@ -124,6 +124,11 @@ public final class RotatedKeyValueStore implements KeyValueStore {
     }
 
     @Override
+    public long bookkeepingBytes() {
+        return inner.bookkeepingBytes();
+    }
+
+    @Override
     public KvFootprint footprint() {
         return inner.footprint();
     }

@@ -36,8 +36,10 @@ class GroupedAttentionTest {
         return switch (r.nextInt(6)) {
             case 0 -> new DenseKeyValueStore(DType.F32, kvHeads, headDim);
             case 1 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
-            case 2 -> new KiviKeyValueStore(kvHeads, headDim, headDim >= 32 && r.nextBoolean() ? 32 : headDim, 32 * (1 + r.nextInt(3)),
-                    1f, r.nextBoolean());
+            case 2 -> {
+                int group = headDim >= 32 && r.nextBoolean() ? 32 : headDim;
+                yield new KiviKeyValueStore(kvHeads, headDim, r.nextBoolean() ? 2 : 4, group, group * (1 + r.nextInt(3)), r.nextBoolean());
+            }
             case 3 -> new AttendOnly(new DenseKeyValueStore(DType.F16, kvHeads, headDim));
             default -> QuantizedStoresTest.randomStore(r, kvHeads, headDim);
         };

@@ -39,9 +39,10 @@ class LayerTableAndCalibrationTest {
 
     @Test
     void calibrationLabelsLayersByWhichModalityReceivesMoreAttention(@TempDir Path tmp) {
-        int heads = 2, n = 12;
+        // Keys are counted by the queries at least min(128, n/2) = 20 positions after them: keys 5-19 here.
+        int heads = 2, n = 40;
         Modality[] modality = new Modality[n];
-        for (int t = 0; t < n; t++) modality[t] = t >= 6 && t < 10 ? Modality.VISION : Modality.TEXT;
+        for (int t = 0; t < n; t++) modality[t] = t >= 10 && t < 30 ? Modality.VISION : Modality.TEXT;
         AttentionCalibration c = new AttentionCalibration(2);
         // Layer 0 attends to text keys, layer 1 to vision keys; position 0 (a sink) gets most of it and must not count.
         for (int layer = 0; layer < 2; layer++) {
@@ -52,7 +53,8 @@ class LayerTableAndCalibrationTest {
                     double sum = 0;
                     for (int j = 0; j <= i; j++) {
                         boolean favoured = layer == 0 ? modality[j] == Modality.TEXT : modality[j] == Modality.VISION;
-                        sum += w[j] = j == 0 ? 20 : favoured ? 3 : 1;
+                        // the query's own recent keys (the last text tokens) get the most: recency, not salience
+                        sum += w[j] = j == 0 ? 20 : i - j < 3 ? (layer == 1 ? 30 : 1) : favoured ? 3 : 1;
                     }
                     for (int j = 0; j <= i; j++) p[(h * n + i) * n + j] = (float) (w[j] / sum);
                 }

@@ -49,12 +49,16 @@ class QuantizedStoresTest {
 
     static KeyValueStore randomStore(SplittableRandom r, int kvHeads, int headDim) {
         int group = Math.max(4, headDim >> r.nextInt(3));
-        return switch (r.nextInt(5)) {
-            case 3 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
-            case 4 -> new DenseKeyValueStore(DType.F32, kvHeads, headDim);
+        return switch (r.nextInt(7)) {
+            case 4 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
+            case 5 -> new DenseKeyValueStore(DType.F32, kvHeads, headDim);
             case 0 -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f,
                     r.nextBoolean());
-            case 1 -> new KiviKeyValueStore(kvHeads, headDim, Math.min(32, headDim), 32 * (1 + r.nextInt(4)), 1f, r.nextBoolean());
+            case 1 -> new KiviKeyValueStore(kvHeads, headDim, r.nextBoolean() ? 2 : 4, Math.min(32, headDim), 32 * (1 + r.nextInt(4)),
+                    r.nextBoolean());
+            case 2 -> new PerTokenKeyValueStore(kvHeads, headDim, r.nextBoolean() ? 2 : 4, group, r.nextBoolean() ? 1f : 0.9f,
+                    r.nextInt(6), r.nextInt(40), r.nextBoolean());
+            case 3 -> BaselineStoresTest.randomChannelMapped(r, kvHeads, headDim, group);
             default -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group,
                     r.nextBoolean() ? LayerPattern.TSA : LayerPattern.PSA, r.nextInt(40), r.nextInt(6),
                     r.nextBoolean() ? PivotRule.ENTRIES : PivotRule.TOKENS, 0.8f, 1f, r.nextBoolean());
@@ -227,7 +231,7 @@ class QuantizedStoresTest {
         assertEquals(0, rtn.footprint().segments().get(3).tokens() + rtn.footprint().segments().get(2).tokens());
         for (int[] c : new int[][] {{100, 0}, {300, 0}, {300, 30}, {256, 1}, {130, 126}, {130, 127}}) {
             int prompt = c[0], steps = c[1], length = prompt + steps;
-            KiviKeyValueStore kivi = new KiviKeyValueStore(2, 32, 32, 128, 1f, false);
+            KiviKeyValueStore kivi = new KiviKeyValueStore(2, 32, 2, 32, 128, false);
             fill(r, kivi, length, prompt, 4);
             // Keys: prefill quantizes n - n % 128; each time the residual reaches 128 it is quantized at the next step.
             int keys = prompt - prompt % 128;
