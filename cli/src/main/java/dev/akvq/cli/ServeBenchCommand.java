@@ -2,6 +2,7 @@ package dev.akvq.cli;
 
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
+import dev.akvq.engine.SchedulerSettings;
 import dev.akvq.server.LoadRun;
 import dev.akvq.server.OpenAiServer;
 import dev.akvq.tensor.WorkerPool;
@@ -98,7 +99,7 @@ final class ServeBenchCommand implements Command {
             try (OpenAiServer server = OpenAiServer.start(OpenAiServer.Options.loopback(0), new PrintStream(log, true, StandardCharsets.UTF_8))) {
                 KvCacheSettings settings = KvFlags.parse(Flags.parse("bench serve", new String[] {"--kv", mode.flag()},
                         KvFlags.WITH_VALUE, KvFlags.SWITCHES), dir);
-                server.load(dir, settings, budget, Math.max(16, clients), threads);
+                server.load(dir, settings, budget, Math.max(16, clients), SchedulerSettings.DEFAULT_MAX_BATCH, threads);
                 LoadRun.Summary s = LoadRun.run(server.url(), set0, clients, requests, maxTokens);
                 int wrongReference = 0;
                 if (mode == KvMode.FP32) {

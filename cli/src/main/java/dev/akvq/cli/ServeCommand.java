@@ -1,5 +1,6 @@
 package dev.akvq.cli;
 
+import dev.akvq.engine.SchedulerSettings;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.server.OpenAiServer;
 import dev.akvq.tensor.WorkerPool;
@@ -35,7 +36,7 @@ final class ServeCommand implements Command {
                 akvq serve: an OpenAI-compatible HTTP server
 
                 Usage: akvq serve --model DIR [--host 127.0.0.1] [--port 8080] [--kv MODE] [--kv-... settings]
-                                  [--kv-budget BYTES] [--max-queue N] [--api-key KEY] [--allow-files DIR]
+                                  [--kv-budget BYTES] [--max-batch N] [--max-queue N] [--api-key KEY] [--allow-files DIR]
                                   [--max-body BYTES] [--max-image-pixels N] [--grace SECONDS] [--threads N]
 
                 POST /v1/chat/completions (messages with text and image_url parts: data: URLs, or paths
@@ -43,16 +44,18 @@ final class ServeCommand implements Command {
                 /v1/completions, GET /v1/models (the model, its prompt format and KV mode), GET /health
                 (200 once the model is loaded, 503 while loading or shutting down), GET /metrics
                 (Prometheus text). Every answer carries an "akvq" object with the KV mode, the cache's bytes
-                and bits per value. Requests run one at a time in arrival order; up to --max-queue wait,
-                more get 429. A request whose prompt plus max_tokens cannot fit the context or the KV budget
-                gets 400. A client that disconnects cancels its request and frees its cache.
+                and bits per value. Requests are decoded together (one pass over the weights per step), admitted
+                in arrival order while their projected caches (prompt plus max_tokens) fit --kv-budget; up to
+                --max-queue wait, more get 429. A request whose prompt plus max_tokens can never fit the context
+                or the KV budget gets 400. A client that disconnects cancels its request and frees its cache.
 
                 Options:
                   --model DIR          a Hugging Face model directory with tokenizer.json
                   --host H             address to bind (default 127.0.0.1; any other without --api-key warns)
                   --port P             default 8080; 0 picks a free port
                   --kv-budget BYTES    KV-cache bytes requests are admitted against, e.g. 2GiB, 512MiB (default 2GiB)
-                  --max-queue N        requests that may wait behind the running one (default 16)
+                  --max-batch N        sequences decoded together at most (default 64)
+                  --max-queue N        requests that may wait for admission (default 16)
                   --api-key KEY        require 'Authorization: Bearer KEY' on /v1/* (or set AKVQ_API_KEY)
                   --allow-files DIR    let image_url name files inside DIR (symlinks resolved, '..' refused)
                   --max-body BYTES     request body limit (default 20MiB; larger bodies get 413)
@@ -72,7 +75,7 @@ final class ServeCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) throws IOException, InterruptedException {
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "host", "port", "kv-budget", "max-queue",
-                "api-key", "allow-files", "max-body", "max-image-pixels", "grace", "threads")), KvFlags.switches(Set.of()));
+                "api-key", "allow-files", "max-body", "max-image-pixels", "grace", "threads", "max-batch")), KvFlags.switches(Set.of()));
         Path dir = flags.existingDirectory("model");
         KvCacheSettings settings = KvFlags.parse(flags, dir);
         String host = flags.optional("host").orElse("127.0.0.1");
@@ -89,6 +92,7 @@ final class ServeCommand implements Command {
                 .orElse(OpenAiServer.Options.DEFAULT_MAX_IMAGE_PIXELS);
         long grace = flags.optional("grace").map(g -> wholeNumber("grace", g, 0, 86_400)).orElse(30) * 1000L;
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        int maxBatch = flags.positiveInt("max-batch", SchedulerSettings.DEFAULT_MAX_BATCH);
         if (!isLoopback(host) && apiKey == null) {
             err.println("akvq serve: WARNING: binding " + host + " without --api-key: anyone who can reach this address can use"
                     + " the model. Give --api-key KEY (or AKVQ_API_KEY) or bind 127.0.0.1.");
@@ -107,7 +111,7 @@ final class ServeCommand implements Command {
         err.println("akvq serve: listening on " + server.url() + " (loading " + dir + "; /health answers 503 until ready)");
         long start = System.nanoTime();
         try {
-            String loaded = server.load(dir, settings, budget, maxQueue, threads);
+            String loaded = server.load(dir, settings, budget, maxQueue, maxBatch, threads);
             err.printf(Locale.ROOT, "akvq serve: ready in %.1f s at %s: %s%n", (System.nanoTime() - start) / 1e9, server.url(), loaded);
         } catch (RuntimeException e) {
             Runtime.getRuntime().removeShutdownHook(onSignal);

@@ -2,6 +2,7 @@ package dev.akvq.engine;
 
 import dev.akvq.quant.GroupQuantizer;
 import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.LayerPattern;
 import dev.akvq.weights.config.TextDecoderConfig;
 
@@ -23,37 +24,46 @@ public interface KvProjection {
      *   <li>fp32: {@code 8d} per token; fp16: {@code 4d};</li>
      *   <li>a quantized token at {@code b} bits in groups of {@code g}: {@code 2 · (d·b/8 + 3·d/g)}
      *       (codes, an FP16 scale and a byte zero point per group);</li>
-     *   <li>rtn2: every token INT2;</li>
+     *   <li>rtn2, rtn4: at most {@code window} tokens FP16, the rest quantized at 2 or 4 bits;</li>
      *   <li>akvq: at most {@code window + pivots} tokens FP16 (the pivots only in PSA layers), the
      *       rest INT4 in TSA layers (the text rate, above vision's INT2) and INT2 in PSA layers;</li>
-     *   <li>kivi2: at most {@code residual + 32} tokens FP16 (the key residual grows a block past
-     *       the residual before a block is quantized), every token also counted quantized (keys per
-     *       channel in blocks of 32 tokens: codes plus {@code 3d/32} of scales and zeros per token;
-     *       values per token in groups of 32);</li>
-     *   <li>a mode this projection does not know: fp32's rate.</li>
+     *   <li>sink, smoothquant, skvq: at most {@code window} (+ {@code sink} for sink and skvq) tokens
+     *       FP16, the rest bounded at INT4 with its group's scale and zero point;</li>
+     *   <li>kivi2, kivi4: at most {@code residual + group} tokens FP16 (the key residual grows a block
+     *       past the residual before a block is quantized), every other token at INT4 plus KIVI's FP16
+     *       minimum and scale (32 bits) per key group (one channel over {@code group} tokens) and per
+     *       value group ({@code min(group, d)} channels of a token).</li>
      * </ul>
      * {@code BatchSchedulerTest} checks the bound against real stores over random settings and lengths.
      */
     KvProjection UPPER_BOUND = (settings, config, tokens) -> {
-        long d = config.headDim(), t = tokens, perHead = 0, total = 0;
+        long d = config.headDim(), t = tokens, total = 0;
         for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
-            perHead = switch (settings.mode()) {
+            long perHead = switch (settings.mode()) {
                 case FP32 -> 8 * d * t;
                 case FP16 -> 4 * d * t;
-                case RTN2 -> t * quantized(d, 2, settings.groupFor(config.headDim()));
+                case RTN2, RTN4 -> {
+                    long fp16 = Math.min(t, settings.window());
+                    int bits = settings.mode() == KvMode.RTN2 ? 2 : 4;
+                    yield fp16 * 4 * d + (t - fp16) * quantized(d, bits, settings.groupFor(config.headDim()));
+                }
                 case AKVQ -> {
                     LayerPattern pattern = settings.layers().pattern(layer);
                     long fp16 = Math.min(t, settings.window() + (pattern == LayerPattern.PSA ? settings.pivots() : 0));
                     int bits = pattern == LayerPattern.TSA ? 4 : 2;
                     yield fp16 * 4 * d + (t - fp16) * quantized(d, bits, settings.groupFor(config.headDim()));
                 }
-                case KIVI2 -> {
-                    long block = KvCacheSettings.KIVI_GROUP, valueGroup = Math.min(block, d);
-                    long fp16 = Math.min(t, KvCacheSettings.KIVI_RESIDUAL + block);
-                    long keys = d / 4 + (3 * d + block - 1) / block, values = d / 4 + 3 * (d / valueGroup);
-                    yield fp16 * 4 * d + t * (keys + values);
+                case SINK, SMOOTHQUANT, SKVQ -> {
+                    KvMode m = settings.mode();
+                    long fp16 = Math.min(t, settings.window() + (m == KvMode.SINK || m == KvMode.SKVQ ? settings.sink() : 0));
+                    yield fp16 * 4 * d + (t - fp16) * quantized(d, 4, Math.min(settings.group(), config.headDim()));
                 }
-                default -> 8 * d * t;
+                case KIVI2, KIVI4 -> {
+                    long group = settings.group(), valueGroup = Math.min(group, d);
+                    long fp16 = Math.min(t, settings.residual() + group);
+                    long keys = d / 2 + (4 * d + group - 1) / group, values = d / 2 + 4 * ((d + valueGroup - 1) / valueGroup);
+                    yield fp16 * 4 * d + (t - fp16) * (keys + values);
+                }
             };
             total += perHead * config.numKeyValueHeads();
         }

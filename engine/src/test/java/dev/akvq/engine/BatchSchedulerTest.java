@@ -12,6 +12,7 @@ import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.model.llama.LlamaWeights;
 import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvChannelStatistics;
 import dev.akvq.quant.kv.KvLayerTable;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
@@ -82,15 +83,35 @@ public class BatchSchedulerTest {
         }
     }
 
-    static Spec randomSpec(SplittableRandom r, int i, int vocab) {
+    static Spec randomSpec(SplittableRandom r, int i, TextDecoderConfig config) {
+        int vocab = config.vocabSize();
         KvMode mode = KvMode.values()[r.nextInt(KvMode.values().length)];
         KvCacheSettings kv = KvCacheSettings.defaults(mode).withLayers(r.nextBoolean() ? KvLayerTable.DEFAULT : KvLayerTable.LLAVA_16_MISTRAL);
         if (mode == KvMode.AKVQ) kv = kv.withWindow(r.nextInt(6)).withPivots(r.nextInt(3));
+        if (mode.needsChannelCalibration()) kv = kv.withChannels(randomChannels(r, config));
         int[] prompt = new int[1 + r.nextInt(30)];
         for (int t = 0; t < prompt.length; t++) prompt[t] = r.nextInt(vocab);
         double temperature = r.nextBoolean() ? 0 : 0.8;
         Set<Integer> eos = r.nextBoolean() ? Set.of(r.nextInt(vocab)) : Set.of();
         return new Spec("r" + i, prompt, kv, temperature, r.nextLong(), 1 + r.nextInt(12), eos, r.nextInt(10));
+    }
+
+    /** Channel statistics of random keys, values and queries, shaped as {@link #decoder}'s layers. */
+    static KvChannelStatistics randomChannels(SplittableRandom r, TextDecoderConfig c) {
+        int layers = c.numHiddenLayers(), kvHeads = c.numKeyValueHeads(), headDim = c.headDim(), heads = c.numAttentionHeads(), tokens = 8;
+        KvChannelStatistics stats = new KvChannelStatistics(layers, kvHeads, headDim);
+        for (int l = 0; l < layers; l++) {
+            stats.addKeys(l, gaussian(r, tokens * kvHeads * headDim), tokens);
+            stats.addValues(l, gaussian(r, tokens * kvHeads * headDim), tokens);
+            stats.addQueries(l, gaussian(r, tokens * heads * headDim), tokens, heads);
+        }
+        return stats;
+    }
+
+    private static float[] gaussian(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        return x;
     }
 
     /** Collects each request's tokens as streamed and its result. */
@@ -140,7 +161,7 @@ public class BatchSchedulerTest {
             SplittableRandom r = new SplittableRandom(seed);
             LlamaDecoder d = decoder(r);
             List<Spec> specs = new ArrayList<>();
-            for (int i = 0, n = 1 + r.nextInt(10); i < n; i++) specs.add(randomSpec(r, i, d.config().vocabSize()));
+            for (int i = 0, n = 1 + r.nextInt(10); i < n; i++) specs.add(randomSpec(r, i, d.config()));
             int chunk = 1 + r.nextInt(24);
             long largest = 0;
             for (Spec spec : specs) largest = Math.max(largest, new BatchScheduler(d, SchedulerSettings.defaults()).projectedBytes(spec.request(d)));
@@ -166,7 +187,7 @@ public class BatchSchedulerTest {
             SplittableRandom r = new SplittableRandom(seed);
             LlamaDecoder d = decoder(r);
             List<Spec> specs = new ArrayList<>();
-            for (int i = 0; i < 6; i++) specs.add(randomSpec(r, i, d.config().vocabSize()));
+            for (int i = 0; i < 6; i++) specs.add(randomSpec(r, i, d.config()));
             int chunk = 1 + r.nextInt(16);
             long budget = 2L * d.config().numHiddenLayers() * d.config().numKeyValueHeads() * 16 * 2 * 40;   // 40 fp16 tokens
             Recorder rec = together(d, specs, new SchedulerSettings(budget, 8, chunk, 64), tooLow);
@@ -187,7 +208,7 @@ public class BatchSchedulerTest {
         qt().withExamples(25).forAll(longs().all()).checkAssert(seed -> {
             SplittableRandom r = new SplittableRandom(seed);
             LlamaDecoder d = decoder(r);
-            Spec spec = randomSpec(r, 0, d.config().vocabSize());
+            Spec spec = randomSpec(r, 0, d.config());
             int maxNew = r.nextInt(200);
             Spec longer = new Spec("x", spec.prompt(), spec.kv(), 0, 0, Math.max(1, maxNew), Set.of(), 0);
             GenerationResult result = alone(d, longer, 1 + r.nextInt(40));

@@ -2,8 +2,7 @@ package dev.akvq.server;
 
 /**
  * Where the HTTP layer sends work: one generation per request, its tokens streamed to a
- * listener. The first implementation ({@link SequentialBackend}) runs one request at a time; a
- * batching scheduler under a KV budget fits the same interface.
+ * listener: {@link BatchingBackend} on the batching scheduler; the HTTP layer's tests use a scripted one.
  */
 interface GenerationBackend extends AutoCloseable {
 

@@ -103,15 +103,17 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /**
-     * Loads the model in {@code modelDirectory} and starts serving it, one request at a time.
+     * Loads the model in {@code modelDirectory} and starts serving it: up to {@code maxBatch} requests
+     * decoded together while their projected caches fit {@code kvBudget}, up to {@code maxQueue} waiting.
      *
      * @return one line for the operator: model, family, KV mode and budget
      */
-    public String load(Path modelDirectory, KvCacheSettings settings, long kvBudget, int maxQueue, int threads) {
+    public String load(Path modelDirectory, KvCacheSettings settings, long kvBudget, int maxQueue, int maxBatch, int threads) {
         ServedModel model = ServedModel.load(modelDirectory, threads);
-        serve(new SequentialBackend(model, settings, kvBudget, maxQueue, log));
+        serve(new BatchingBackend(model, settings, kvBudget, maxQueue, maxBatch, log));
         return "model " + model.id() + " (" + model.modelType() + ", context " + model.contextLength() + " tokens, prompt "
-                + model.promptFormat() + "); KV cache " + settings.describe() + ", budget " + kvBudget + " bytes; queue " + maxQueue;
+                + model.promptFormat() + "); KV cache " + settings.describe() + ", budget " + kvBudget + " bytes; batches of up to "
+                + maxBatch + " sequences; queue " + maxQueue;
     }
 
     /** Starts answering with {@code b} (tests give a scripted backend). */

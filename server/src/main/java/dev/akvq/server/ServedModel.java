@@ -5,7 +5,8 @@ import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
-import dev.akvq.model.generate.TokenSequence;
+import dev.akvq.model.llama.BatchedSequence;
+import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.weights.config.GenerationConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
@@ -113,9 +114,14 @@ final class ServedModel implements AutoCloseable {
         }
     }
 
-    /** A new sequence with {@code prompt} prefilled; the caller closes it, which releases its cache. */
-    TokenSequence prefill(PreparedPrompt prompt, KvCacheSettings settings) {
-        return model.prefill(prompt, settings, Trace.NONE);
+    /** The decoder every request's sequence runs (the batching scheduler steps them together). */
+    LlamaDecoder decoder() {
+        return model.decoder();
+    }
+
+    /** A new sequence with {@code prompt} queued, for the scheduler to prefill in chunks. */
+    BatchedSequence queue(PreparedPrompt prompt, KvCacheSettings settings) {
+        return model.queue(prompt, settings);
     }
 
     @Override

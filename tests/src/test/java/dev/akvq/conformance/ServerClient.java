@@ -32,7 +32,7 @@ final class ServerClient implements AutoCloseable {
 
     ServerClient(Path model, KvCacheSettings settings, long kvBudget, int maxQueue) throws IOException {
         server = OpenAiServer.start(OpenAiServer.Options.loopback(0), new PrintStream(log, true, StandardCharsets.UTF_8));
-        server.load(model, settings, kvBudget, maxQueue, 2);
+        server.load(model, settings, kvBudget, maxQueue, 8, 2);
     }
 
     /** One answer: its text, why it ended, the usage counts and the extension object. */

@@ -10,6 +10,7 @@ import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvChannelStatistics;
 import dev.akvq.quant.kv.KvLayerTable;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
@@ -66,12 +67,31 @@ public class BatchedDecodeTest {
     }
 
     /** Every KV mode, with small windows so that tokens really leave them and get quantized. */
-    static KvCacheSettings randomSettings(SplittableRandom r) {
+    static KvCacheSettings randomSettings(SplittableRandom r, TextDecoderConfig c) {
         KvMode mode = KvMode.values()[r.nextInt(KvMode.values().length)];
         KvCacheSettings s = KvCacheSettings.defaults(mode).withLayers(r.nextBoolean() ? KvLayerTable.DEFAULT : KvLayerTable.LLAVA_16_MISTRAL);
         if (mode == KvMode.AKVQ) s = s.withWindow(r.nextInt(6)).withPivots(r.nextInt(3));
+        if (mode.needsChannelCalibration()) s = s.withChannels(randomChannels(r, c));
         if (r.nextInt(3) == 0) s = s.withRotation(!s.rotation());
         return s;
+    }
+
+    /** Channel statistics of random keys, values and queries, shaped as the decoder's layers (smoothquant, skvq). */
+    static KvChannelStatistics randomChannels(SplittableRandom r, TextDecoderConfig c) {
+        int kvHeads = c.numKeyValueHeads(), headDim = c.headDim(), heads = c.numAttentionHeads(), tokens = 8;
+        KvChannelStatistics stats = new KvChannelStatistics(c.numHiddenLayers(), kvHeads, headDim);
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            stats.addKeys(l, uniform(r, tokens * kvHeads * headDim), tokens);
+            stats.addValues(l, uniform(r, tokens * kvHeads * headDim), tokens);
+            stats.addQueries(l, uniform(r, tokens * heads * headDim), tokens, heads);
+        }
+        return stats;
+    }
+
+    private static float[] uniform(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        return x;
     }
 
     /** One sequence of the property: its prompt (ids, with random positions marked vision), settings, join step and chunk size. */
@@ -166,7 +186,7 @@ public class BatchedDecodeTest {
                 int n = 1 + r.nextInt(40);
                 Modality[] modality = new Modality[n];
                 for (int t = 0; t < n; t++) modality[t] = r.nextInt(3) == 0 ? Modality.VISION : Modality.TEXT;
-                requests.add(new Request(CachedDecodeTest.ids(r, n, base.config().vocabSize()), modality, randomSettings(r),
+                requests.add(new Request(CachedDecodeTest.ids(r, n, base.config().vocabSize()), modality, randomSettings(r, base.config()),
                         r.nextInt(8), 1 + r.nextInt(20), 1 + r.nextInt(10)));
             }
             List<Run> batched = together(base, requests);
