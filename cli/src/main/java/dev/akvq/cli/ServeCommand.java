@@ -142,25 +142,12 @@ final class ServeCommand implements Command {
         throw new UsageException("--" + flag + " expects a whole number in [" + min + ", " + max + "], got '" + text + "'");
     }
 
-    /** A byte count: a whole number with an optional KiB, MiB, GiB (or KB, MB, GB, powers of 1000) suffix. */
+    /** A byte count as --kv-budget takes it everywhere ({@link SchedulerSettings#parseBytes}), or a usage error naming the flag. */
     static long bytes(String flag, String text) {
-        String t = text.trim();
-        String[][] units = {{"KiB", "1024"}, {"MiB", "1048576"}, {"GiB", "1073741824"}, {"KB", "1000"}, {"MB", "1000000"},
-                {"GB", "1000000000"}, {"B", "1"}};
-        long scale = 1;
-        for (String[] u : units) {
-            if (t.regionMatches(true, t.length() - u[0].length(), u[0], 0, u[0].length()) && t.length() > u[0].length()) {
-                scale = Long.parseLong(u[1]);
-                t = t.substring(0, t.length() - u[0].length()).trim();
-                break;
-            }
-        }
         try {
-            long v = Math.multiplyExact(Long.parseLong(t), scale);
-            if (v > 0) return v;
-        } catch (NumberFormatException | ArithmeticException ignored) {
-            // reported below with the flag's name
+            return SchedulerSettings.parseBytes(text);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + flag + ": " + e.getMessage());
         }
-        throw new UsageException("--" + flag + " expects a positive byte count such as 2GiB, 512MiB or 1000000, got '" + text + "'");
     }
 }

@@ -32,7 +32,7 @@ class ServeCommandTest {
         assertTrue(port.err().contains("--port expects a whole number in [0, 65535], got '70000'"), port.err());
         var budget = Cli.akvq("serve", "--model", model, "--kv-budget", "lots");
         assertEquals(2, budget.status());
-        assertTrue(budget.err().contains("--kv-budget expects a positive byte count"), budget.err());
+        assertTrue(budget.err().contains("--kv-budget: a byte count like 2GiB"), budget.err());
         var files = Cli.akvq("serve", "--model", model, "--allow-files", tmp.resolve("none").toString());
         assertEquals(2, files.status());
         assertTrue(files.err().contains("--allow-files " + tmp.resolve("none") + ": not a directory"), files.err());
