@@ -76,7 +76,7 @@ final class DemoCommand implements Command {
             throw new UsageException("no fixtures at " + models + " (expected the repository's "
                     + "tests/src/test/resources/fixtures; give --fixtures DIR)");
         }
-        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        int threads = flags.threads(err);
         int failed = 0;
         out.println("== bundled checkpoints: memory-mapped, validated and checked against their architecture");
         for (String name : BUNDLED) {

@@ -74,7 +74,7 @@ final class EvalCommand implements Command {
                   --limit N        the first N prompts only
                   --threads N      prompts decoded at a time (default: all cores)
                 """ + KvFlags.HELP.replace("  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq\n", "")
-                .replace("print the cache's exact bytes per layer and segment", "print each mode's cache: exact bytes per layer and segment, summed over the prompts,")
+                .replace("print the cache's exact bytes per layer and segment", "per mode, summed over the prompts: exact bytes per layer and segment")
                 + """
 
                 Examples:
@@ -97,7 +97,7 @@ final class EvalCommand implements Command {
         int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
         List<LlavaEval.Mode> modes = modes(flags, dir);
         List<EvalRow> rows = EvalRow.read(set, limit);
-        int threads = Math.min(flags.positiveInt("threads", Runtime.getRuntime().availableProcessors()), rows.size());
+        int threads = Math.min(flags.threads(err), rows.size());
 
         long start = System.nanoTime();
         EvalReport report;
@@ -138,6 +138,11 @@ final class EvalCommand implements Command {
             argv.addAll(Arrays.asList(words).subList(1, words.length));
             Flags own = Flags.parse("eval --kv '" + spec + "'", argv.toArray(String[]::new),
                     KvFlags.withValue(Set.of()), Set.of("kv-prefill-quantized"));
+            try {
+                KvFlags.requireApplicable(own, dev.akvq.quant.kv.KvMode.parse(words[0]));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--kv '" + spec + "': " + e.getMessage());
+            }
             for (String flag : KvFlags.WITH_VALUE) {
                 if (!flag.equals("kv") && flags.has(flag) && !own.has(flag)) {
                     argv.add("--" + flag);
@@ -150,6 +155,13 @@ final class EvalCommand implements Command {
             String name = named ? entry.substring(0, eq) : spec;
             if (!names.add(name)) throw new UsageException("--kv: '" + name + "' given twice");
             modes.add(new LlavaEval.Mode(name, settings));
+        }
+        // a command-wide --kv-... flag must reach at least one mode
+        for (String flag : flags.names()) {
+            if (flag.startsWith("kv-") && modes.stream().noneMatch(m -> KvFlags.applying(m.settings().mode()).contains(flag))) {
+                throw new UsageException("--" + flag + " does not apply to any of the --kv modes given ("
+                        + String.join(", ", modes.stream().map(LlavaEval.Mode::name).toList()) + ")");
+            }
         }
         return modes;
     }

@@ -37,9 +37,10 @@ final class PreprocessCommand implements Command {
 
                 Usage: akvq preprocess --processor DIR --image FILE [--image FILE]... --out OUT.safetensors
 
-                Decodes each image (PNG, JPEG incl. CMYK, BMP, GIF's first frame, TIFF; not WebP), runs
-                the processor that DIR/preprocessor_config.json names (CLIPImageProcessor, Idefics3ImageProcessor, Qwen2VLImageProcessor) over the
-                images in order, as the images of one prompt, and writes OUT with
+                Decodes each image (PNG, JPEG incl. CMYK, BMP, GIF's first frame, TIFF; not WebP),
+                runs the processor that DIR/preprocessor_config.json names (CLIPImageProcessor,
+                Idefics3ImageProcessor, Qwen2VLImageProcessor) over the images in order, as the images
+                of one prompt, and writes OUT with
                   pixel_values                      float32 (CLIP [n, 3, H, W]; Idefics3 [1, tiles, 3, H, W];
                                                     Qwen2-VL [patches, 3 * 2 * 14 * 14])
                   pixel_attention_mask, rows_cols   Idefics3 (U8, I64)

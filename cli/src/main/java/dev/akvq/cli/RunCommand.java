@@ -61,13 +61,13 @@ final class RunCommand implements Command {
                 --max-new-tokens. Sampling defaults come from generation_config.json (greedy when
                 it does not sample); --temperature 0 forces greedy.
                 In this build: text decoders (llama, mistral, qwen2), llava, idefics3 (SmolVLM) and
-                qwen2_vl. For
-                idefics3, each --image goes through DIR/preprocessor_config.json and replaces one
-                <image> in the prompt, expanded as Idefics3Processor does (with no <image> in the
-                prompt, one per image is put in front); --prompt-ids must then be expanded already.
-                For llava, --prompt is the question, laid out as LLaVA-1.5's "USER: Image 1:
-                <image>\n... {prompt} ASSISTANT:" with one <image> per --image (or taken as written
-                when it holds <image>), each expanded as LlavaProcessor does.
+                qwen2_vl. For idefics3, each --image goes through DIR/preprocessor_config.json and
+                replaces one <image> in the prompt, expanded as Idefics3Processor does (with no
+                <image> in the prompt, one per image is put in front); --prompt-ids must then be
+                expanded already.
+                For llava, --prompt is the question, laid out as LLaVA-1.5's
+                "USER: Image 1: <image>\\n... {prompt} ASSISTANT:" with one <image> per --image (or
+                taken as written when it holds <image>), each expanded as LlavaProcessor does.
                 For qwen2_vl, --prompt is the user's text, laid out with Qwen2-VL-Instruct's chat template
                 (default system turn, the images then the text in one user turn, the generation prompt),
                 or taken as written when it holds <|image_pad|> (one per --image); each pad is expanded
@@ -114,9 +114,10 @@ final class RunCommand implements Command {
         }
         KvCacheSettings settings = KvFlags.parse(flags, dir);
         KvMode mode = settings.mode();
-        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        int threads = flags.threads(err);
 
         ModelConfig config = ModelConfig.load(dir);
+        KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
         boolean vision = config instanceof Idefics3Config || config instanceof LlavaConfig || config instanceof Qwen2VLConfig;
         if (!(config instanceof TextDecoderConfig) && !vision) {
             throw new UsageException("run supports the text decoders (llama, mistral, qwen2), llava, idefics3 and qwen2_vl in this build; "
@@ -230,18 +231,46 @@ final class RunCommand implements Command {
         return ids;
     }
 
-    private static Sampler sampler(Flags flags, GenerationConfig generation) {
+    /**
+     * The sampler the flags and generation_config.json give. Every sampling flag must take effect:
+     * --top-k, --top-p or --seed while decoding greedily is refused, as are a fractional or
+     * out-of-range --seed or --top-k (a silently truncated seed would be another seed).
+     */
+    static Sampler sampler(Flags flags, GenerationConfig generation) {
         double temperature = flags.optional("temperature").map(t -> number("temperature", t))
                 .orElse(generation.doSample() ? generation.temperature() : 0.0);
-        if (temperature == 0) return Sampler.greedy();
-        int topK = flags.optional("top-k").map(k -> (int) number("top-k", k)).orElse(generation.topK());
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new UsageException("--temperature expects a finite number >= 0, got '" + flags.require("temperature") + "'");
+        }
+        if (temperature == 0) {
+            List<String> unused = List.of("top-k", "top-p", "seed").stream().filter(flags::has).map(f -> "--" + f).toList();
+            if (!unused.isEmpty()) {
+                throw new UsageException(String.join(", ", unused) + (unused.size() == 1 ? " has" : " have") + " no effect when decoding greedily ("
+                        + (flags.has("temperature") ? "--temperature 0" : "generation_config.json does not sample") + "); give --temperature T > 0 to sample");
+            }
+            return Sampler.greedy();
+        }
+        int topK = flags.optional("top-k").map(k -> (int) wholeNumber("top-k", k, 0, Integer.MAX_VALUE)).orElse(generation.topK());
         double topP = flags.optional("top-p").map(p -> number("top-p", p)).orElse(generation.topP());
-        long seed = flags.optional("seed").map(s -> (long) number("seed", s)).orElse(0L);
+        if (flags.has("top-p") && !(topP > 0 && topP <= 1)) throw new UsageException("--top-p expects a number in (0, 1], got '" + flags.require("top-p") + "'");
+        long seed = flags.optional("seed").map(s -> wholeNumber("seed", s, Long.MIN_VALUE, Long.MAX_VALUE)).orElse(0L);
         try {
             return Sampler.sampling(temperature, topK, topP, seed);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /** A whole number in [min, max], written as one ("7", not "7.0" or "1e3"). */
+    private static long wholeNumber(String flag, String text, long min, long max) {
+        try {
+            long v = Long.parseLong(text.strip());
+            if (v >= min && v <= max) return v;
+        } catch (NumberFormatException ignored) {
+            // reported below with the flag's name
+        }
+        throw new UsageException("--" + flag + " expects a whole number" + (min == 0 ? " >= 0" : "") + (max == Integer.MAX_VALUE ? " up to " + max : "")
+                + ", got '" + text + "'");
     }
 
     private static double number(String flag, String text) {

@@ -95,9 +95,10 @@ final class TraceCommand implements Command {
         KvCacheSettings settings = KvFlags.parse(flags, dir);
         KvMode mode = settings.mode();
         int decodeSteps = flags.optional("decode").isPresent() ? flags.positiveInt("decode", 0) : 0;
-        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        int threads = flags.threads(err);
 
         ModelConfig config = ModelConfig.load(dir);
+        KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
         long start = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
              WorkerPool pool = WorkerPool.create(threads)) {
