@@ -92,8 +92,7 @@ final class EvalCommand implements Command {
         Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats");
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "set", "limit", "threads")), switches);
         Path dir = flags.existingDirectory("model");
-        Path set = Path.of(flags.require("set"));
-        if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
+        Path set = flags.existingFile("set");
         int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
         List<LlavaEval.Mode> modes = modes(flags, dir);
         List<EvalRow> rows = EvalRow.read(set, limit);

@@ -121,12 +121,29 @@ public final class Flags {
         throw new UsageException("--" + name + " expects a positive whole number, got '" + text.get() + "'");
     }
 
-    /** A directory that must exist. */
+    /**
+     * A directory that must exist. One wording for a missing path everywhere: "--flag PATH: no
+     * such directory" (or "no such file"), the path as given, so its folder shows.
+     */
     public Path existingDirectory(String name) {
         Path dir = Path.of(require(name));
         if (!Files.isDirectory(dir)) {
-            throw new UsageException("--" + name + " " + dir + ": not a directory");
+            throw new UsageException("--" + name + " " + dir + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
         return dir;
+    }
+
+    /** A file that must exist (see {@link #existingDirectory} for the wording). */
+    public Path existingFile(String name) {
+        return existingFile(name, require(name));
+    }
+
+    /** {@code value} of flag {@code name} as a file that must exist (for repeated flags such as --image). */
+    public static Path existingFile(String name, String value) {
+        Path file = Path.of(value);
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("--" + name + " " + file + ": " + (Files.isDirectory(file) ? "a directory, not a file" : "no such file"));
+        }
+        return file;
     }
 }

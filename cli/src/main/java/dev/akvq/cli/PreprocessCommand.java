@@ -75,8 +75,7 @@ final class PreprocessCommand implements Command {
         }
         List<DecodedImage> images = new ArrayList<>();
         for (String image : imageArgs) {
-            Path file = Path.of(image);
-            if (!Files.isRegularFile(file)) throw new UsageException("--image " + image + ": no such file");
+            Path file = Flags.existingFile("image", image);
             images.add(ImageDecoder.decode(file, warning -> err.println("akvq preprocess: warning: " + warning)));
         }
         ImageProcessor processor = ImageProcessor.load(dir);

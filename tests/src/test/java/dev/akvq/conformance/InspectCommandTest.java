@@ -113,7 +113,7 @@ class InspectCommandTest {
         assertTrue(unknown.err().contains("unknown option --modle"), unknown.err());
         Cli.Result notDir = Cli.akvq("inspect", "--model", "/nonexistent/dir");
         assertEquals(2, notDir.status());
-        assertTrue(notDir.err().contains("not a directory"), notDir.err());
+        assertTrue(notDir.err().contains("--model /nonexistent/dir: no such directory"), notDir.err());
     }
 
     @Test

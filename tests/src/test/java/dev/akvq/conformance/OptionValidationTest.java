@@ -102,6 +102,17 @@ class OptionValidationTest {
     }
 
     @Test
+    void aMissingPathIsWordedOneWayNamingItsFlag(@TempDir Path tmp) {
+        String missing = tmp.resolve("nothing here").toString();
+        refused(Cli.akvq("run", "--model", missing, "--prompt-ids", "1"), "--model " + missing + ": no such directory");
+        refused(Cli.akvq("eval", "--model", LLAMA, "--set", missing), "--set " + missing + ": no such file");
+        refused(Cli.akvq("tokenize", "--tokenizer", LLAMA, "--jsonl", missing), "--jsonl " + missing + ": no such file");
+        refused(Cli.akvq("preprocess", "--processor", Fixtures.model("llava").toString(), "--image", missing, "--out",
+                tmp.resolve("o.safetensors").toString()), "--image " + missing + ": no such file");
+        refused(Cli.akvq("eval", "--model", LLAMA, "--set", tmp.toString()), "--set " + tmp + ": a directory, not a file");
+    }
+
+    @Test
     void helpTextsHaveNoBrokenLines() {
         for (String command : new String[] {"demo", "inspect", "run", "trace", "preprocess", "eval", "calibrate", "tokenize"}) {
             String help = Cli.akvq(command, "--help").out();
