@@ -1,16 +1,14 @@
 package dev.akvq.cli;
 
 import dev.akvq.model.eval.EvalRow;
-import dev.akvq.model.eval.LlavaCalibration;
-import dev.akvq.model.llava.LlavaModel;
-import dev.akvq.model.llava.LlavaPrompt;
+import dev.akvq.model.PromptInput;
+import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.eval.LayerCalibration;
 import dev.akvq.quant.kv.AttentionCalibration;
 import dev.akvq.quant.kv.KvLayerTable;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.tokenizer.Tokenizer;
-import dev.akvq.weights.Checkpoint;
-import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** {@code akvq calibrate}: the TSA/PSA layer table of a LLaVA model from FP32 attention (AKVQ-VL spec, "Calibration"). */
+/** {@code akvq calibrate}: the TSA/PSA layer table of a vision-language model from FP32 attention (AKVQ-VL spec, "Calibration"). */
 final class CalibrateCommand implements Command {
     @Override
     public String name() {
@@ -38,17 +36,18 @@ final class CalibrateCommand implements Command {
                 Usage: akvq calibrate --model DIR (--image FILE... --prompt TEXT | --set FILE.jsonl [--limit N])
                                       [--out FILE] [--threads N]
 
-                Runs the FP32 prefill of the prompt with its images (laid out as 'akvq run' does:
-                "USER: Image 1: <image>\\n... {prompt} ASSISTANT:", or taken as written when it holds
-                <image>), or of every row of an evaluation set, and averages per layer the attention
-                each text key token and each vision key token receives (over heads and the query
-                positions that see it), leaving out the first 5 key positions. A layer is TSA while
-                its text mean exceeds its vision mean, else PSA. Prints the table and writes it in
-                the format --kv-layers reads ({"layers": ["TSA", ...]} with both means per layer).
+                Runs the FP32 prefill of the prompt with its images (laid out as 'akvq run' does for
+                the model's family, e.g. LLaVA's "USER: Image 1: <image>\\n... {prompt} ASSISTANT:", or
+                taken as written when it holds the image markers), or of every row of an evaluation
+                set, and averages per layer the attention each text key token and each vision key
+                token receives (over heads and the query positions that see it), leaving out the
+                first 5 key positions. A layer is TSA while its text mean exceeds its vision mean,
+                else PSA. Prints the table and writes it in the format --kv-layers reads
+                ({"layers": ["TSA", ...]} with both means per layer).
                 'akvq run', 'trace' and 'eval' pick DIR/akvq-layers.json up by themselves.
 
                 Options:
-                  --model DIR      a LLaVA model directory
+                  --model DIR      a vision-language model directory (llava, idefics3, qwen2_vl)
                   --image FILE     an image of the prompt (repeat for several)
                   --prompt TEXT    the question
                   --set FILE       calibrate on the prompts of an evaluation set (JSON lines) instead
@@ -72,33 +71,31 @@ final class CalibrateCommand implements Command {
         Path dir = flags.existingDirectory("model");
         if (flags.has("set") == flags.has("prompt")) throw new UsageException("give either --prompt TEXT (with --image) or --set FILE");
         if (flags.has("set") && flags.has("image")) throw new UsageException("--image goes with --prompt; --set rows name their images");
-        if (!(ModelConfig.load(dir) instanceof LlavaConfig config)) {
-            throw new UsageException("calibrate supports LLaVA (llava) in this build; " + dir + " is " + ModelConfig.load(dir).modelType());
+        ModelConfig config = ModelConfig.load(dir);
+        if (config instanceof TextDecoderConfig) {
+            throw new UsageException("calibrate needs a vision-language model (llava, idefics3, qwen2_vl): TSA/PSA compares text and "
+                    + "vision keys; " + dir + " is " + config.modelType());
         }
         Path output = flags.optional("out").map(Path::of).orElse(dir.resolve(KvLayerTable.FILE_NAME));
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
-        LlavaPrompt prompt = LlavaPrompt.load(dir, config, Tokenizer.load(dir));
 
         long start = System.nanoTime();
         int images = 0;
         AttentionCalibration statistic;
-        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
-            LlavaCalibration calibration = new LlavaCalibration(LlavaModel.load(checkpoint, config, pool));
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads)) {
+            LayerCalibration calibration = new LayerCalibration(model);
             if (flags.has("prompt")) {
                 List<Path> files = flags.all("image").stream().map(Path::of).toList();
                 for (Path f : files) if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
                 if (files.isEmpty()) throw new UsageException("calibration needs at least one --image (vision key tokens)");
-                String question = flags.require("prompt");
-                String text = prompt.slots(question) > 0 ? question : prompt.layout(question, files.size());
-                calibration.add(prompt.encode(text, files.size()), LlavaImages.pixelValues(dir, files, config), files.size());
+                calibration.add(PromptInput.text(flags.require("prompt")).withImageFiles(files));
                 images = files.size();
             } else {
                 Path set = Path.of(flags.require("set"));
                 if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
                 int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
                 for (EvalRow row : EvalRow.read(set, limit)) {
-                    calibration.add(prompt.encode(row.prompt(), row.images().size()),
-                            LlavaImages.pixelValues(dir, row.images(), config), row.images().size());
+                    calibration.add(PromptInput.text(row.prompt()).withImageFiles(row.images()));
                     images += row.images().size();
                 }
             }

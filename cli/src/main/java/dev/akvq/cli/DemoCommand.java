@@ -1,9 +1,9 @@
 package dev.akvq.cli;
 
-import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
@@ -113,16 +113,15 @@ final class DemoCommand implements Command {
         out.println("== llama fixture: greedy decoding compared with transformers 4.47.1 (goldens.safetensors)");
         Path goldens = dir.resolve("goldens.safetensors");
         int failed = 0;
-        try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile golden = SafetensorsFile.open(goldens);
-             WorkerPool pool = WorkerPool.create(WorkerPool.defaultThreads())) {
-            TextDecoderConfig config = (TextDecoderConfig) ModelConfig.load(dir);
-            LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, config, pool);
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, WorkerPool.defaultThreads());
+             SafetensorsFile golden = SafetensorsFile.open(goldens)) {
             long[] ids = golden.require("input_ids").toLongArray();
             long[] expected = golden.require("decode_tokens").toLongArray();
             float[] expectedLogits = golden.require("logits").toFloatArray();
             for (KvMode mode : new KvMode[] {KvMode.FP32, KvMode.FP16}) {
                 TraceFile trace = new TraceFile();
-                TraceCommand.BatchResult result = TraceCommand.traceBatch(decoder, mode, new long[][] {ids}, null, expected.length, trace);
+                TraceCommand.BatchResult result = TraceCommand.traceBatch(model, KvCacheSettings.defaults(mode),
+                        new long[][] {ids}, null, expected.length, trace);
                 long[] tokens = result.tokens();
                 double worst = 0, scale = 0;
                 float[] logits = result.logits();

@@ -2,7 +2,6 @@ package dev.akvq.cli;
 
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.generate.TokenSequence;
-import java.util.Arrays;
 
 /**
  * The greedy decode of one prefilled prompt, recorded as the goldens record generate(do_sample=False):
@@ -12,12 +11,13 @@ import java.util.Arrays;
 final class GreedyTrace {
     private GreedyTrace() {}
 
-    /** @param logits the prompt's logits {@code [seq, vocab]}; nothing is written for 0 steps */
-    static void record(float[] logits, int seq, int vocab, TokenSequence sequence, int steps, TraceFile trace) {
+    /** Nothing is written for 0 steps. */
+    static void record(TokenSequence sequence, int steps, TraceFile trace) {
         if (steps == 0) return;
+        float[] last = sequence.logits();
+        int vocab = last.length;
         long[] tokens = new long[steps];
         float[] stepLogits = new float[steps * vocab];
-        float[] last = Arrays.copyOfRange(logits, (seq - 1) * vocab, seq * vocab);
         for (int s = 0; s < steps; s++) {
             System.arraycopy(last, 0, stepLogits, s * vocab, vocab);
             tokens[s] = Greedy.argmax(last);

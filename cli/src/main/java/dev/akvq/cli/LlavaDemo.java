@@ -2,7 +2,9 @@ package dev.akvq.cli;
 
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
-import dev.akvq.model.eval.LlavaCalibration;
+import dev.akvq.model.PromptInput;
+import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.eval.LayerCalibration;
 import dev.akvq.model.eval.LlavaEval;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPrompt;
@@ -95,13 +97,9 @@ final class LlavaDemo {
     }
 
     private static KvLayerTable calibrate(Path dir, LlavaConfig config, Tokenizer tokenizer, List<EvalRow> rows, int threads) {
-        LlavaPrompt prompt = LlavaPrompt.load(dir, config, tokenizer);
-        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
-            LlavaCalibration calibration = new LlavaCalibration(LlavaModel.load(checkpoint, config, pool));
-            for (EvalRow row : rows) {
-                calibration.add(prompt.encode(row.prompt(), row.images().size()),
-                        LlavaImages.pixelValues(dir, row.images(), config), row.images().size());
-            }
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads)) {
+            LayerCalibration calibration = new LayerCalibration(model);
+            for (EvalRow row : rows) calibration.add(PromptInput.text(row.prompt()).withImageFiles(row.images()));
             return calibration.statistic().table("calibrated on the demo's eval/ prompts");
         }
     }

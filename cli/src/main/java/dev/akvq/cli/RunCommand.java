@@ -1,29 +1,23 @@
 package dev.akvq.cli;
 
+import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
-import dev.akvq.model.llama.LlamaDecoder;
-import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
-import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.GenerationConfig;
-import dev.akvq.weights.config.Idefics3Config;
-import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
-import dev.akvq.weights.config.Qwen2VLConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import dev.akvq.tokenizer.StreamingDecoder;
 import dev.akvq.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -101,33 +95,24 @@ final class RunCommand implements Command {
                 "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of()));
         Path dir = flags.existingDirectory("model");
         if (flags.has("prompt") == flags.has("prompt-ids")) throw new UsageException("give either --prompt TEXT or --prompt-ids IDS");
-        Tokenizer tokenizer = null;
-        int[] ids;
-        if (flags.has("prompt")) {
-            if (!Files.exists(dir.resolve("tokenizer.json"))) {
-                throw new UsageException("--prompt needs " + dir.resolve("tokenizer.json") + "; give --prompt-ids instead");
-            }
-            tokenizer = Tokenizer.load(dir);
-            ids = flags.has("image") ? null : tokenizer.encode(flags.require("prompt"), true);
-        } else {
-            ids = promptIds(flags.require("prompt-ids"));
+        boolean textPrompt = flags.has("prompt");
+        if (textPrompt && !Files.exists(dir.resolve("tokenizer.json"))) {
+            throw new UsageException("--prompt needs " + dir.resolve("tokenizer.json") + "; give --prompt-ids instead");
         }
+        PromptInput input = textPrompt ? PromptInput.text(flags.require("prompt")) : PromptInput.ids(promptIds(flags.require("prompt-ids")));
         KvCacheSettings settings = KvFlags.parse(flags, dir);
         KvMode mode = settings.mode();
         int threads = flags.threads(err);
 
         ModelConfig config = ModelConfig.load(dir);
         KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
-        boolean vision = config instanceof Idefics3Config || config instanceof LlavaConfig || config instanceof Qwen2VLConfig;
-        if (!(config instanceof TextDecoderConfig) && !vision) {
-            throw new UsageException("run supports the text decoders (llama, mistral, qwen2), llava, idefics3 and qwen2_vl in this build; "
-                    + dir + " is " + config.modelType());
-        }
+        boolean vision = !(config instanceof TextDecoderConfig);
         if (flags.has("image") && !vision) {
             throw new UsageException("--image needs a vision family (llava, idefics3, qwen2_vl in this build); " + dir + " is "
                     + config.modelType());
         }
-        List<Path> images = flags.all("image").stream().map(Path::of).toList();
+        List<Path> images = flags.all("image").stream().map(f -> Flags.existingFile("image", f)).toList();
+        input = input.withImageFiles(images);
         TextDecoderConfig text = config.textConfig();
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
         Sampler sampler = sampler(flags, generation);
@@ -145,43 +130,18 @@ final class RunCommand implements Command {
             }
         });
         Runtime.getRuntime().addShutdownHook(onCtrlC);
-        try (Checkpoint checkpoint = Checkpoint.open(dir); WorkerPool pool = WorkerPool.create(threads)) {
-            long loadStart = System.nanoTime();
-            TokenSequence sequence;
-            float[] logits;
-            long prefillStart;
-            int promptTokens;
-            if (config instanceof Idefics3Config || config instanceof Qwen2VLConfig) {
-                // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
-                prefillStart = loadStart;
-                String prompt = flags.optional("prompt").orElse(null);
-                PrefilledPrompt prefilled = config instanceof Idefics3Config idefics
-                        ? Idefics3Run.prefill(checkpoint, idefics, dir, tokenizer, prompt, ids, images, settings, pool)
-                        : Qwen2VLRun.prefill(checkpoint, (Qwen2VLConfig) config, dir, tokenizer, prompt, ids, images, settings, pool);
-                sequence = prefilled.sequence();
-                logits = prefilled.logits();
-                promptTokens = prefilled.promptTokens();
-            } else if (config instanceof LlavaConfig llava) {
-                // Loading, image preprocessing, the vision tower and the prefill, timed as the prompt.
-                prefillStart = loadStart;
-                var prefilled = LlavaRun.prefill(checkpoint, llava, dir, tokenizer, flags.optional("prompt").orElse(null), ids,
-                        images, settings, pool);
-                sequence = prefilled.sequence();
-                logits = prefilled.logits();
-                promptTokens = prefilled.promptTokens();
-            } else {
-                LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
+        long loadStart = System.nanoTime();
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads)) {
+            long prefillStart = loadStart;     // a vision family's prompt time holds loading, preprocessing and its tower
+            if (!vision) {
                 err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
                         threads, mode.flag());
-                LlamaSequence textSequence = new LlamaSequence(decoder, settings);
-                sequence = textSequence;
                 prefillStart = System.nanoTime();
-                Modality[] modality = new Modality[ids.length];
-                Arrays.fill(modality, Modality.TEXT);
-                float[] normed = textSequence.prefill(decoder.embed(ids), modality, Trace.NONE);
-                logits = textSequence.lastLogits(normed, ids.length);
-                promptTokens = ids.length;
             }
+            Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
+            TokenSequence sequence = model.prefill(input, settings, Trace.NONE);
+            float[] logits = sequence.logits();
+            int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
             int generated = 0;
             StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);

@@ -1,27 +1,26 @@
 package dev.akvq.cli;
 
+import dev.akvq.image.ProcessedImages;
+import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.generate.Greedy;
-import dev.akvq.model.llama.LlamaDecoder;
-import dev.akvq.model.llama.LlamaSequence;
-import dev.akvq.model.llava.LlavaModel;
+import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
-import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.DType;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.SafetensorsFile;
 import dev.akvq.weights.WeightTensor;
-import dev.akvq.weights.config.Idefics3Config;
-import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
-import dev.akvq.weights.config.Qwen2VLConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -99,34 +98,21 @@ final class TraceCommand implements Command {
 
         ModelConfig config = ModelConfig.load(dir);
         KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
+        String prefix = flags.optional("prefix").orElse("");
         long start = System.nanoTime();
-        try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile in = SafetensorsFile.open(inputs);
-             WorkerPool pool = WorkerPool.create(threads)) {
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads); SafetensorsFile in = SafetensorsFile.open(inputs)) {
             TraceFile trace = new TraceFile();
-            switch (config) {
-                case TextDecoderConfig text -> {
-                    LlamaDecoder decoder = LlamaDecoder.forCausalLm(checkpoint, text, pool);
-                    long[][] ids = rows(in.require("input_ids"), "input_ids");
-                    long[][] mask = in.find("attention_mask").map(t -> rows(t, "attention_mask")).orElse(null);
-                    BatchResult result = traceBatch(decoder, settings, ids, mask, decodeSteps, trace);
-                    if (flags.has("kv-stats")) KvFlags.printStats(result.cache(), settings, err);
-                }
-                case LlavaConfig llava -> {
-                    var cache = LlavaTrace.run(LlavaModel.load(checkpoint, llava, pool), in, flags.optional("prefix").orElse(""),
-                            settings, decodeSteps, trace);
-                    if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
-                }
-                case Idefics3Config idefics -> {
-                    var cache = Idefics3Trace.run(checkpoint, idefics, in, settings, decodeSteps, pool, trace);
-                    if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
-                }
-                case Qwen2VLConfig qwen -> {
-                    var cache = Qwen2VLTrace.run(checkpoint, qwen, in, settings, decodeSteps, pool, trace);
-                    if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
-                }
-                default -> throw new UsageException("trace supports llama, mistral, qwen2, llava, idefics3 and qwen2_vl in this build; "
-                        + dir + " is " + config.modelType());
+            List<KeyValueStore> cache;
+            if (config instanceof TextDecoderConfig) {
+                long[][] ids = rows(in.require(prefix + "input_ids"), prefix + "input_ids");
+                long[][] mask = in.find(prefix + "attention_mask").map(t -> rows(t, prefix + "attention_mask")).orElse(null);
+                cache = traceBatch(model, settings, ids, mask, decodeSteps, trace).cache();
+            } else {
+                TokenSequence sequence = model.prefill(visionInputs(in, prefix, config.modelType()), settings, trace);
+                GreedyTrace.record(sequence, decodeSteps, trace);
+                cache = sequence.cache();
             }
+            if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
             trace.writer.write(output);
         }
         err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
@@ -134,19 +120,37 @@ final class TraceCommand implements Command {
         return 0;
     }
 
+    /** Image tensors a vision trace reads besides pixel_values, as the family's image processor names them. */
+    static final List<String> IMAGE_EXTRAS = List.of("pixel_attention_mask", "image_grid_thw");
+
     /**
-     * Each row runs on its own over its real tokens: left padding is masked out entirely, as in transformers.
-     * Returns the greedy tokens and the prefill logits it also wrote to the trace.
+     * The one prompt of a vision trace: {@code <prefix>input_ids [1, seq]} and, when present,
+     * {@code <prefix>pixel_values} with the family's extras ({@link #IMAGE_EXTRAS}) as the image
+     * processor would have given them; the family checks their shapes.
      */
-    static BatchResult traceBatch(LlamaDecoder decoder, KvMode mode, long[][] ids, long[][] mask, int decodeSteps, TraceFile trace) {
-        return traceBatch(decoder, KvCacheSettings.defaults(mode), ids, mask, decodeSteps, trace);
+    static PromptInput visionInputs(SafetensorsFile in, String prefix, String family) {
+        PromptInput input = PromptInput.ids(PromptInputs.singlePrompt(in, prefix, family));
+        Optional<WeightTensor> pixels = in.find(prefix + ProcessedImages.PIXEL_VALUES);
+        List<ProcessedImages.Extra> extras = new ArrayList<>();
+        for (String name : IMAGE_EXTRAS) {
+            Optional<WeightTensor> t = in.find(prefix + name);
+            if (t.isEmpty()) continue;
+            if (pixels.isEmpty()) throw t.get().error("inputs: " + name + " comes with pixel_values; found only " + name);
+            extras.add(new ProcessedImages.Extra(name, DType.I64, t.get().shape(), t.get().toLongArray()));
+        }
+        if (pixels.isEmpty()) return input;
+        return input.withPixels(new ProcessedImages(pixels.get().toFloatArray(), pixels.get().shape(), extras));
     }
 
-    /** As above, with every KV-cache setting given; the result also holds the last row's cache (for --kv-stats). */
-    static BatchResult traceBatch(LlamaDecoder decoder, KvCacheSettings settings, long[][] ids, long[][] mask, int decodeSteps,
+    /**
+     * Each row runs on its own over its real tokens: left padding is masked out entirely, as in transformers.
+     * Writes {@code position_ids} and {@code logits} {@code [batch, seq, ...]} (zero rows at padding), the greedy
+     * decode, and for one row every intermediate; returns the greedy tokens, the prefill logits and the last row's cache.
+     */
+    static BatchResult traceBatch(VisionLanguageModel model, KvCacheSettings settings, long[][] ids, long[][] mask, int decodeSteps,
                                   TraceFile trace) {
         List<KeyValueStore> lastCache = List.of();
-        int batch = ids.length, seq = ids[0].length, vocab = decoder.config().vocabSize();
+        int batch = ids.length, seq = ids[0].length, vocab = model.config().textConfig().vocabSize();
         float[] logits = new float[batch * seq * vocab];
         long[] positions = new long[batch * seq];
         long[] tokens = new long[batch * decodeSteps];
@@ -161,15 +165,11 @@ final class TraceCommand implements Command {
             }
             // transformers' generate() sets padded positions to 1 (position_ids.masked_fill_(mask == 0, 1)).
             for (int t = 0; t < first; t++) positions[b * seq + t] = 1;
-            Trace rowTrace = batch == 1 ? trace : Trace.NONE;
-            LlamaSequence sequence = new LlamaSequence(decoder, settings);
+            RowTrace rowTrace = new RowTrace(batch == 1 ? trace : Trace.NONE);
+            TokenSequence sequence = model.prefill(PromptInput.ids(rowIds), settings, rowTrace);
             lastCache = sequence.cache();
-            Modality[] modality = new Modality[n];
-            Arrays.fill(modality, Modality.TEXT);
-            float[] normed = sequence.prefill(decoder.embed(rowIds), modality, rowTrace);
-            float[] all = decoder.allLogits(normed, n);
-            System.arraycopy(all, 0, logits, (b * seq + first) * vocab, n * vocab);
-            float[] last = Arrays.copyOfRange(all, (n - 1) * vocab, n * vocab);
+            System.arraycopy(rowTrace.logits, 0, logits, (b * seq + first) * vocab, n * vocab);
+            float[] last = sequence.logits();
             for (int s = 0; s < decodeSteps; s++) {
                 System.arraycopy(last, 0, stepLogits, (b * decodeSteps + s) * vocab, vocab);
                 int next = Greedy.argmax(last);
@@ -184,6 +184,35 @@ final class TraceCommand implements Command {
         }
         trace.put("logits", logits, batch, seq, vocab);
         return new BatchResult(tokens, logits, lastCache);
+    }
+
+    /**
+     * One row of a padded batch: keeps the row's own {@code logits} for the batch's tensor, drops its
+     * {@code position_ids} (the batch writes its padded ones) and hands everything else on.
+     */
+    private static final class RowTrace implements Trace {
+        private final Trace next;
+        float[] logits;
+
+        RowTrace(Trace next) {
+            this.next = next;
+        }
+
+        @Override
+        public boolean enabled() {
+            return true;
+        }
+
+        @Override
+        public void put(String name, float[] data, long... shape) {
+            if (name.equals("logits")) logits = data;
+            else next.put(name, data, shape);
+        }
+
+        @Override
+        public void putIds(String name, long[] data, long... shape) {
+            if (!name.equals("position_ids")) next.putIds(name, data, shape);
+        }
     }
 
     /**

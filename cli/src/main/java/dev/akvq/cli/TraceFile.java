@@ -16,4 +16,9 @@ final class TraceFile implements Trace {
     public void put(String name, float[] data, long... shape) {
         writer.f32(name, data, shape);
     }
+
+    @Override
+    public void putIds(String name, long[] data, long... shape) {
+        writer.i64(name, data, shape);
+    }
 }

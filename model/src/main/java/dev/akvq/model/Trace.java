@@ -20,4 +20,7 @@ public interface Trace {
 
     /** Records {@code data} (row-major, copied if the caller reuses it) under {@code name} with {@code shape}. */
     void put(String name, float[] data, long... shape);
+
+    /** Records integer data (token ids, positions) under {@code name}; a trace that keeps only floats ignores it. */
+    default void putIds(String name, long[] data, long... shape) {}
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
@@ -62,8 +63,8 @@ class LlavaEvalTest {
                 EvalRow row = rows.get(i);
                 float[] pixels = LlavaPixels.pixelValues(MODEL, row.images(), config);
                 for (int m = 0; m < modes.size(); m++) {
-                    int[] direct = LlavaShapesTest.greedy(model.prefill(row.inputIds(), pixels, row.images().size(),
-                            modes.get(m).settings(), Trace.NONE));
+                    int[] direct = LlavaShapesTest.greedy(model.prefill(PromptInput.ids(row.inputIds())
+                            .withPixels(LlavaShapesTest.pixelValues(pixels, row.images().size(), config)), modes.get(m).settings(), Trace.NONE));
                     assertArrayEquals(direct, two.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
                     assertArrayEquals(direct, one.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
                     if (!Arrays.equals(direct, row.fp32Generated())) disagreements++;

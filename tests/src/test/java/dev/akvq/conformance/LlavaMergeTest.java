@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.akvq.model.PromptInput;
+import dev.akvq.model.Trace;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
@@ -14,7 +16,9 @@ import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,12 +88,14 @@ class LlavaMergeTest {
     void moreImagesThanSlotsOrTooFewImageTokensAreRefused() {
         int[] ids = new int[20];
         Arrays.fill(ids, 4, 20, config.imageTokenIndex());           // one image's 16 tokens
-        // Two images' pixels but slots for one: refused, and the (absent) pixels are never read.
-        var e = assertThrows(IllegalArgumentException.class, () -> model.prefill(ids, new float[0], 2, KvMode.parse("fp32")));
+        // Two images but slots for one: refused before the (absent) image files are read.
+        List<Path> absent = List.of(Path.of("absent-1.png"), Path.of("absent-2.png"));
+        var e = assertThrows(IllegalArgumentException.class, () -> model.prepare(PromptInput.ids(ids).withImageFiles(absent), Trace.NONE));
         assertTrue(e.getMessage().contains("16 image tokens") && e.getMessage().contains("2 images need 32")
                 && e.getMessage().contains("slots for 1"), e.getMessage());
         ids[4] = 3;
-        var f = assertThrows(IllegalArgumentException.class, () -> model.prefill(ids, new float[0], 1, KvMode.parse("fp32")));
+        var f = assertThrows(IllegalArgumentException.class,
+                () -> model.prepare(PromptInput.ids(ids).withImageFiles(absent.subList(0, 1)), Trace.NONE));
         assertTrue(f.getMessage().contains("15 image tokens") && f.getMessage().contains("need 16"), f.getMessage());
     }
 }

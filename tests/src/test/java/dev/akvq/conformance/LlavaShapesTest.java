@@ -8,9 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.akvq.image.DecodedImage;
 import dev.akvq.image.ImageDecoder;
 import dev.akvq.image.ImageProcessor;
+import dev.akvq.image.ProcessedImages;
+import dev.akvq.model.PreparedPrompt;
+import dev.akvq.model.PromptInput;
+import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Greedy;
+import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPrompt;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -92,11 +98,12 @@ class LlavaShapesTest {
                 int images = row.requireInt("n_images");
                 int[] ids = prompt.encode(row.requireString("prompt"), images);
                 float[] pixels = goldens.require(c[0] + "pixel_values").toFloatArray();
-                LlavaModel.Prefilled p = model.prefill(ids, pixels, images, KvMode.parse("fp32"));
+                PreparedPrompt prepared = model.prepare(PromptInput.ids(ids).withPixels(pixelValues(pixels, images, config)), Trace.NONE);
                 int vision = 0;
-                for (Modality m : p.modality()) if (m == Modality.VISION) vision++;
+                for (Modality m : prepared.modality()) if (m == Modality.VISION) vision++;
                 assertEquals(images * 16, vision, "vision positions");
-                assertArrayEquals(ints(row.requireObject("fp32"), "generated_ids"), greedy(p), c[1]);
+                assertArrayEquals(ints(row.requireObject("fp32"), "generated_ids"),
+                        greedy(model.prefill(prepared, KvCacheSettings.defaults(KvMode.FP32), Trace.NONE)), c[1]);
             }
         }
     }
@@ -117,7 +124,7 @@ class LlavaShapesTest {
                     List<DecodedImage> images = row.requireArray("images").elements().stream()
                             .map(v -> ImageDecoder.decode(DIR.resolve(split).resolve(((JsonString) v).value()))).toList();
                     int[] ids = prompt.encode(row.requireString("prompt"), images.size());
-                    LlavaModel.Prefilled p = model.prefill(ids, processor.process(images).pixelValues(), images.size(), KvMode.parse("fp32"));
+                    TokenSequence p = model.prefill(PromptInput.ids(ids).withImages(images), KvCacheSettings.defaults(KvMode.FP32), Trace.NONE);
                     assertArrayEquals(ints(row.requireObject("fp32"), "generated_ids"), greedy(p), split + " " + row.requireString("id"));
                     checked++;
                 }
@@ -149,15 +156,21 @@ class LlavaShapesTest {
         assertTrue(r.err().contains("1 <image> placeholder and 2 images were given"), r.err());
     }
 
+    /** LLaVA pixel_values {@code [images, C, S, S]} as the image processor gives them. */
+    static ProcessedImages pixelValues(float[] pixels, int images, LlavaConfig config) {
+        var v = config.visionConfig();
+        return new ProcessedImages(pixels, new long[] {images, v.numChannels(), v.imageSize(), v.imageSize()}, List.of());
+    }
+
     /** Greedy to EOS (50256) or 12 new tokens, as the reference generate() ran. */
-    static int[] greedy(LlavaModel.Prefilled p) {
+    static int[] greedy(TokenSequence p) {
         List<Integer> generated = new ArrayList<>();
-        float[] logits = p.lastLogits();
+        float[] logits = p.logits();
         for (int s = 0; s < 12; s++) {
             int next = Greedy.argmax(logits);
             generated.add(next);
             if (next == 50256) break;
-            logits = p.sequence().step(next);
+            logits = p.step(next);
         }
         return generated.stream().mapToInt(Integer::intValue).toArray();
     }

@@ -3,6 +3,7 @@ package dev.akvq.conformance;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.Trace;
 import dev.akvq.model.qwen2vl.ImageGrid;
 import dev.akvq.model.qwen2vl.Qwen2VLModel;
@@ -32,7 +33,7 @@ class Qwen2VLModelTest {
         try (Checkpoint checkpoint = Checkpoint.open(dir); SafetensorsFile golden = SafetensorsFile.open(dir.resolve("goldens.safetensors"));
              WorkerPool pool = WorkerPool.create(1)) {
             int[] ids = golden.require("input_ids").toIntArray();
-            Qwen2VLModel.Prompt prompt = Qwen2VLModel.load(checkpoint, config, pool).prepare(ids,
+            PreparedPrompt prompt = Qwen2VLModel.load(checkpoint, config, pool).prepare(ids,
                     golden.require("pixel_values").toFloatArray(), ImageGrid.fromThw(golden.require("image_grid_thw").toLongArray()),
                     Trace.NONE);
             Modality[] expected = new Modality[ids.length];

@@ -1,10 +1,11 @@
 package dev.akvq.model.eval;
 
 import dev.akvq.image.ImageProcessor;
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.generate.StopCondition;
-import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPixels;
 import dev.akvq.model.llava.LlavaPrompt;
@@ -12,7 +13,6 @@ import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvFootprint;
 import dev.akvq.quant.kv.KvMode;
-import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -186,8 +187,8 @@ public final class LlavaEval implements AutoCloseable {
             System.arraycopy(imageFeatures(model, row.images().get(i)), 0, imageRows, i * perImage * hidden, perImage * hidden);
         }
         model.checkImageTokens(ids, row.images().size());
-        Prepared p = new Prepared(model.mergedEmbeddings(ids, imageRows), model.modality(ids), ids.length,
-                row.answerTokenIndex());
+        Prepared p = new Prepared(new PreparedPrompt(ids, model.mergedEmbeddings(ids, imageRows), model.modality(ids),
+                Optional.empty()), row.answerTokenIndex());
 
         Decoded fp32 = decode(model, p, KvCacheSettings.defaults(KvMode.FP32), null, null, true);
         String disagreement = Arrays.equals(fp32.tokens, row.fp32Generated()) ? null
@@ -225,8 +226,8 @@ public final class LlavaEval implements AutoCloseable {
                 + (i < expected.length ? " (" + expected[i] + " there)" : "");
     }
 
-    /** A row's decoder inputs: merged embeddings [tokens, hidden] and each position's modality. */
-    private record Prepared(float[] embeds, Modality[] modality, int tokens, int answerTokenIndex) {}
+    /** A row's decoder inputs (merged embeddings, each position's modality) and its answer word's step. */
+    private record Prepared(PreparedPrompt prompt, int answerTokenIndex) {}
 
     /** One decode of a prepared row. */
     private static final class Decoded {
@@ -242,7 +243,7 @@ public final class LlavaEval implements AutoCloseable {
 
         ModeOutcome outcome(Prepared p, double kl, int steps) {
             double margin = p.answerTokenIndex < margins.length ? margins[p.answerTokenIndex] : Double.NaN;
-            return new ModeOutcome(tokens, kl, steps, margin, layerFootprints, p.tokens, prefillNanos, decodeSteps, decodeNanos);
+            return new ModeOutcome(tokens, kl, steps, margin, layerFootprints, p.prompt.tokens(), prefillNanos, decodeSteps, decodeNanos);
         }
     }
 
@@ -254,10 +255,9 @@ public final class LlavaEval implements AutoCloseable {
     private Decoded decode(LlavaModel model, Prepared p, KvCacheSettings settings, int[] forced, Decoded reference,
                            boolean keepLogits) {
         Decoded d = new Decoded();
-        LlamaSequence sequence = new LlamaSequence(model.decoder(), settings);
         long t0 = System.nanoTime();
-        float[] normed = sequence.prefill(p.embeds.clone(), p.modality, Trace.NONE);   // forward adds into its input
-        float[] logits = sequence.lastLogits(normed, p.tokens);
+        TokenSequence sequence = model.prefill(p.prompt, settings, Trace.NONE);
+        float[] logits = sequence.logits();
         d.prefillNanos = System.nanoTime() - t0;
         List<Integer> tokens = new ArrayList<>();
         List<Float> margins = new ArrayList<>();
@@ -297,6 +297,7 @@ public final class LlavaEval implements AutoCloseable {
         for (int i = 0; i < d.margins.length; i++) d.margins[i] = margins.get(i);
         d.layerFootprints = new ArrayList<>();
         for (KeyValueStore store : sequence.cache()) d.layerFootprints.add(store.footprint());
+        sequence.close();
         return d;
     }
 

@@ -1,13 +1,27 @@
 package dev.akvq.model.idefics3;
 
+import dev.akvq.image.Idefics3ImageProcessor;
+import dev.akvq.image.ImageProcessor;
+import dev.akvq.image.ProcessedImages;
+import dev.akvq.model.ModelDirectory;
+import dev.akvq.model.PreparedPrompt;
+import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.llama.LlamaDecoder;
+import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.model.llama.LlamaWeights;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
+import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.Idefics3Config;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Idefics3ForConditionalGeneration (SmolVLM), transformers 4.47.1 (commit 241c04d3)
@@ -24,14 +38,16 @@ import java.util.Arrays;
  *
  * The merged positions are {@link Modality#VISION} for the KV cache; everything else is text.
  */
-public final class Idefics3Model {
+public final class Idefics3Model implements VisionLanguageModel {
     private final Idefics3Config config;
     private final Idefics3VisionTower visionTower;
     private final Idefics3Connector connector;
     private final LlamaDecoder decoder;
+    private final ModelDirectory directory;
 
-    public Idefics3Model(Idefics3Config config, Idefics3VisionTower visionTower, Idefics3Connector connector,
+    public Idefics3Model(ModelDirectory directory, Idefics3Config config, Idefics3VisionTower visionTower, Idefics3Connector connector,
                          LlamaDecoder decoder) {
+        this.directory = directory;
         this.config = config;
         this.visionTower = visionTower;
         this.connector = connector;
@@ -43,9 +59,10 @@ public final class Idefics3Model {
                 Idefics3VisionTower.Weights.load(checkpoint, config.visionConfig(), "model.vision_model."), pool);
         var text = config.textConfig();
         var decoder = new LlamaDecoder(text, LlamaWeights.load(checkpoint, text, "model.text_model.", "lm_head.weight"), pool);
-        return new Idefics3Model(config, tower, Idefics3Connector.load(checkpoint, config, pool), decoder);
+        return new Idefics3Model(new ModelDirectory(checkpoint.directory()), config, tower, Idefics3Connector.load(checkpoint, config, pool), decoder);
     }
 
+    @Override
     public Idefics3Config config() {
         return config;
     }
@@ -57,9 +74,6 @@ public final class Idefics3Model {
     public LlamaDecoder decoder() {
         return decoder;
     }
-
-    /** A prompt ready for the decoder: embeddings {@code [seq, hidden]} and each position's modality. */
-    public record PromptEmbeddings(float[] embeds, Modality[] modality) {}
 
     /**
      * The image embeddings {@code [tiles·image_seq_len, text hidden]} of one sequence's images.
@@ -105,7 +119,7 @@ public final class Idefics3Model {
      * Token embeddings with the image embeddings in the {@code <image>} positions, in order
      * (Idefics3Model.inputs_merger). The counts must agree exactly.
      */
-    public PromptEmbeddings merge(int[] ids, float[] imageEmbeddings) {
+    public PreparedPrompt merge(int[] ids, float[] imageEmbeddings) {
         int hidden = config.textConfig().hiddenSize();
         int imageRows = imageEmbeddings.length / hidden, imageTokens = 0;
         for (int id : ids) if (id == config.imageTokenId()) imageTokens++;
@@ -125,6 +139,76 @@ public final class Idefics3Model {
                 modality[t] = Modality.TEXT;
             }
         }
-        return new PromptEmbeddings(embeds, modality);
+        return new PreparedPrompt(ids, embeds, modality, Optional.empty());
+    }
+
+    /**
+     * Idefics3's request up to the decoder's input:
+     * <ol>
+     *   <li>images (files or decoded) through preprocessor_config.json's Idefics3ImageProcessor: tiles of
+     *       pixel_values {@code [1, N, C, S, S]}, pixel_attention_mask and each image's rows x cols; or the
+     *       tensors given;</li>
+     *   <li>the vision tower and the connector ({@link #imageEmbeddings});</li>
+     *   <li>the prompt: ids as given, or the text with one {@code <image>} per image (put in front when it has
+     *       none) expanded as Idefics3Processor does ({@link Idefics3Prompt}, with the model's image_seq_len);</li>
+     *   <li>the image embeddings merged over the image tokens ({@link #merge}), those positions marked vision.</li>
+     * </ol>
+     */
+    @Override
+    public PreparedPrompt prepare(PromptInput input, Trace trace) {
+        Optional<ProcessedImages> pixels = input.pixels();
+        if (input.hasRawImages()) {
+            ImageProcessor processor = ImageProcessor.load(directory.path());
+            if (!(processor instanceof Idefics3ImageProcessor)) {
+                throw new IllegalArgumentException(directory.path().resolve(ImageProcessor.CONFIG_FILE) + ": image_processor_type is "
+                        + processor.type() + "; idefics3 needs " + Idefics3ImageProcessor.TYPE);
+            }
+            pixels = Optional.of(processor.process(input.decodedImages()));
+        }
+        float[] imageEmbeddings = new float[0];
+        List<Idefics3Prompt.Tiling> tilings = new ArrayList<>();
+        if (pixels.isPresent()) {
+            ProcessedImages p = pixels.get();
+            Optional<long[]> rowsCols = extra(p, "rows_cols");
+            for (int i = 0; rowsCols.isPresent() && i < rowsCols.get().length; i += 2) {
+                tilings.add(new Idefics3Prompt.Tiling((int) rowsCols.get()[i], (int) rowsCols.get()[i + 1]));
+            }
+            long[] mask = extra(p, "pixel_attention_mask").orElse(null);
+            imageEmbeddings = imageEmbeddings(p.pixelValues(), p.pixelValuesShape(), mask, trace);
+        }
+        int[] ids = input.ids().orElseGet(() -> {
+            String text = input.text().orElseThrow();
+            if (!text.contains(Idefics3Prompt.IMAGE)) text = Idefics3Prompt.IMAGE.repeat(tilings.size()) + text;
+            // Idefics3Processor's image_seq_len must equal the model's (G / scale_factor)²; the model's is the one that fits.
+            return Idefics3Prompt.encode(tokenizer(), text, tilings, config.imageSeqLength(), true);
+        });
+        return merge(ids, imageEmbeddings);
+    }
+
+    private static Optional<long[]> extra(ProcessedImages p, String name) {
+        return p.extras().stream().filter(e -> e.name().equals(name)).findFirst().map(ProcessedImages.Extra::values);
+    }
+
+    /** The Llama decoder over the merged prompt, positions 0, 1, 2, ... */
+    @Override
+    public LlamaSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
+        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
+        return sequence;
+    }
+
+    @Override
+    public Path directory() {
+        return directory.path();
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return directory.tokenizer();
+    }
+
+    @Override
+    public boolean takesImages() {
+        return true;
     }
 }

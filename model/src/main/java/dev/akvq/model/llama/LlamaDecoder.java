@@ -14,6 +14,7 @@ import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.SlidingWindow;
 import dev.akvq.weights.config.TextDecoderConfig;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -222,6 +223,18 @@ public final class LlamaDecoder {
         float[] out = new float[config.vocabSize()];
         logits(normed, n - 1, out);
         return out;
+    }
+
+    /**
+     * The last of {@code n} prompt rows' logits; with a trace, lm_head over every row (traced as
+     * {@code logits [1, n, vocab]}) and its last row, so a traced decode starts from the traced logits.
+     */
+    public float[] promptLogits(float[] normed, int n, Trace trace) {
+        if (!trace.enabled()) return lastLogits(normed, n);
+        int vocab = config.vocabSize();
+        float[] all = allLogits(normed, n);
+        trace.put("logits", all, 1, n, vocab);
+        return Arrays.copyOfRange(all, (n - 1) * vocab, n * vocab);
     }
 
     /** lm_head over every row: {@code [n, vocab]} (the trace's {@code logits}). */

@@ -1,20 +1,27 @@
 package dev.akvq.model.llava;
 
+import dev.akvq.image.ProcessedImages;
+import dev.akvq.model.ModelDirectory;
+import dev.akvq.model.PreparedPrompt;
+import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.clip.ClipVisionTower;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.model.llama.LlamaWeights;
 import dev.akvq.quant.kv.KvCacheSettings;
-import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
+import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.ClipVisionConfig;
 import dev.akvq.weights.config.LlavaConfig;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
@@ -32,15 +39,18 @@ import java.util.stream.IntStream;
  *
  * The positions that receive image rows are {@link Modality#VISION} in the KV cache.
  */
-public final class LlavaModel {
+public final class LlavaModel implements VisionLanguageModel {
     private final LlavaConfig config;
     private final ClipVisionTower tower;
     private final LlavaProjector projector;
     private final LlamaDecoder decoder;
+    private final ModelDirectory directory;
     /** Vision tower rows per batch outside a trace: 4 ViT-L/14-336 images (577 rows each). */
     static final int BATCH_ROWS = 2400;
 
-    public LlavaModel(LlavaConfig config, ClipVisionTower tower, LlavaProjector projector, LlamaDecoder decoder) {
+    public LlavaModel(ModelDirectory directory, LlavaConfig config, ClipVisionTower tower, LlavaProjector projector,
+                      LlamaDecoder decoder) {
+        this.directory = directory;
         this.config = config;
         this.tower = tower;
         this.projector = projector;
@@ -57,9 +67,10 @@ public final class LlavaModel {
         LlavaProjector projector = LlavaProjector.load(checkpoint, config, pool);
         LlamaDecoder decoder = new LlamaDecoder(config.textConfig(),
                 LlamaWeights.load(checkpoint, config.textConfig(), "language_model.model.", "language_model.lm_head.weight"), pool);
-        return new LlavaModel(config, tower, projector, decoder);
+        return new LlavaModel(new ModelDirectory(checkpoint.directory()), config, tower, projector, decoder);
     }
 
+    @Override
     public LlavaConfig config() {
         return config;
     }
@@ -177,26 +188,38 @@ public final class LlavaModel {
         return x;
     }
 
-    /** A prefilled sequence: {@link #sequence()} steps on; {@code normed} is the final norm's output of every prompt row. */
-    public record Prefilled(LlamaSequence sequence, float[] normed, int length, Modality[] modality) {
-        /** Logits of the last prompt position (the first generated token). */
-        public float[] lastLogits() {
-            return sequence.lastLogits(normed, length);
+    /**
+     * LLaVA's request up to the decoder's input:
+     * <ol>
+     *   <li>the prompt: ids as given, or the text laid out as LLaVA-1.5's
+     *       ({@code USER: Image 1: <image>\n... {text} ASSISTANT:}, or taken as written when it already holds
+     *       {@code <image>}) and each {@code <image>} expanded as LlavaProcessor does ({@link LlavaPrompt});</li>
+     *   <li>the image-token count checked against the images, before any image is decoded;</li>
+     *   <li>pixel_values {@code [images, C, S, S]}: the images through preprocessor_config.json ({@link LlavaPixels}),
+     *       or the tensor given;</li>
+     *   <li>CLIP, feature selection and the projector ({@link #imageFeatures}), merged over the image tokens
+     *       ({@link #mergedEmbeddings}), those positions marked vision.</li>
+     * </ol>
+     */
+    @Override
+    public PreparedPrompt prepare(PromptInput input, Trace trace) {
+        ClipVisionConfig v = config.visionConfig();
+        int images = input.imageCount();
+        if (input.pixels().isPresent()) {
+            long[] shape = input.pixels().get().pixelValuesShape();
+            if (shape.length != 4 || shape[1] != v.numChannels() || shape[2] != v.imageSize() || shape[3] != v.imageSize()) {
+                throw new IllegalArgumentException("expected pixel_values of shape [images, " + v.numChannels() + ", "
+                        + v.imageSize() + ", " + v.imageSize() + "] (vision_config), found " + Arrays.toString(shape));
+            }
+            images = Math.toIntExact(shape[0]);
         }
-    }
-
-    /** Runs the prompt with its images: checks, vision tower, projector, merge, decoder prefill. */
-    public Prefilled prefill(int[] ids, float[] pixelValues, int images, KvMode mode) {
-        return prefill(ids, pixelValues, images, mode, Trace.NONE);
-    }
-
-    public Prefilled prefill(int[] ids, float[] pixelValues, int images, KvMode mode, Trace trace) {
-        return prefill(ids, pixelValues, images, KvCacheSettings.defaults(mode), trace);
-    }
-
-    /** As {@link #prefill(int[], float[], int, KvMode, Trace)}, the cache built as {@code settings} say. */
-    public Prefilled prefill(int[] ids, float[] pixelValues, int images, KvCacheSettings settings, Trace trace) {
-        checkImageTokens(ids, images);
+        int count = images;
+        int[] ids = input.ids().orElseGet(() -> {
+            LlavaPrompt layout = LlavaPrompt.load(directory.path(), config, tokenizer());
+            String text = input.text().orElseThrow();
+            return layout.encode(layout.slots(text) > 0 ? text : layout.layout(text, count), count);  // placeholders vs images first
+        });
+        checkImageTokens(ids, images);                  // before decoding any image
         for (int t = 0; t < ids.length; t++) {
             if (ids[t] != config.imageTokenIndex() && (ids[t] < 0 || ids[t] >= config.textConfig().vocabSize())) {
                 throw new IllegalArgumentException("token id " + ids[t] + " at index " + t + " is outside the vocabulary [0, "
@@ -207,11 +230,32 @@ public final class LlavaModel {
             throw new IllegalArgumentException("prompt of " + ids.length + " tokens exceeds max_position_embeddings "
                     + config.textConfig().maxPositionEmbeddings() + " of config.json");
         }
-        float[] imageRows = images == 0 ? new float[0] : imageFeatures(pixelValues, images, trace);
-        float[] x = mergedEmbeddings(ids, imageRows);
-        Modality[] modality = modality(ids);
+        float[] pixels = input.pixels().map(ProcessedImages::pixelValues)
+                .orElseGet(() -> LlavaPixels.ofDecoded(directory.path(), input.decodedImages(), config));
+        float[] imageRows = images == 0 ? new float[0] : imageFeatures(pixels, images, trace);
+        return new PreparedPrompt(ids, mergedEmbeddings(ids, imageRows), modality(ids), Optional.empty());
+    }
+
+    /** The Llama decoder over the merged prompt, positions 0, 1, 2, ... */
+    @Override
+    public LlamaSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
         LlamaSequence sequence = new LlamaSequence(decoder, settings);
-        float[] normed = sequence.prefill(x, modality, trace);
-        return new Prefilled(sequence, normed, ids.length, modality);
+        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
+        return sequence;
+    }
+
+    @Override
+    public Path directory() {
+        return directory.path();
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return directory.tokenizer();
+    }
+
+    @Override
+    public boolean takesImages() {
+        return true;
     }
 }

@@ -16,11 +16,15 @@ public final class LlavaPixels {
 
     /** {@code [files, channels, size, size]} row-major; the shape must be the vision tower's. */
     public static float[] pixelValues(ImageProcessor processor, Path dir, List<Path> files, LlavaConfig config) {
-        if (files.isEmpty()) return new float[0];
-        List<DecodedImage> images = files.stream().map(ImageDecoder::decode).toList();
+        return ofDecoded(processor, dir, config, files.stream().map(ImageDecoder::decode).toList());
+    }
+
+    /** As above, for images already decoded. */
+    static float[] ofDecoded(ImageProcessor processor, Path dir, LlavaConfig config, List<DecodedImage> images) {
+        if (images.isEmpty()) return new float[0];
         ProcessedImages processed = processor.process(images);
         ClipVisionConfig v = config.visionConfig();
-        long[] expected = {files.size(), v.numChannels(), v.imageSize(), v.imageSize()};
+        long[] expected = {images.size(), v.numChannels(), v.imageSize(), v.imageSize()};
         if (!Arrays.equals(expected, processed.pixelValuesShape())) {
             throw new IllegalArgumentException(dir.resolve(ImageProcessor.CONFIG_FILE) + " gives pixel_values "
                     + Arrays.toString(processed.pixelValuesShape()) + ", the vision tower (config.json vision_config) takes "
@@ -31,5 +35,10 @@ public final class LlavaPixels {
 
     public static float[] pixelValues(Path dir, List<Path> files, LlavaConfig config) {
         return files.isEmpty() ? new float[0] : pixelValues(ImageProcessor.load(dir), dir, files, config);
+    }
+
+    /** As above, for images already decoded. */
+    static float[] ofDecoded(Path dir, List<DecodedImage> images, LlavaConfig config) {
+        return images.isEmpty() ? new float[0] : ofDecoded(ImageProcessor.load(dir), dir, config, images);
     }
 }

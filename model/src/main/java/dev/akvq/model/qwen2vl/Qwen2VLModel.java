@@ -1,15 +1,25 @@
 package dev.akvq.model.qwen2vl;
 
+import dev.akvq.image.ImageProcessor;
+import dev.akvq.image.ProcessedImages;
+import dev.akvq.image.Qwen2VLImageProcessor;
+import dev.akvq.model.ModelDirectory;
+import dev.akvq.model.PreparedPrompt;
+import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.KvCacheSettings;
-import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
+import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.Qwen2VLConfig;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Qwen2VLForConditionalGeneration (transformers 4.47.1, modeling_qwen2_vl.py at 241c04d3):
@@ -21,41 +31,50 @@ import java.util.List;
  * logits   = lm_head(Qwen2 decoder(embeds, positions))           (lm_head tied to embed_tokens)
  * </pre>
  */
-public final class Qwen2VLModel {
+public final class Qwen2VLModel implements VisionLanguageModel {
     private final Qwen2VLConfig config;
-    private final Qwen2VLVisionTower tower;
-    private final Qwen2VLMerger merger;
-    private final LlamaDecoder decoder;
     private final MultimodalRotary rotary;
+    private final ModelDirectory directory;
+    private final Supplier<Weights> loader;
+    private Weights weights;
 
-    /** The prompt ready for the decoder: embeddings with image features merged in, positions, modality per row. */
-    public record Prompt(float[] embeds, MropePositions positions, Modality[] modality) {}
+    /** The tower, the merger and the decoder. */
+    private record Weights(Qwen2VLVisionTower tower, Qwen2VLMerger merger, LlamaDecoder decoder) {}
 
-    public Qwen2VLModel(Qwen2VLConfig config, Qwen2VLVisionTower tower, Qwen2VLMerger merger, LlamaDecoder decoder) {
+    private Qwen2VLModel(ModelDirectory directory, Qwen2VLConfig config, Supplier<Weights> loader) {
+        this.directory = directory;
         this.config = config;
-        this.tower = tower;
-        this.merger = merger;
-        this.decoder = decoder;
+        this.loader = loader;
         this.rotary = new MultimodalRotary(config.textConfig());
     }
 
-    /** Reads {@code visual.*} and the decoder under {@code model.*} (lm_head tied to the embeddings unless the config says otherwise). */
+    /**
+     * Reads {@code visual.*} and the decoder under {@code model.*} (lm_head tied to the embeddings unless
+     * the config says otherwise) on first use, so that {@link #prepare(PromptInput, Trace)} names a
+     * processor or grid that disagrees with config.json before any weight's shape is checked.
+     */
     public static Qwen2VLModel load(Checkpoint checkpoint, Qwen2VLConfig config, WorkerPool pool) {
-        return new Qwen2VLModel(config, Qwen2VLVisionTower.load(checkpoint, config.visionConfig(), pool),
-                Qwen2VLMerger.load(checkpoint, config.visionConfig(), pool),
-                LlamaDecoder.forCausalLm(checkpoint, config.textConfig(), pool));
+        return new Qwen2VLModel(new ModelDirectory(checkpoint.directory()), config, () -> new Weights(
+                Qwen2VLVisionTower.load(checkpoint, config.visionConfig(), pool), Qwen2VLMerger.load(checkpoint, config.visionConfig(), pool),
+                LlamaDecoder.forCausalLm(checkpoint, config.textConfig(), pool)));
     }
 
+    private synchronized Weights weights() {
+        if (weights == null) weights = loader.get();
+        return weights;
+    }
+
+    @Override
     public Qwen2VLConfig config() {
         return config;
     }
 
     public LlamaDecoder decoder() {
-        return decoder;
+        return weights().decoder();
     }
 
     public Qwen2VLVisionTower tower() {
-        return tower;
+        return weights().tower();
     }
 
     /**
@@ -64,9 +83,9 @@ public final class Qwen2VLModel {
      * tokens must equal the merged tokens of all grids, as 4.47.1 requires
      * ("Image features and image tokens do not match").
      */
-    public Prompt prepare(int[] ids, float[] pixelValues, List<ImageGrid> grids, Trace trace) {
+    public PreparedPrompt prepare(int[] ids, float[] pixelValues, List<ImageGrid> grids, Trace trace) {
         int hidden = config.textConfig().hiddenSize(), merge = config.visionConfig().spatialMergeSize();
-        if (!grids.isEmpty()) tower.checkInputs(pixelValues, grids);
+        if (!grids.isEmpty()) tower().checkInputs(pixelValues, grids);
         int pads = 0;
         for (int id : ids) if (id == config.imageTokenId()) pads++;
         int expected = 0;
@@ -76,11 +95,11 @@ public final class Qwen2VLModel {
                     + ") but image_grid_thw " + grids + " gives " + expected + " image features (t*h*w / spatial_merge_size^2"
                     + " each); HINT: expand each <|image_pad|> as Qwen2VLPrompt does");
         }
-        float[] embeds = decoder.embed(ids);
+        float[] embeds = decoder().embed(ids);
         Modality[] modality = new Modality[ids.length];
         Arrays.fill(modality, Modality.TEXT);
         if (!grids.isEmpty()) {
-            float[] features = merger.forward(tower.forward(pixelValues, grids, trace), trace);
+            float[] features = weights().merger().forward(tower().forward(pixelValues, grids, trace), trace);
             for (int t = 0, row = 0; t < ids.length; t++) {
                 if (ids[t] != config.imageTokenId()) continue;
                 System.arraycopy(features, row++ * hidden, embeds, t * hidden, hidden);
@@ -91,15 +110,98 @@ public final class Qwen2VLModel {
         }
         MropePositions positions = MropePositions.of(ids, grids, List.of(), config.imageTokenId(), config.videoTokenId(),
                 config.visionStartTokenId(), merge);
-        return new Prompt(embeds, positions, modality);
+        return new PreparedPrompt(ids, embeds, modality, Optional.of(positions));
     }
 
-    public Qwen2VLSequence newSequence(KvMode mode) {
-        return new Qwen2VLSequence(decoder, rotary, mode);
+    /**
+     * Qwen2-VL's request up to the decoder's input:
+     * <ol>
+     *   <li>images (files or decoded) through preprocessor_config.json's Qwen2VLImageProcessor (its merge_size
+     *       must be the model's spatial_merge_size): pixel_values {@code [patches, C·T·P·P]} and image_grid_thw;
+     *       or the tensors given;</li>
+     *   <li>the grids checked against the patches before any weight is read;</li>
+     *   <li>the prompt: ids as given, or the text laid out with Qwen2-VL-Instruct's chat template
+     *       ({@link #chatLayout}; taken as written when it holds {@code <|image_pad|>}), each pad expanded to its
+     *       grid's merged tokens as Qwen2VLProcessor does ({@link Qwen2VLPrompt});</li>
+     *   <li>tower, merger, merge and M-RoPE positions ({@link #prepare(int[], float[], List, Trace)}).</li>
+     * </ol>
+     */
+    @Override
+    public PreparedPrompt prepare(PromptInput input, Trace trace) {
+        int merge = config.visionConfig().spatialMergeSize();
+        float[] pixelValues = new float[0];
+        List<ImageGrid> grids = List.of();
+        Optional<ProcessedImages> pixels = input.pixels();
+        if (input.hasRawImages()) {
+            Path file = directory.path().resolve(ImageProcessor.CONFIG_FILE);
+            ImageProcessor processor = ImageProcessor.load(directory.path());
+            if (!(processor instanceof Qwen2VLImageProcessor q)) {
+                throw new IllegalArgumentException(file + ": image_processor_type is " + processor.type() + "; qwen2_vl needs "
+                        + Qwen2VLImageProcessor.TYPE);
+            }
+            if (q.mergeSize() != merge) {
+                throw new IllegalArgumentException(file + ": merge_size = " + q.mergeSize()
+                        + " differs from config.json's vision_config.spatial_merge_size = " + merge
+                        + " (the processor would make grids and <|image_pad|> counts the merger does not match)");
+            }
+            pixels = Optional.of(q.process(input.decodedImages()));
+        }
+        if (pixels.isPresent()) {
+            ProcessedImages p = pixels.get();
+            ProcessedImages.Extra thw = p.extras().stream().filter(e -> e.name().equals("image_grid_thw")).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("pixel_values and image_grid_thw come together; found only pixel_values"));
+            if (thw.shape().length != 2 || thw.shape()[1] != 3) {
+                throw new IllegalArgumentException("expected image_grid_thw [images, 3], found " + Arrays.toString(thw.shape()));
+            }
+            long[] shape = p.pixelValuesShape();
+            if (shape.length != 2) throw new IllegalArgumentException("expected pixel_values [patches, values], found " + Arrays.toString(shape));
+            grids = ImageGrid.fromThw(thw.values());
+            // Before any weight is read: the merger joins spatial_merge_size² patches of every grid.
+            ImageGrid.checkAgainst(grids, Math.toIntExact(shape[0]), merge);
+            pixelValues = p.pixelValues();
+        }
+        List<ImageGrid> imageGrids = grids;
+        int[] ids = input.ids().orElseGet(() -> {
+            String text = input.text().orElseThrow();
+            if (!text.contains(Qwen2VLPrompt.IMAGE_PAD)) text = chatLayout(text, imageGrids.size());
+            return Qwen2VLPrompt.encode(tokenizer(), text, imageGrids, List.of(), merge);
+        });
+        return prepare(ids, pixelValues, imageGrids, trace);
+    }
+
+    /** The chat template with one user turn: the images first, then the text (Qwen2-VL's model card order). */
+    public static String chatLayout(String text, int images) {
+        Qwen2VLPrompt p = new Qwen2VLPrompt().user();
+        for (int i = 0; i < images; i++) p.image();
+        return p.text(text).build();
     }
 
     /** A sequence caching as {@code settings} say (value rotation folded in when they turn it on). */
     public Qwen2VLSequence newSequence(KvCacheSettings settings) {
-        return new Qwen2VLSequence(decoder, rotary, settings);
+        return new Qwen2VLSequence(decoder(), rotary, settings);
+    }
+
+    /** The decoder over the merged prompt at its M-RoPE positions (text positions 0, 1, 2, ... without them). */
+    @Override
+    public Qwen2VLSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
+        Qwen2VLSequence sequence = newSequence(settings);
+        MropePositions positions = prompt.mropePositions().orElseGet(() -> MropePositions.text(prompt.tokens()));
+        sequence.prefill(prompt.embeds().clone(), positions, prompt.modality(), trace);   // forward adds into its input
+        return sequence;
+    }
+
+    @Override
+    public Path directory() {
+        return directory.path();
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return directory.tokenizer();
+    }
+
+    @Override
+    public boolean takesImages() {
+        return true;
     }
 }

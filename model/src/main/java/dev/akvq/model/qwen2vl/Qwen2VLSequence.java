@@ -6,7 +6,6 @@ import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
-import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import java.util.List;
 
@@ -15,19 +14,16 @@ import java.util.List;
  * and the prompt's {@code rope_deltas}. The prompt runs with its M-RoPE positions; each decode
  * step at cache position {@code c} runs at {@code c + ropeDelta} in all three components, as
  * Qwen2VLForConditionalGeneration.forward does once the cache is filled (transformers 4.47.1).
- * Each cached token is told its temporal position and its modality (vision for image features).
+ * A KV store is told each token's temporal position and its modality (vision for image features).
  */
 public final class Qwen2VLSequence implements TokenSequence {
     private final LlamaDecoder decoder;
     private final MultimodalRotary rotary;
-    private final List<KeyValueStore> cache;
-    private int cachePosition;
+    private List<KeyValueStore> cache;
+    private int cachePosition, promptTokens;
     private int ropeDelta;
-
-    /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
-    public Qwen2VLSequence(LlamaDecoder decoder, MultimodalRotary rotary, KvMode mode) {
-        this(decoder, rotary, KvCacheSettings.defaults(mode));
-    }
+    private float[] logits;
+    private boolean closed;
 
     /**
      * A sequence whose layers cache as {@code settings} say, as {@code LlamaSequence}'s: with rotation
@@ -45,28 +41,53 @@ public final class Qwen2VLSequence implements TokenSequence {
         return cache;
     }
 
-    /** Runs the prompt's embeddings; returns the final norm's output {@code [tokens, hidden]}. */
+    /**
+     * Runs the prompt's embeddings. Afterwards {@link #logits()} holds the last position's logits;
+     * a trace also receives {@code mrope_position_ids} {@code [3, 1, seq]}, {@code rope_deltas}
+     * {@code [1, 1]} and {@code logits} {@code [1, seq, vocab]}.
+     *
+     * @return the final norm's output {@code [tokens, hidden]}
+     */
     public float[] prefill(float[] embeds, MropePositions positions, Modality[] modality, Trace trace) {
+        if (closed) throw new IllegalStateException("the sequence is closed");
         if (cachePosition != 0) throw new IllegalStateException("prefill runs once per sequence");
         int n = positions.length();
         if (modality.length != n) throw new IllegalArgumentException("modality has " + modality.length + " entries, the prompt " + n);
+        long[] positionIds = new long[3 * n];
+        for (int t = 0; t < n; t++) {
+            positionIds[t] = positions.temporal()[t];
+            positionIds[n + t] = positions.height()[t];
+            positionIds[2 * n + t] = positions.width()[t];
+        }
+        trace.putIds("mrope_position_ids", positionIds, 3, 1, n);
+        trace.putIds("rope_deltas", new long[] {positions.ropeDelta()}, 1, 1);
         CachedToken[] tokens = new CachedToken[n];
         for (int t = 0; t < n; t++) tokens[t] = new CachedToken(positions.temporal()[t], modality[t], false);
         float[] out = decoder.forward(embeds, tokens, rotary.tables(positions), cache, trace);
         cachePosition = n;
+        promptTokens = n;
         ropeDelta = positions.ropeDelta();
+        logits = decoder.promptLogits(out, n, trace);
         return out;
     }
 
     /** Feeds one generated token; returns its logits {@code [vocab]}. */
     @Override
     public float[] step(int token) {
+        if (closed) throw new IllegalStateException("the sequence is closed");
         MropePositions p = MropePositions.decode(cachePosition, ropeDelta);
         float[] x = decoder.embed(new int[] {token});
         float[] normed = decoder.forward(x, new CachedToken[] {new CachedToken(p.temporal()[0], Modality.TEXT, true)},
                 rotary.tables(p), cache, Trace.NONE);
         cachePosition++;
-        return lastLogits(normed, 1);
+        logits = decoder.lastLogits(normed, 1);
+        return logits;
+    }
+
+    @Override
+    public float[] logits() {
+        if (logits == null) throw new IllegalStateException("the sequence has no logits before its prefill");
+        return logits;
     }
 
     /** Logits of the last of {@code n} rows of the final norm's output. */
@@ -77,5 +98,16 @@ public final class Qwen2VLSequence implements TokenSequence {
     @Override
     public int length() {
         return cachePosition;
+    }
+
+    @Override
+    public int promptTokens() {
+        return promptTokens;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        cache = List.of();
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.akvq.model.ModelDirectory;
 import dev.akvq.model.Trace;
 import dev.akvq.model.clip.ClipVisionTowerTest;
 import dev.akvq.model.llama.CachedDecodeTest;
@@ -11,6 +12,7 @@ import dev.akvq.tensor.DType;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.config.ClipVisionConfig;
 import dev.akvq.weights.config.LlavaConfig;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -42,7 +44,7 @@ class LlavaModelTest {
                     SplittableRandom weights = new SplittableRandom(seed ^ 0x5DEECE66DL);
                     var projector = new LlavaProjector(ClipVisionTowerTest.m(weights, DType.F32, out, in), Optional.of(ClipVisionTowerTest.v(weights, out, 0.1)),
                             ClipVisionTowerTest.m(weights, DType.F32, out, out), Optional.of(ClipVisionTowerTest.v(weights, out, 0.1)), "gelu", pool);
-                    models[i++] = new LlavaModel(config, tower.on(pool), projector, text.decoder());
+                    models[i++] = new LlavaModel(new ModelDirectory(Path.of(".")), config, tower.on(pool), projector, text.decoder());
                 }
                 int images = 1 + r.nextInt(4);
                 float[] pixels = ClipVisionTowerTest.v(r, images * models[0].pixelsPerImage(), 2);

@@ -1,0 +1,58 @@
+package dev.akvq.model;
+
+import dev.akvq.model.generate.TokenSequence;
+import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.tokenizer.Tokenizer;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.ModelConfig;
+import java.nio.file.Path;
+
+/** A family's model together with the checkpoint and worker pool {@link VisionLanguageModel#load(Path, int)} opened for it. */
+final class OwningModel implements VisionLanguageModel {
+    private final VisionLanguageModel model;
+    private final Checkpoint checkpoint;
+    private final WorkerPool pool;
+
+    OwningModel(VisionLanguageModel model, Checkpoint checkpoint, WorkerPool pool) {
+        this.model = model;
+        this.checkpoint = checkpoint;
+        this.pool = pool;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    @Override
+    public Path directory() {
+        return model.directory();
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return model.tokenizer();
+    }
+
+    @Override
+    public boolean takesImages() {
+        return model.takesImages();
+    }
+
+    @Override
+    public PreparedPrompt prepare(PromptInput input, Trace trace) {
+        return model.prepare(input, trace);
+    }
+
+    @Override
+    public TokenSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
+        return model.prefill(prompt, settings, trace);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.akvq.model.llama;
+
+import dev.akvq.model.ModelDirectory;
+import dev.akvq.model.PreparedPrompt;
+import dev.akvq.model.PromptInput;
+import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.Modality;
+import dev.akvq.tensor.WorkerPool;
+import dev.akvq.tokenizer.Tokenizer;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.TextDecoderConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * A text decoder (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM) behind the family-neutral
+ * {@link VisionLanguageModel}: the prompt is tokenized as written, with the tokenizer's special
+ * tokens (BOS), every position is text, and {@link LlamaDecoder} runs it.
+ */
+public final class LlamaModel implements VisionLanguageModel {
+    private final ModelDirectory directory;
+    private final LlamaDecoder decoder;
+
+    public LlamaModel(ModelDirectory directory, LlamaDecoder decoder) {
+        this.directory = directory;
+        this.decoder = decoder;
+    }
+
+    /** Reads {@code model.*} and {@code lm_head.weight} (tied to the embeddings when the config says so). */
+    public static LlamaModel load(Checkpoint checkpoint, TextDecoderConfig config, WorkerPool pool) {
+        return new LlamaModel(new ModelDirectory(checkpoint.directory()), LlamaDecoder.forCausalLm(checkpoint, config, pool));
+    }
+
+    @Override
+    public TextDecoderConfig config() {
+        return decoder.config();
+    }
+
+    public LlamaDecoder decoder() {
+        return decoder;
+    }
+
+    @Override
+    public Path directory() {
+        return directory.path();
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return directory.tokenizer();
+    }
+
+    @Override
+    public boolean takesImages() {
+        return false;
+    }
+
+    @Override
+    public PreparedPrompt prepare(PromptInput input, Trace trace) {
+        if (input.hasRawImages() || input.pixels().isPresent()) {
+            throw new IllegalArgumentException(directory.path() + " is a text decoder (" + config().modelType() + "); it takes no images");
+        }
+        int[] ids = input.ids().orElseGet(() -> tokenizer().encode(input.text().orElseThrow(), true));
+        Modality[] modality = new Modality[ids.length];
+        Arrays.fill(modality, Modality.TEXT);
+        return new PreparedPrompt(ids, decoder.embed(ids), modality, Optional.empty());
+    }
+
+    @Override
+    public LlamaSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
+        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
+        return sequence;
+    }
+}
