@@ -3,7 +3,10 @@ package dev.akvq.cli;
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
 import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.layout.CheckpointLayout;
 import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.ModelConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +76,7 @@ final class EvalCommand implements Command {
                   --json           end with one JSON line
                   --limit N        the first N prompts only
                   --threads N      prompts decoded at a time (default: all cores)
+                  --allow-unused-weights  run although the checkpoint holds tensors the architecture does not read
                 """ + KvFlags.HELP.replace("  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq\n", "")
                 .replace("print the cache's exact bytes per layer and segment", "per mode, summed over the prompts: exact bytes per layer and segment")
                 + """
@@ -89,7 +93,7 @@ final class EvalCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats");
+        Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats", "allow-unused-weights");
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "set", "limit", "threads")), switches);
         Path dir = flags.existingDirectory("model");
         Path set = flags.existingFile("set");
@@ -100,6 +104,9 @@ final class EvalCommand implements Command {
 
         long start = System.nanoTime();
         EvalReport report;
+        try (Checkpoint checkpoint = Checkpoint.open(dir)) {   // the loader's check, as run and trace make it
+            CheckpointLayout.check(ModelConfig.load(dir), checkpoint).requireAllRead(dir, flags.has("allow-unused-weights"));
+        }
         try (LlavaEval eval = new LlavaEval(dir, threads)) {
             err.printf("akvq eval: %s loaded in %.2f s; %d prompts of %s, %d threads%n", dir, (System.nanoTime() - start) / 1e9,
                     rows.size(), set, threads);

@@ -1,15 +1,14 @@
 package dev.akvq.cli;
 
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
-import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
-import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.config.GenerationConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
@@ -78,6 +77,7 @@ final class RunCommand implements Command {
                   --top-p P            nucleus sampling threshold in (0, 1]
                   --seed S             random seed for sampling (default 0)
                   --threads N          worker threads (default: all cores)
+                  --allow-unused-weights  run although the checkpoint holds tensors the architecture does not read
                 """ + KvFlags.HELP + """
 
                 Examples:
@@ -92,7 +92,7 @@ final class RunCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "prompt-ids", "prompt", "image",
-                "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of()));
+                "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of("allow-unused-weights")));
         Path dir = flags.existingDirectory("model");
         if (flags.has("prompt") == flags.has("prompt-ids")) throw new UsageException("give either --prompt TEXT or --prompt-ids IDS");
         boolean textPrompt = flags.has("prompt");
@@ -131,21 +131,27 @@ final class RunCommand implements Command {
         });
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         long loadStart = System.nanoTime();
-        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads)) {
-            long prefillStart = loadStart;     // a vision family's prompt time holds loading, preprocessing and its tower
-            if (!vision) {
-                err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
-                        threads, mode.flag());
-                prefillStart = System.nanoTime();
-            }
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads, flags.has("allow-unused-weights"))) {
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
-            TokenSequence sequence = model.prefill(input, settings, Trace.NONE);
+            long loaded = System.nanoTime();
+            err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (loaded - loadStart) / 1e9, threads, mode.flag());
+            PreparedPrompt prompt = model.prepare(input, Trace.NONE);
+            long prepared = System.nanoTime();
+            if (!images.isEmpty()) {
+                err.printf("akvq run: %d image%s preprocessed and through the vision tower in %.2f s%n", images.size(),
+                        images.size() == 1 ? "" : "s", (prepared - loaded) / 1e9);
+            }
+            int newTokens = ContextLimit.maxNewTokens(prompt.tokens(), text.maxPositionEmbeddings(), stop.maxNewTokens(),
+                    flags.has("max-new-tokens"), err);
+            TokenSequence sequence = model.prefill(prompt, settings, Trace.NONE);
             float[] logits = sequence.logits();
             int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
             int generated = 0;
+            String finish;
             StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);
             while (true) {
+                NonFiniteLogits.check(logits, generated, model, input, settings, dir);
                 int token = sampler.next(logits);
                 if (textOut != null) {
                     out.print(textOut.push(token)); // "" until a character split across tokens is whole
@@ -155,20 +161,31 @@ final class RunCommand implements Command {
                     out.flush();
                 }
                 generated++;
-                if (stop.isEos(token) || generated >= stop.maxNewTokens() || interrupted.get()) break;
+                if (stop.isEos(token)) {
+                    finish = "stop (end-of-sequence token " + token + ")";
+                    break;
+                }
+                if (generated >= newTokens) {
+                    finish = newTokens < stop.maxNewTokens() || promptTokens + generated >= text.maxPositionEmbeddings()
+                            ? "length (the model's context of " + text.maxPositionEmbeddings() + " tokens is full)"
+                            : "length (--max-new-tokens " + newTokens + ")";
+                    break;
+                }
+                if (interrupted.get()) {
+                    finish = "stopped by Ctrl-C";
+                    break;
+                }
                 logits = sequence.step(token);
             }
             if (textOut != null) out.println(textOut.finish());
             else out.println();
             long end = System.nanoTime();
-            double prefillSeconds = (decodeStart - prefillStart) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
-            long kvBytes = sequence.cache().stream().mapToLong(KeyValueStore::bytes).sum();
-            Runtime rt = Runtime.getRuntime();
-            err.printf("akvq run: prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s)%s%n",
-                    promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds,
-                    generated / decodeSeconds, interrupted.get() ? " (stopped by Ctrl-C)" : "");
-            err.printf("akvq run: KV cache %s for %d tokens; Java heap in use %s%n", InspectCommand.bytes(kvBytes),
-                    sequence.length(), InspectCommand.bytes(rt.totalMemory() - rt.freeMemory()));
+            double prefillSeconds = (decodeStart - prepared) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
+            err.printf("akvq run: load %.2f s; %sprompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s);"
+                    + " finish reason: %s%n", (loaded - loadStart) / 1e9,
+                    images.isEmpty() ? "" : String.format("images %.2f s; ", (prepared - loaded) / 1e9),
+                    promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds, generated / decodeSeconds, finish);
+            err.println("akvq run: " + MemoryLine.of(model.mappedWeightBytes(), sequence.kvBytes(), sequence.length()));
             if (flags.has("kv-stats")) KvFlags.printStats(sequence.cache(), settings, err);
             return 0;
         } finally {

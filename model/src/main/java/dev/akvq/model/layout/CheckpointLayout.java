@@ -66,21 +66,16 @@ public record CheckpointLayout(int expected, List<String> problems, List<String>
     }
 
     /**
-     * Throws unless the checkpoint in {@code dir} has every tensor the architecture reads and,
-     * unless {@code allowUnused}, no tensor it does not read. The message names the directory,
-     * the first problem or unused tensors, and what to do.
+     * Throws unless every stored tensor is read or {@code allowUnused}: the loader's check (missing
+     * and mis-shaped tensors are reported by the families as they read them). The message names
+     * the directory, the first unused tensors and what to do.
      */
-    public void requireLoadable(Path dir, boolean allowUnused) {
-        if (!problems.isEmpty()) {
-            throw new WeightsFormatException(dir + ": " + problems.size() + " of " + expected + " expected tensors are missing or wrong, first: "
-                    + problems.get(0) + " (akvq inspect --model " + dir + " lists them)");
-        }
-        if (!unused.isEmpty() && !allowUnused) {
-            List<String> named = unused.subList(0, Math.min(LISTED, unused.size()));
-            throw new WeightsFormatException(dir + ": " + unused.size() + " tensor" + (unused.size() == 1 ? " is" : "s are")
-                    + " not read by the architecture config.json describes (" + String.join(", ", named)
-                    + (unused.size() > LISTED ? ", ..." : "") + "): config.json may say fewer layers or another model than the"
-                    + " weights hold. HINT: check config.json, or pass --allow-unused-weights to run on the tensors it names");
-        }
+    public void requireAllRead(Path dir, boolean allowUnused) {
+        if (unused.isEmpty() || allowUnused) return;
+        List<String> named = unused.subList(0, Math.min(LISTED, unused.size()));
+        throw new WeightsFormatException(dir + ": " + unused.size() + " tensor" + (unused.size() == 1 ? " is" : "s are")
+                + " not read by the architecture config.json describes (" + String.join(", ", named)
+                + (unused.size() > LISTED ? ", ..." : "") + "): config.json may say fewer layers or another model than the"
+                + " weights hold. HINT: check config.json, or pass --allow-unused-weights to run on the tensors it names");
     }
 }
