@@ -99,6 +99,7 @@ final class EvalCommand implements Command {
         Path set = flags.existingFile("set");
         int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
         List<LlavaEval.Mode> modes = modes(flags, dir);
+        KvFlags.notePickedUpTable(flags, modes.stream().map(m -> m.settings().mode()).toList(), dir, name(), err);
         List<EvalRow> rows = EvalRow.read(set, limit);
         int threads = Math.min(flags.threads(err), rows.size());
 

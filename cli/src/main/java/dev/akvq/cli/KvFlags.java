@@ -104,6 +104,14 @@ final class KvFlags {
         };
     }
 
+    /** Says so on {@code err} when an akvq cache takes its layer table from the model directory's akvq-layers.json. */
+    static void notePickedUpTable(Flags flags, List<KvMode> modes, Path modelDirectory, String command, PrintStream err) {
+        Path file = modelDirectory.resolve(KvLayerTable.FILE_NAME);
+        if (modes.contains(KvMode.AKVQ) && !flags.has("kv-layers") && Files.isRegularFile(file)) {
+            err.println("akvq " + command + ": note: akvq layer table (TSA/PSA per layer) from " + file + "; --kv-layers picks another");
+        }
+    }
+
     /** For a command of one mode (run, trace): every --kv-... flag applies to it, and an explicit --kv-group fits a head. */
     static void requireHonoured(Flags flags, KvCacheSettings settings, int headDim, Path modelDirectory) {
         requireApplicable(flags, settings.mode());

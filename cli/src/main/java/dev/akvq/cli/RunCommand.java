@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -106,6 +107,7 @@ final class RunCommand implements Command {
 
         ModelConfig config = ModelConfig.load(dir);
         KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
+        KvFlags.notePickedUpTable(flags, List.of(mode), dir, name(), err);
         boolean vision = !(config instanceof TextDecoderConfig);
         if (flags.has("image") && !vision) {
             throw new UsageException("--image needs a vision family (llava, idefics3, qwen2_vl in this build); " + dir + " is "
@@ -121,8 +123,10 @@ final class RunCommand implements Command {
 
         AtomicBoolean interrupted = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
+        Thread generating = Thread.currentThread();
         Thread onCtrlC = new Thread(() -> {
             interrupted.set(true);
+            generating.interrupt();   // a long prefill or vision tower stops before its next layer (StopRequest)
             try {
                 finished.await(5, TimeUnit.SECONDS);
             } catch (InterruptedException ignored) {
@@ -135,7 +139,12 @@ final class RunCommand implements Command {
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             long loaded = System.nanoTime();
             err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (loaded - loadStart) / 1e9, threads, mode.flag());
-            PreparedPrompt prompt = model.prepare(input, Trace.NONE);
+            PreparedPrompt prompt;
+            try {
+                prompt = model.prepare(input, Trace.NONE);
+            } catch (CancellationException e) {
+                return stoppedInPrompt(e, "the images", loadStart, model, err);
+            }
             long prepared = System.nanoTime();
             if (!images.isEmpty()) {
                 err.printf("akvq run: %d image%s preprocessed and through the vision tower in %.2f s%n", images.size(),
@@ -143,7 +152,12 @@ final class RunCommand implements Command {
             }
             int newTokens = ContextLimit.maxNewTokens(prompt.tokens(), text.maxPositionEmbeddings(), stop.maxNewTokens(),
                     flags.has("max-new-tokens"), err);
-            TokenSequence sequence = model.prefill(prompt, settings, Trace.NONE);
+            TokenSequence sequence;
+            try {
+                sequence = model.prefill(prompt, settings, Trace.NONE);
+            } catch (CancellationException e) {
+                return stoppedInPrompt(e, "the prompt's " + prompt.tokens() + " tokens", loadStart, model, err);
+            }
             float[] logits = sequence.logits();
             int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
@@ -175,7 +189,12 @@ final class RunCommand implements Command {
                     finish = "stopped by Ctrl-C";
                     break;
                 }
-                logits = sequence.step(token);
+                try {
+                    logits = sequence.step(token);
+                } catch (CancellationException e) {
+                    finish = "stopped by Ctrl-C";
+                    break;
+                }
             }
             if (textOut != null) out.println(textOut.finish());
             else out.println();
@@ -192,6 +211,14 @@ final class RunCommand implements Command {
             finished.countDown();
             if (!interrupted.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
         }
+    }
+
+    /** Ctrl-C before generation began: what was done, and the memory, then the usual Ctrl-C status. */
+    private static int stoppedInPrompt(CancellationException e, String what, long loadStart, VisionLanguageModel model, PrintStream err) {
+        err.printf("akvq run: stopped by Ctrl-C while encoding %s (%s) after %.2f s; nothing generated%n", what, e.getMessage(),
+                (System.nanoTime() - loadStart) / 1e9);
+        err.println("akvq run: " + MemoryLine.of(model.mappedWeightBytes(), 0, 0));
+        return 130;
     }
 
     static int[] promptIds(String text) {

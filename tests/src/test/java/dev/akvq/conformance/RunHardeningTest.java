@@ -1,11 +1,19 @@
 package dev.akvq.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.akvq.model.PromptInput;
+import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.generate.TokenSequence;
+import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.quant.kv.KvMode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,6 +99,34 @@ class RunHardeningTest {
         assertTrue(capped.err().contains("--decode 480 stopped after 476 steps"), capped.err());
         String header = new String(Files.readAllBytes(out), 8, 4000, java.nio.charset.StandardCharsets.ISO_8859_1);
         assertTrue(header.contains("\"decode_tokens\":{\"dtype\":\"I64\",\"shape\":[1,476]"), header);
+    }
+
+    @Test
+    void aLayerTableNextToTheModelIsNamedWhenPickedUp(@TempDir Path tmp) throws IOException {
+        Path dir = copy(tmp, "\"torch_dtype\"", "\"torch_dtype\"");
+        Files.writeString(dir.resolve("akvq-layers.json"), "{\"layers\": [\"TSA\", \"PSA\"]}");
+        Cli.Result akvq = Cli.akvq("run", "--model", dir.toString(), "--prompt-ids", "1,2", "--max-new-tokens", "2", "--kv", "akvq");
+        assertEquals(0, akvq.status(), akvq.err());
+        assertTrue(akvq.err().contains("akvq run: note: akvq layer table (TSA/PSA per layer) from " + dir.resolve("akvq-layers.json")),
+                akvq.err());
+        Cli.Result fp16 = Cli.akvq("run", "--model", dir.toString(), "--prompt-ids", "1,2", "--max-new-tokens", "2", "--kv", "fp16");
+        assertTrue(!fp16.err().contains("layer table"), fp16.err());
+    }
+
+    @Test
+    void anInterruptedPrefillStopsBeforeItsNextLayer() {
+        try (VisionLanguageModel model = VisionLanguageModel.load(LLAMA, 1)) {
+            Thread.currentThread().interrupt();   // what Ctrl-C does to the generating thread in akvq run
+            CancellationException e = assertThrows(CancellationException.class,
+                    () -> model.prefill(PromptInput.ids(new int[] {1, 2, 3}), KvCacheSettings.defaults(KvMode.FP32), Trace.NONE));
+            assertEquals("stopped before decoder layer 0 of 2", e.getMessage());
+            assertTrue(Thread.interrupted(), "the interrupt is left for the caller");
+            try (TokenSequence again = model.prefill(PromptInput.ids(new int[] {1, 2, 3}), KvCacheSettings.defaults(KvMode.FP32), Trace.NONE)) {
+                assertEquals(3, again.length());
+            }
+        } finally {
+            Thread.interrupted();
+        }
     }
 
     @Test
