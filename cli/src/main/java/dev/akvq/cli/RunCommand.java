@@ -1,5 +1,7 @@
 package dev.akvq.cli;
 
+import dev.akvq.image.DecodedImage;
+import dev.akvq.image.ImageDecoder;
 import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
@@ -9,6 +11,7 @@ import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
+import dev.akvq.quant.kv.Modality;
 import dev.akvq.weights.config.GenerationConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
@@ -114,7 +117,6 @@ final class RunCommand implements Command {
                     + config.modelType());
         }
         List<Path> images = flags.all("image").stream().map(f -> Flags.existingFile("image", f)).toList();
-        input = input.withImageFiles(images);
         TextDecoderConfig text = config.textConfig();
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
         Sampler sampler = sampler(flags, generation);
@@ -139,6 +141,15 @@ final class RunCommand implements Command {
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             long loaded = System.nanoTime();
             err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (loaded - loadStart) / 1e9, threads, mode.flag());
+            // Stages as they happen: decoding (with PIL's quiet clipping said aloud), then preprocessing and the tower.
+            long decoded = loaded;
+            if (!images.isEmpty()) {
+                List<DecodedImage> pixels = images.stream()
+                        .map(f -> ImageDecoder.decode(f, warning -> err.println("akvq run: warning: " + warning))).toList();
+                decoded = System.nanoTime();
+                err.printf("akvq run: %d image%s decoded in %.2f s%n", images.size(), images.size() == 1 ? "" : "s", (decoded - loaded) / 1e9);
+                input = input.withImages(pixels);
+            }
             PreparedPrompt prompt;
             try {
                 prompt = model.prepare(input, Trace.NONE);
@@ -147,8 +158,8 @@ final class RunCommand implements Command {
             }
             long prepared = System.nanoTime();
             if (!images.isEmpty()) {
-                err.printf("akvq run: %d image%s preprocessed and through the vision tower in %.2f s%n", images.size(),
-                        images.size() == 1 ? "" : "s", (prepared - loaded) / 1e9);
+                err.printf("akvq run: preprocessing and vision tower in %.2f s: a prompt of %d tokens, %d of them image tokens%n",
+                        (prepared - decoded) / 1e9, prompt.tokens(), visionTokens(prompt));
             }
             int newTokens = ContextLimit.maxNewTokens(prompt.tokens(), text.maxPositionEmbeddings(), stop.maxNewTokens(),
                     flags.has("max-new-tokens"), err);
@@ -202,7 +213,8 @@ final class RunCommand implements Command {
             double prefillSeconds = (decodeStart - prepared) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
             err.printf("akvq run: load %.2f s; %sprompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s);"
                     + " finish reason: %s%n", (loaded - loadStart) / 1e9,
-                    images.isEmpty() ? "" : String.format("images %.2f s; ", (prepared - loaded) / 1e9),
+                    images.isEmpty() ? "" : String.format("images: decoding %.2f s, preprocessing and vision tower %.2f s; ",
+                            (decoded - loaded) / 1e9, (prepared - decoded) / 1e9),
                     promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds, generated / decodeSeconds, finish);
             err.println("akvq run: " + MemoryLine.of(model.mappedWeightBytes(), sequence.kvBytes(), sequence.length()));
             if (flags.has("kv-stats")) KvFlags.printStats(sequence.cache(), settings, err);
@@ -211,6 +223,10 @@ final class RunCommand implements Command {
             finished.countDown();
             if (!interrupted.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
         }
+    }
+
+    private static long visionTokens(PreparedPrompt prompt) {
+        return java.util.Arrays.stream(prompt.modality()).filter(m -> m == Modality.VISION).count();
     }
 
     /** Ctrl-C before generation began: what was done, and the memory, then the usual Ctrl-C status. */
