@@ -20,7 +20,11 @@ final class ContextLimit {
      */
     static int maxNewTokens(int promptTokens, int context, int asked, boolean given, PrintStream warning) {
         int room = context - promptTokens;
-        if (room <= 0) {
+        if (room < 0) {   // worded as the decoder's own check
+            throw new IllegalArgumentException("prompt of " + promptTokens + " tokens exceeds max_position_embeddings " + context
+                    + " of config.json; shorten the prompt or use fewer images");
+        }
+        if (room == 0) {
             throw new IllegalArgumentException("the prompt's " + promptTokens + " tokens fill the model's context of " + context
                     + " tokens (max_position_embeddings in config.json): no room to generate; shorten the prompt or use fewer images");
         }
