@@ -3,6 +3,7 @@ package dev.akvq.bench;
 import dev.akvq.model.Trace;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -71,7 +72,7 @@ public class DecoderBench {
 
     @Setup(Level.Iteration)
     public void newSequence() {
-        sequence = new LlamaSequence(decoder, KvMode.FP32);
+        sequence = new LlamaSequence(decoder, KvCacheSettings.defaults(KvMode.FP32));
         Modality[] text = new Modality[PROMPT];
         Arrays.fill(text, Modality.TEXT);
         sequence.prefill(decoder.embed(Arrays.copyOf(prompt, PROMPT)), text, Trace.NONE);
@@ -93,7 +94,7 @@ public class DecoderBench {
 
     @Benchmark
     public float[] prefill128() {
-        LlamaSequence s = new LlamaSequence(decoder, KvMode.FP32);
+        LlamaSequence s = new LlamaSequence(decoder, KvCacheSettings.defaults(KvMode.FP32));
         Modality[] text = new Modality[PREFILL];
         Arrays.fill(text, Modality.TEXT);
         float[] normed = s.prefill(decoder.embed(prompt), text, Trace.NONE);

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** {@code akvq calibrate}: the TSA/PSA layer table of a vision-language model from FP32 attention (AKVQ-VL spec, "Calibration"). */
+/** {@code akvq calibrate}: the TSA/PSA layer table of a vision-language model from FP32 attention (docs/akvq-vl.md, "Calibration"). */
 final class CalibrateCommand implements Command {
     @Override
     public String name() {
@@ -31,7 +31,7 @@ final class CalibrateCommand implements Command {
     @Override
     public String help() {
         return """
-                akvq calibrate: label each decoder layer TSA or PSA from FP32 attention (AKVQ-VL spec)
+                akvq calibrate: label each decoder layer TSA or PSA from FP32 attention (docs/akvq-vl.md)
 
                 Usage: akvq calibrate --model DIR (--image FILE... --prompt TEXT | --set FILE.jsonl [--limit N])
                                       [--out FILE] [--threads N]

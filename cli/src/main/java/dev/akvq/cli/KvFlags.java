@@ -20,7 +20,7 @@ import java.util.Set;
  * The KV-cache flags, parsed in one place for every command that decodes ({@code run},
  * {@code trace}, and {@code eval}): {@code --kv MODE} and the settings of {@link KvCacheSettings}.
  * Without {@code --kv-layers}, the layer table is the model directory's {@code akvq-layers.json}
- * if it has one, else the spec's default (the LLaVA-1.5 rows).
+ * if it has one, else the default of docs/akvq-vl.md (the LLaVA-1.5 rows).
  */
 final class KvFlags {
     private KvFlags() {}

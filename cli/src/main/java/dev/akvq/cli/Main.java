@@ -21,7 +21,9 @@ public final class Main {
                 new PreprocessCommand(),
                 new EvalCommand(),
                 new CalibrateCommand(),
-                new TokenizeCommand());
+                new TokenizeCommand(),
+                new ServeCommand(),
+                new ServeBenchCommand());
     }
 
     public static void main(String[] args) {
@@ -113,7 +115,7 @@ public final class Main {
         s.append("akvq: vision-language models on the CPU with a 2-bit AKVQ-VL KV cache\n\n");
         s.append("Usage: akvq <command> [options]      akvq <command> --help      akvq help <command>      akvq --version\n\nCommands:\n");
         s.append(String.format("  %-11s %s%n", "test", "run the whole test suite (Maven)"));
-        s.append(String.format("  %-11s %s%n", "bench", "benchmarks: kernels | decoder | JMH arguments"));
+        s.append(String.format("  %-11s %s%n", "bench", "benchmarks: kernels | decoder | serve | JMH arguments"));
         for (Command c : commands()) s.append(String.format("  %-11s %s%n", c.name(), c.summary()));
         s.append("\nExamples:\n  akvq demo\n  akvq inspect --model path/to/checkpoint\n");
         return s.toString();

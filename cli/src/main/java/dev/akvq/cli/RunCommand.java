@@ -6,6 +6,8 @@ import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.generate.Decoding;
+import dev.akvq.model.generate.NonFiniteLogitsException;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
@@ -69,7 +71,9 @@ final class RunCommand implements Command {
                 (default system turn, the images then the text in one user turn, the generation prompt),
                 or taken as written when it holds <|image_pad|> (one per --image); each pad is expanded
                 to its image's t*h*w/merge^2 tokens as Qwen2VLProcessor does.
-                The prompt time of the vision families includes loading, preprocessing and the vision tower.
+                Stages print as they happen (load, image decoding, preprocessing and vision tower); the
+                summary times each and gives the finish reason: stop (EOS), length (--max-new-tokens, or
+                the model's context, which also caps --max-new-tokens with a note) or Ctrl-C.
 
                 Options:
                   --model DIR          a Hugging Face model directory
@@ -121,7 +125,7 @@ final class RunCommand implements Command {
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
         Sampler sampler = sampler(flags, generation);
         int maxNew = flags.positiveInt("max-new-tokens", generation.maxNewTokens().orElse(128));
-        StopCondition stop = StopCondition.of(generation.eosTokenIds().isEmpty() ? text.eosTokenIds() : generation.eosTokenIds(), maxNew);
+        StopCondition stop = StopCondition.of(generation, text, maxNew);
 
         AtomicBoolean interrupted = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
@@ -169,44 +173,30 @@ final class RunCommand implements Command {
             } catch (CancellationException e) {
                 return stoppedInPrompt(e, "the prompt's " + prompt.tokens() + " tokens", loadStart, model, err);
             }
-            float[] logits = sequence.logits();
             int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
-            int generated = 0;
-            String finish;
             StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);
-            while (true) {
-                NonFiniteLogits.check(logits, generated, model, input, settings, dir);
-                int token = sampler.next(logits);
-                if (textOut != null) {
-                    out.print(textOut.push(token)); // "" until a character split across tokens is whole
+            int[] count = {0};
+            StopCondition capped = new StopCondition(stop.eosTokenIds(), newTokens);
+            Decoding.Result result;
+            try {
+                result = Decoding.run(sequence, sampler, capped, token -> {
+                    // Text: "" until a character split across tokens is whole. Ids: space-separated.
+                    out.print(textOut != null ? textOut.push(token) : (count[0]++ == 0 ? "" : " ") + token);
                     out.flush();
-                } else {
-                    out.print((generated == 0 ? "" : " ") + token);
-                    out.flush();
-                }
-                generated++;
-                if (stop.isEos(token)) {
-                    finish = "stop (end-of-sequence token " + token + ")";
-                    break;
-                }
-                if (generated >= newTokens) {
-                    finish = newTokens < stop.maxNewTokens() || promptTokens + generated >= text.maxPositionEmbeddings()
-                            ? "length (the model's context of " + text.maxPositionEmbeddings() + " tokens is full)"
-                            : "length (--max-new-tokens " + newTokens + ")";
-                    break;
-                }
-                if (interrupted.get()) {
-                    finish = "stopped by Ctrl-C";
-                    break;
-                }
-                try {
-                    logits = sequence.step(token);
-                } catch (CancellationException e) {
-                    finish = "stopped by Ctrl-C";
-                    break;
-                }
+                }, interrupted::get);
+            } catch (NonFiniteLogitsException e) {
+                out.println();
+                throw NonFiniteLogits.diagnose(e, model, input, settings, dir);
             }
+            int generated = result.tokens().length;
+            String finish = switch (result.stop()) {
+                case EOS -> "stop (end-of-sequence token " + result.tokens()[generated - 1] + ")";
+                case MAX_NEW_TOKENS -> newTokens < stop.maxNewTokens() || promptTokens + generated >= text.maxPositionEmbeddings()
+                        ? "length (the model's context of " + text.maxPositionEmbeddings() + " tokens is full)"
+                        : "length (--max-new-tokens " + newTokens + ")";
+                case CANCELLED -> "stopped by Ctrl-C";
+            };
             if (textOut != null) out.println(textOut.finish());
             else out.println();
             long end = System.nanoTime();

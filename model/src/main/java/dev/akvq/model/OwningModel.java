@@ -3,10 +3,8 @@ package dev.akvq.model;
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.ModelConfig;
-import java.nio.file.Path;
 
 /** A family's model together with the checkpoint and worker pool {@link VisionLanguageModel#load(Path, int)} opened for it. */
 final class OwningModel implements VisionLanguageModel {
@@ -26,13 +24,8 @@ final class OwningModel implements VisionLanguageModel {
     }
 
     @Override
-    public Path directory() {
-        return model.directory();
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return model.tokenizer();
+    public ModelDirectory files() {
+        return model.files();
     }
 
     @Override

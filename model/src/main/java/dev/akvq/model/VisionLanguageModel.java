@@ -82,11 +82,18 @@ public interface VisionLanguageModel extends AutoCloseable {
 
     ModelConfig config();
 
-    /** The model directory (tokenizer.json, preprocessor_config.json, generation_config.json). */
-    Path directory();
+    /** The model directory's files besides the weights. */
+    ModelDirectory files();
 
-    /** The model directory's tokenizer.json, loaded on first use; throws naming the file when it is missing. */
-    Tokenizer tokenizer();
+    /** The model directory (tokenizer.json, preprocessor_config.json, generation_config.json). */
+    default Path directory() {
+        return files().path();
+    }
+
+    /** The model directory's tokenizer.json, loaded on first use. */
+    default Tokenizer tokenizer() {
+        return files().tokenizer();
+    }
 
     /**
      * Bytes of the safetensors files mapped for this model (what the weights can add to the

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The AKVQ-VL quantizer of one group of consecutive values (spec, "Quantizer"): asymmetric,
+ * The AKVQ-VL quantizer of one group of consecutive values (docs/akvq-vl.md, "Quantizer"): asymmetric,
  * dynamic, with both range endpoints scaled toward zero by {@code clip}:
  *
  * <pre>
@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   q = clamp(rint(x / s) + z, 0, 2^bits − 1),   x' = s · (q − z)
  * </pre>
  *
- * Choices where the spec leaves room, all so that a stored group always decodes to finite values:
+ * Choices where the method leaves room (docs/akvq-vl.md, "Quantizer"), all so that a stored group always decodes to finite values:
  * <ul>
  *   <li>{@code s} is rounded <em>up</em> to the next FP16 value, so {@code s · (2^bits − 1)} still
  *       covers {@code [a, c]} and every {@code x} in it decodes within {@code s/2}.</li>
@@ -106,7 +106,7 @@ public record GroupQuantizer(int bits, float clip) {
                 : encodeReference(x, offset, n, codes, codeOffset);
     }
 
-    /** The reference encoder: the spec's formulas one value at a time. */
+    /** The reference encoder: the formulas of docs/akvq-vl.md, "Quantizer", one value at a time. */
     public int encodeReference(float[] x, int offset, int n, byte[] codes, int codeOffset) {
         int per = codesPerByte(), stride = packedBytes(n);
         float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;

@@ -4,8 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The normalised Walsh-Hadamard transform in Sylvester order (AKVQ-VL spec, "Walsh-Hadamard
- * rotation"): {@code x ← x H} with {@code H = H₂ ⊗ … ⊗ H₂ / √n}, symmetric, orthogonal and its own
+ * The normalised Walsh-Hadamard transform in Sylvester order (docs/akvq-vl.md, "Rotation"): {@code x ← x H} with {@code H = H₂ ⊗ … ⊗ H₂ / √n}, symmetric, orthogonal and its own
  * inverse. The fast form is the in-place butterfly {@code (a, b) → (a + b, a − b)} over log₂ n
  * stages, then one scale by {@code 1/√n}; both forms do the same float operations in the same order,
  * so they agree bit for bit.

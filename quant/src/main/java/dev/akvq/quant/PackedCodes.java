@@ -5,7 +5,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -79,13 +78,27 @@ public final class PackedCodes {
     }
 
     /**
+     * {@link #dots} over a run of packed rows: {@code out} head {@code h}, token {@code t} (at
+     * {@code out.offset + h·out.stride + t·out.step}) receives {@code Σ_i w_h[i] · (code_{t,i} − z_t)},
+     * with {@code w}'s head rows contiguous. One loop over the run keeps the unpacking and the four
+     * heads' FMAs in one compiled body.
+     */
+    public static void dotsRun(HeadRows w, PackedRun run, HeadRows out) {
+        if (out.heads() != w.heads() || w.step() != 1) {
+            throw new IllegalArgumentException("dotsRun: " + w.heads() + " query heads (step " + w.step() + ", must be 1), " + out.heads() + " out");
+        }
+        dotsRun(w.data(), w.offset(), w.stride(), w.heads(), run.zeros(), run.zeroOffset(), run.zeroStride(), run.zero(), run.codes(),
+                run.offset(), run.rowStride(), run.tokens(), run.n(), run.bits(), out.data(), out.offset(), out.stride(), out.step());
+    }
+
+    /**
      * {@link #dots} over a run of {@code tokens} rows of one packed group, {@code rowStride} bytes
      * apart, with row {@code t}'s zero point {@code zeros[zOffset + t·zStride]} ({@code zero} for
      * every row when {@code zeros} is null):
      * {@code out[outOffset + h·headStride + t·tokenStride] = Σ_i w_h[i] · (code_{t,i} − z_t)}.
      * One loop over the run keeps the unpacking and the four heads' FMAs in one compiled body.
      */
-    public static void dotsRun(float[] w, int wOffset, int wStride, int heads, byte[] zeros, int zOffset, int zStride, int zero,
+    static void dotsRun(float[] w, int wOffset, int wStride, int heads, byte[] zeros, int zOffset, int zStride, int zero,
                                byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
                                float[] out, int outOffset, int headStride, int tokenStride) {
         if (QuantKernelMode.CODE_VECTORS) {
@@ -155,12 +168,12 @@ public final class PackedCodes {
      * no byte shifts (a byte-lane shift is emulated), while int shifts are single instructions, and
      * the sign bits above bit 7 never reach a plane's mask.
      */
-    private static IntVector bytes(byte[] codes, int offset) {
+    static IntVector bytes(byte[] codes, int offset) {
         return (IntVector) ByteVector.fromArray(B, codes, offset).convertShape(VectorOperators.B2I, I, 0);
     }
 
     /** Plane {@code m} of widened packed bytes, as floats, minus the zero point: {@code (byte >> bits·m & mask) − z}. */
-    private static FloatVector plane(IntVector packed, int bits, int m, int mask, float z) {
+    static FloatVector plane(IntVector packed, int bits, int m, int mask, float z) {
         return ((FloatVector) packed.lanewise(VectorOperators.LSHR, bits * m).and(mask).convert(VectorOperators.I2F, 0)).sub(z);
     }
 
@@ -265,9 +278,18 @@ public final class PackedCodes {
      * of {@link #RUN_TILE} tokens) instead of being loaded and stored per token; each head adds its
      * tokens in order, one FMA each, whatever the number of heads.
      */
-    public static void accumulateRun(float[] a, int aOffset, int aStride, int heads, byte[] zeros, int zOffset, int zStride,
-                                     byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
-                                     float[] acc, int accOffset, int accStride) {
+    public static void accumulateRun(HeadRows a, PackedRun run, HeadRows acc) {
+        if (acc.heads() != a.heads() || a.step() != 1 || acc.step() != 1) {
+            throw new IllegalArgumentException("accumulateRun: " + a.heads() + " heads of weights, " + acc.heads() + " of sums (contiguous rows)");
+        }
+        if (run.zeros() == null) throw new IllegalArgumentException("accumulateRun: the rows' zero points are needed");
+        accumulateRun(a.data(), a.offset(), a.stride(), a.heads(), run.zeros(), run.zeroOffset(), run.zeroStride(), run.codes(),
+                run.offset(), run.rowStride(), run.tokens(), run.n(), run.bits(), acc.data(), acc.offset(), acc.stride());
+    }
+
+    static void accumulateRun(float[] a, int aOffset, int aStride, int heads, byte[] zeros, int zOffset, int zStride,
+                              byte[] codes, int codeOffset, int rowStride, int tokens, int n, int bits,
+                              float[] acc, int accOffset, int accStride) {
         if (QuantKernelMode.CODE_VECTORS) {
             accumulateRunVector(a, aOffset, aStride, heads, zeros, zOffset, zStride, codes, codeOffset, rowStride, tokens, n, bits,
                     acc, accOffset, accStride);
@@ -386,92 +408,5 @@ public final class PackedCodes {
 
     private static void addInto(float[] acc, int at, FloatVector v) {
         FloatVector.fromArray(F, acc, at).add(v).intoArray(acc, at);
-    }
-
-    // Rows of groups narrower than the float lanes (KIVI's value groups of 32 at 2 bits: 8 bytes,
-    // under AVX-512's 16 lanes). One vector load then spans lanes/stride groups; the lanes of a
-    // plane are channels of different groups, so the sums are kept in a permuted order ("narrow
-    // order": byte chunk c, plane m, lane l at c·per·lanes + m·lanes + l) over all tokens and put
-    // back in channel order once, by narrowToChannels.
-
-    /** Spreads lanes[g] of group g to every byte lane of that group: lane l reads lane l / stride. */
-    private static final VectorShuffle<Float>[] SPREAD = spreads();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] spreads() {
-        VectorShuffle<Float>[] s = new VectorShuffle[F.length() + 1];
-        for (int stride = 1; stride <= F.length(); stride *= 2) {
-            int st = stride;
-            s[stride] = VectorShuffle.fromOp(F, l -> l / st);
-        }
-        return s;
-    }
-
-    /**
-     * Whether a row of {@code rowBytes} bytes of groups of {@code n} codes of {@code bits} goes through
-     * the narrow-order kernel: vectors on, groups of fewer bytes than lanes, whole vectors per row.
-     */
-    public static boolean narrowRows(int n, int bits, int rowBytes) {
-        int stride = n * bits / 8, lanes = F.length();
-        return QuantKernelMode.CODE_VECTORS && stride < lanes && lanes % stride == 0 && rowBytes % lanes == 0;
-    }
-
-    /**
-     * One token's row of packed groups into several heads' sums, in narrow order:
-     * {@code acc[accOffset + h·accStride + narrow(i)] += a[aOffset + h·aStride + g] · (code_i − zeros[zOffset + g])}
-     * for channel {@code i} of group {@code g}. {@code a} and {@code zeros} need {@code lanes} readable
-     * floats past each head's (and the row's) first group. Only where {@link #narrowRows}.
-     */
-    public static void accumulateNarrow(float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
-                                        byte[] codes, int codeOffset, int rowBytes, int n, int bits,
-                                        float[] acc, int accOffset, int accStride) {
-        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length(), groupsPerVector = lanes / stride;
-        VectorShuffle<Float> spread = SPREAD[stride];
-        for (int c = 0; c < rowBytes / lanes; c++) {
-            IntVector packed = bytes(codes, codeOffset + c * lanes);
-            FloatVector z = FloatVector.fromArray(F, zeros, zOffset + c * groupsPerVector).rearrange(spread);
-            for (int m = 0; m < per; m++) {
-                FloatVector code = plane(packed, bits, m, mask, 0f).sub(z);
-                for (int h = 0; h < heads; h++) {
-                    FloatVector ah = FloatVector.fromArray(F, a, aOffset + h * aStride + c * groupsPerVector).rearrange(spread);
-                    int at = accOffset + h * accStride + (c * per + m) * lanes;
-                    code.fma(ah, FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
-                }
-            }
-        }
-    }
-
-    /** The scalar twin of {@link #accumulateNarrow} (same narrow order, any lane count given). */
-    static void accumulateNarrowScalar(int lanes, float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
-                                       byte[] codes, int codeOffset, int rowBytes, int n, int bits,
-                                       float[] acc, int accOffset, int accStride) {
-        int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1;
-        for (int b = 0; b < rowBytes; b++) {
-            int g = b / stride;
-            for (int m = 0; m < per; m++) {
-                float code = ((codes[codeOffset + b] >> (bits * m)) & mask) - zeros[zOffset + g];
-                for (int h = 0; h < heads; h++) {
-                    acc[accOffset + h * accStride + narrowIndex(b, m, per, lanes)] += a[aOffset + h * aStride + g] * code;
-                }
-            }
-        }
-    }
-
-    /** Narrow-order index of byte {@code b}'s plane {@code m}. */
-    private static int narrowIndex(int b, int m, int per, int lanes) {
-        return (b / lanes * per + m) * lanes + b % lanes;
-    }
-
-    /** {@code out[outOffset + channel] = narrow[narrowOffset + narrow(channel)]} for a row of {@code rowBytes} bytes. */
-    public static void narrowToChannels(float[] narrow, int narrowOffset, int rowBytes, int n, int bits, float[] out, int outOffset) {
-        narrowToChannels(F.length(), narrow, narrowOffset, rowBytes, n, bits, out, outOffset);
-    }
-
-    static void narrowToChannels(int lanes, float[] narrow, int narrowOffset, int rowBytes, int n, int bits, float[] out, int outOffset) {
-        int per = 8 / bits, stride = n / per;
-        for (int b = 0; b < rowBytes; b++) {
-            int g = b / stride, j = b % stride;
-            for (int m = 0; m < per; m++) out[outOffset + g * n + m * stride + j] = narrow[narrowOffset + narrowIndex(b, m, per, lanes)];
-        }
     }
 }

@@ -114,12 +114,12 @@ class PackedCodesGroupTest {
             for (int g = 0; g < groups; g++) zeros[g] = r.nextInt(2 * (1 << bits)) - (1 << bits);
             byte[] codes = randomCodes(r, 1 + rowBytes);
             float[] vector = new float[heads * channels], scalar = new float[heads * channels];
-            boolean vectorForm = PackedCodes.narrowRows(n, bits, rowBytes);
-            if (vectorForm) PackedCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, vector, 0, channels);
-            PackedCodes.accumulateNarrowScalar(lanes, a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, scalar, 0, channels);
+            boolean vectorForm = NarrowCodes.narrowRows(n, bits, rowBytes);
+            if (vectorForm) NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, vector, 0, channels);
+            NarrowCodes.accumulateNarrowScalar(lanes, a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, scalar, 0, channels);
             for (int h = 0; h < heads; h++) {
                 float[] inOrder = new float[channels + 1];
-                PackedCodes.narrowToChannels(lanes, scalar, h * channels, rowBytes, n, bits, inOrder, 1);
+                NarrowCodes.narrowToChannels(lanes, scalar, h * channels, rowBytes, n, bits, inOrder, 1);
                 for (int i = 0; i < channels; i++) {
                     int g = i / n, m = (i % n) / stride, j = i % stride;
                     double ref = (double) a[h * aStride + g] * (((codes[1 + g * stride + j] >> (bits * m)) & ((1 << bits) - 1)) - zeros[g]);
@@ -138,7 +138,7 @@ class PackedCodesGroupTest {
         int lanes = 16, n = 32, bits = 2, rowBytes = 32;
         float[] narrow = new float[128], out = new float[128];
         for (int i = 0; i < narrow.length; i++) narrow[i] = i + 1;
-        PackedCodes.narrowToChannels(lanes, narrow, 0, rowBytes, n, bits, out, 0);
+        NarrowCodes.narrowToChannels(lanes, narrow, 0, rowBytes, n, bits, out, 0);
         boolean[] seen = new boolean[129];
         for (float v : out) {
             assertEquals(false, seen[(int) v], "narrow index " + v + " lands twice");

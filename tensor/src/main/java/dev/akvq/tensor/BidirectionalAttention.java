@@ -5,13 +5,18 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Attention without a mask, as a vision tower's encoder runs it (transformers 4.47.1
- * modeling_clip.py {@code CLIPAttention}, eager): for every sequence, head and query token
- * {@code t}, {@code out[t, h] = Σ_j softmax_j((scale · q[t, h]) · k[j, h]) · v[j, h]} over the
- * sequence's own tokens only. {@code q} is scaled before the product, as transformers does.
+ * The attention of a vision tower's encoder (CLIP, SigLIP/Idefics3, Qwen2-VL; transformers 4.47.1,
+ * eager): every token of a sequence attends to every token of the same sequence, with no causal
+ * mask. For each sequence, head and query token {@code t}:
+ * {@code out[t, h] = Σ_j softmax_j(score(t, j)) · v[j, h]}, where {@code score} is {@code q·k}
+ * scaled as the family's reference does ({@link Scaling}) and {@code −∞} for a key the optional
+ * key mask marks as padding (its probability is then exactly 0; transformers adds float32's
+ * minimum, which underflows to the same 0).
  *
- * <p>{@code q}, {@code k}, {@code v} and {@code out} are {@code [sequences · tokens, heads · headDim]}
- * row-major: the projections' output as it is, heads side by side in each row.
+ * <p>{@code q}, {@code k} and {@code v} are rows of {@code layout.rowStride()} floats, one per token,
+ * with each one's heads side by side from its column ({@link Layout}: separate projections, or
+ * Qwen2-VL's fused qkv); {@code out} is {@code [tokens, heads · headDim]}. Sequences are
+ * consecutive runs of tokens given by their starts (images, tiles or frames of any length).
  *
  * <p>Each (sequence, head) is one job: its keys are copied transposed ({@code [headDim, tokens]})
  * and its values contiguous ({@code [tokens, headDim]}), then queries go four at a time. A score
@@ -19,6 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code Σ_j fma(p[j], v[j, d])} in {@code j} order, a lane per {@code d}. Each query's arithmetic
  * is therefore the same whatever its group, thread or the thread count, and the scalar twin does
  * exactly these sums with {@link Math#fma} (only {@link Softmax}'s two forms may differ by an ulp).
+ * A NaN in a query or key makes that row's head NaN; nothing else is touched.
  */
 public final class BidirectionalAttention {
     private BidirectionalAttention() {}
@@ -27,52 +33,170 @@ public final class BidirectionalAttention {
     /** Queries per group: four accumulators share each key or value load. */
     private static final int QUERIES = 4;
 
+    /**
+     * Where a token's query, key and value heads sit: each buffer holds one row of {@code rowStride}
+     * floats per token, and head {@code h} of the query starts at {@code queryColumn + h · headDim}
+     * (likewise for keys and values).
+     */
+    public record Layout(int heads, int headDim, int rowStride, int queryColumn, int keyColumn, int valueColumn) {
+        public Layout {
+            int width = heads * headDim;
+            if (heads < 1 || headDim < 1 || queryColumn < 0 || keyColumn < 0 || valueColumn < 0
+                    || Math.max(queryColumn, Math.max(keyColumn, valueColumn)) + width > rowStride) {
+                throw new IllegalArgumentException("BidirectionalAttention.Layout: heads " + heads + " x headDim " + headDim
+                        + " from columns q " + queryColumn + ", k " + keyColumn + ", v " + valueColumn + " must fit rows of "
+                        + rowStride);
+            }
+        }
+
+        /** q, k and v each in their own {@code [tokens, heads · headDim]} buffer (separate projections). */
+        public static Layout separate(int heads, int headDim) {
+            return new Layout(heads, headDim, heads * headDim, 0, 0, 0);
+        }
+
+        /** One {@code [tokens, 3 · heads · headDim]} buffer holding q, then k, then v (a fused qkv projection). */
+        public static Layout fusedQkv(int heads, int headDim) {
+            int width = heads * headDim;
+            return new Layout(heads, headDim, 3 * width, 0, width, 2 * width);
+        }
+
+        public int width() {
+            return heads * headDim;
+        }
+    }
+
+    /** How a family scales its scores, as its reference computes it (the rounding differs between the three). */
+    public record Scaling(Where where, float factor) {
+        public enum Where {
+            /** {@code (q · factor) · k}: CLIP scales the query projection. */
+            QUERY,
+            /** {@code (q · k) · factor}: SigLIP/Idefics3 scales the scores. */
+            SCORE,
+            /** {@code (q · k) / factor}: Qwen2-VL divides the scores by √head_dim. */
+            SCORE_DIVIDED
+        }
+
+        public Scaling {
+            if (where == null || !(factor > 0) || Float.isInfinite(factor)) {
+                throw new IllegalArgumentException("BidirectionalAttention.Scaling: " + where + " by " + factor);
+            }
+        }
+
+        public static Scaling query(float factor) {
+            return new Scaling(Where.QUERY, factor);
+        }
+
+        public static Scaling score(float factor) {
+            return new Scaling(Where.SCORE, factor);
+        }
+
+        public static Scaling scoreDividedBy(float divisor) {
+            return new Scaling(Where.SCORE_DIVIDED, divisor);
+        }
+    }
+
+    /** The starts of {@code sequences} runs of {@code tokens} tokens, and the end: {@code [0, tokens, 2·tokens, ...]}. */
+    public static int[] uniformStarts(int sequences, int tokens) {
+        int[] starts = new int[sequences + 1];
+        for (int s = 1; s <= sequences; s++) starts[s] = Math.multiplyExact(s, tokens);
+        return starts;
+    }
+
+    /** Unmasked attention of {@code sequences} equal runs of {@code tokens}, separate q/k/v, the query scaled (CLIP). */
     public static void apply(float[] q, float[] k, float[] v, float[] out, int sequences, int tokens, int heads, int headDim,
                              float scale, WorkerPool pool) {
-        apply(q, k, v, out, sequences, tokens, heads, headDim, scale, pool, KernelMode.VECTOR);
+        apply(q, k, v, out, Layout.separate(heads, headDim), uniformStarts(sequences, tokens), null, Scaling.query(scale), pool);
+    }
+
+    /**
+     * @param starts  sequence {@code s} is tokens {@code [starts[s], starts[s + 1])}; non-decreasing from 0
+     * @param keyMask null, or per token: false marks a padding key no query attends to
+     */
+    public static void apply(float[] q, float[] k, float[] v, float[] out, Layout layout, int[] starts, boolean[] keyMask,
+                             Scaling scaling, WorkerPool pool) {
+        apply(q, k, v, out, layout, starts, keyMask, scaling, pool, KernelMode.VECTOR);
     }
 
     static void apply(float[] q, float[] k, float[] v, float[] out, int sequences, int tokens, int heads, int headDim,
                       float scale, WorkerPool pool, boolean vector) {
+        apply(q, k, v, out, Layout.separate(heads, headDim), uniformStarts(sequences, tokens), null, Scaling.query(scale), pool,
+                vector);
+    }
+
+    static void apply(float[] q, float[] k, float[] v, float[] out, Layout layout, int[] starts, boolean[] keyMask,
+                      Scaling scaling, WorkerPool pool, boolean vector) {
         Objects.requireNonNull(pool, "pool");
-        if (sequences < 0 || tokens < 1 || heads < 1 || headDim < 1) {
-            throw new IllegalArgumentException("BidirectionalAttention: sequences " + sequences + ", tokens " + tokens
-                    + ", heads " + heads + ", headDim " + headDim + " must be positive");
+        if (starts.length < 1 || starts[0] != 0) throw new IllegalArgumentException("BidirectionalAttention: starts must begin at 0");
+        int longest = 0;
+        for (int s = 0; s + 1 < starts.length; s++) {
+            if (starts[s + 1] < starts[s]) {
+                throw new IllegalArgumentException("BidirectionalAttention: sequence " + s + " ends before it starts ("
+                        + starts[s] + " to " + starts[s + 1] + ")");
+            }
+            longest = Math.max(longest, starts[s + 1] - starts[s]);
         }
-        long size = (long) sequences * tokens * heads * headDim;
-        for (float[] a : new float[][] {q, k, v, out}) {
-            if (a.length < size) {
-                throw new IllegalArgumentException("BidirectionalAttention: a buffer holds " + a.length + " floats, ["
-                        + sequences + " x " + tokens + ", " + heads + " x " + headDim + "] needs " + size);
+        int tokensTotal = starts[starts.length - 1], heads = layout.heads(), headDim = layout.headDim(), width = layout.width();
+        long rows = (long) tokensTotal * layout.rowStride();
+        for (float[] a : new float[][] {q, k, v}) {
+            if (a.length < rows) {
+                throw new IllegalArgumentException("BidirectionalAttention: an input holds " + a.length + " floats, " + tokensTotal
+                        + " tokens of " + layout.rowStride() + " need " + rows);
             }
         }
-        int width = heads * headDim;
-        pool.forRange(sequences * heads, (start, end) -> {
-            float[] kt = new float[headDim * tokens], vh = new float[tokens * headDim];
-            float[] qs = new float[QUERIES * headDim], p = new float[QUERIES * tokens], o = new float[QUERIES * headDim];
+        if (out.length < (long) tokensTotal * width) {
+            throw new IllegalArgumentException("BidirectionalAttention: out holds " + out.length + " floats, [" + tokensTotal
+                    + ", " + heads + " x " + headDim + "] needs " + (long) tokensTotal * width);
+        }
+        if (keyMask != null && keyMask.length < tokensTotal) {
+            throw new IllegalArgumentException("BidirectionalAttention: key mask of " + keyMask.length + " for " + tokensTotal + " tokens");
+        }
+        int stride = layout.rowStride(), capacity = longest;
+        float queryScale = scaling.where() == Scaling.Where.QUERY ? scaling.factor() : 1f;
+        pool.forRange((starts.length - 1) * heads, (start, end) -> {
+            float[] kt = new float[headDim * capacity], vh = new float[capacity * headDim];
+            float[] qs = new float[QUERIES * headDim], p = new float[QUERIES * capacity], o = new float[QUERIES * headDim];
             for (int job = start; job < end; job++) {
-                int base = job / heads * tokens * width + job % heads * headDim;   // row 0 of this sequence, this head
+                int first = starts[job / heads], tokens = starts[job / heads + 1] - first, head = job % heads;
+                if (tokens == 0) continue;
+                int qc = layout.queryColumn() + head * headDim, kc = layout.keyColumn() + head * headDim;
+                int vc = layout.valueColumn() + head * headDim;
                 for (int j = 0; j < tokens; j++) {
-                    for (int d = 0; d < headDim; d++) kt[d * tokens + j] = k[base + j * width + d];
-                    System.arraycopy(v, base + j * width, vh, j * headDim, headDim);
+                    int row = (first + j) * stride;
+                    for (int d = 0; d < headDim; d++) kt[d * tokens + j] = k[row + kc + d];
+                    System.arraycopy(v, row + vc, vh, j * headDim, headDim);
                 }
                 for (int t0 = 0; t0 < tokens; t0 += QUERIES) {
                     int group = Math.min(QUERIES, tokens - t0);
                     for (int i = 0; i < group; i++) {
-                        for (int d = 0; d < headDim; d++) qs[i * headDim + d] = q[base + (t0 + i) * width + d] * scale;
+                        int row = (first + t0 + i) * stride + qc;
+                        for (int d = 0; d < headDim; d++) qs[i * headDim + d] = q[row + d] * queryScale;
                     }
                     if (vector) productVector(qs, kt, group, headDim, tokens, p);
                     else productScalar(qs, kt, group, headDim, tokens, p);
                     for (int i = 0; i < group; i++) {
+                        scaleAndMask(p, i * tokens, tokens, scaling, keyMask, first);
                         if (vector) Softmax.vector(p, i * tokens, tokens);
                         else Softmax.scalar(p, i * tokens, tokens);
                     }
                     if (vector) productVector(p, vh, group, tokens, headDim, o);
                     else productScalar(p, vh, group, tokens, headDim, o);
-                    for (int i = 0; i < group; i++) System.arraycopy(o, i * headDim, out, base + (t0 + i) * width, headDim);
+                    for (int i = 0; i < group; i++) System.arraycopy(o, i * headDim, out, (first + t0 + i) * width + head * headDim, headDim);
                 }
             }
         });
+    }
+
+    /** The score scaling after the product, and {@code −∞} at masked keys. */
+    private static void scaleAndMask(float[] p, int offset, int tokens, Scaling scaling, boolean[] keyMask, int first) {
+        float f = scaling.factor();
+        switch (scaling.where()) {
+            case SCORE -> { for (int j = 0; j < tokens; j++) p[offset + j] *= f; }
+            case SCORE_DIVIDED -> { for (int j = 0; j < tokens; j++) p[offset + j] /= f; }
+            case QUERY -> { }
+        }
+        if (keyMask != null) {
+            for (int j = 0; j < tokens; j++) if (!keyMask[first + j]) p[offset + j] = Float.NEGATIVE_INFINITY;
+        }
     }
 
     /**

@@ -19,6 +19,17 @@ public final class LayerNorm {
     private static final VectorSpecies<Float> F = KernelMode.FLOAT;
 
     /** Normalises {@code x[xOffset ..+n)} into {@code out[outOffset ..+n)}, {@code n = weight.length = bias.length}. */
+    /**
+     * LayerNorm of each of {@code rows} rows of {@code weight.length} floats of {@code x} into {@code out}
+     * (may be the same array), rows split over the pool; each row is {@link #apply}'s result.
+     */
+    public static void rows(float[] out, float[] x, int rows, float[] weight, float[] bias, float eps, WorkerPool pool) {
+        int width = weight.length;
+        pool.forRange(rows, (start, end) -> {
+            for (int t = start; t < end; t++) apply(out, t * width, x, t * width, weight, bias, eps);
+        });
+    }
+
     public static void apply(float[] out, int outOffset, float[] x, int xOffset, float[] weight, float[] bias, float eps) {
         int n = weight.length;
         if (bias.length != n) throw new IllegalArgumentException("LayerNorm: weight has " + n + " values, bias " + bias.length);

@@ -49,19 +49,31 @@ public final class RotaryTables {
         Objects.checkFromIndexSize(tableOffset, 2 * k, sin.length);
         if (position < 0) throw new IllegalArgumentException("RotaryTables: position must be >= 0, got " + position);
         float p = (float) position;
-        for (int j = 0; j < k; j++) {
-            float angle = p * invFreq[j];
-            float c = (float) Math.cos(angle) * attentionScaling;
-            float s = (float) Math.sin(angle) * attentionScaling;
-            cos[tableOffset + j] = c;
-            cos[tableOffset + k + j] = c;
-            sin[tableOffset + j] = s;
-            sin[tableOffset + k + j] = s;
-        }
+        for (int j = 0; j < k; j++) put(p * invFreq[j], j, k, attentionScaling, cos, sin, tableOffset);
+    }
+
+    /**
+     * The {@code cat(angles, angles)} expansion of angles already computed (Qwen2-VL's 2-D vision
+     * rotary and its M-RoPE): for {@code j < k}, entries {@code j} and {@code j + k} of the row at
+     * {@code tableOffset} get the cosine and sine of {@code angles[angleOffset + j]}.
+     */
+    public static void expand(float[] angles, int angleOffset, int k, float[] cos, float[] sin, int tableOffset) {
+        Objects.checkFromIndexSize(angleOffset, k, angles.length);
+        Objects.checkFromIndexSize(tableOffset, 2 * k, cos.length);
+        Objects.checkFromIndexSize(tableOffset, 2 * k, sin.length);
+        for (int j = 0; j < k; j++) put(angles[angleOffset + j], j, k, 1f, cos, sin, tableOffset);
+    }
+
+    private static void put(float angle, int j, int k, float scaling, float[] cos, float[] sin, int tableOffset) {
+        float c = (float) Math.cos(angle) * scaling, s = (float) Math.sin(angle) * scaling;
+        cos[tableOffset + j] = c;
+        cos[tableOffset + k + j] = c;
+        sin[tableOffset + j] = s;
+        sin[tableOffset + k + j] = s;
     }
 
     /** Tables for positions {@code [0, positions)}: row {@code p} at offset {@code p · 2k} of the returned arrays {@code {cos, sin}}. */
-    public static float[][] cosSinRows(float[] invFreq, int positions, float attentionScaling) {
+    static float[][] cosSinRows(float[] invFreq, int positions, float attentionScaling) {
         if (positions < 0) throw new IllegalArgumentException("RotaryTables: positions must be >= 0, got " + positions);
         int width = 2 * invFreq.length;
         float[] cos = new float[Math.multiplyExact(positions, width)];

@@ -88,6 +88,116 @@ class BidirectionalAttentionTest {
         }
     }
 
+    /**
+     * The general form against a double twin: sequences of any lengths (some empty), q/k/v in one
+     * fused buffer or apart, the score scaled before, after or divided, and a key mask. Masked keys
+     * get probability 0, so the twin simply leaves them out; a query whose keys are all masked is
+     * NaN in both (softmax over nothing).
+     */
+    @Test
+    void theGeneralFormMatchesItsDoubleTwin() {
+        try (WorkerPool pool = WorkerPool.create(3)) {
+            qt().withExamples(120).forAll(integers().between(1, 4), integers().between(0, Inputs.SIZES.length - 1),
+                    integers().between(0, 5), longs().all()).checkAssert((heads, dimIndex, variant, seed) -> {
+                int headDim = Math.min(Inputs.SIZES[dimIndex], 70);
+                SplittableRandom random = new SplittableRandom(seed);
+                int sequences = 1 + random.nextInt(4);
+                int[] starts = new int[sequences + 1];
+                for (int i = 1; i <= sequences; i++) starts[i] = starts[i - 1] + random.nextInt(i == 1 ? 1 : 0, 25);
+                int tokens = starts[sequences];
+                BidirectionalAttention.Layout layout = variant % 2 == 0 ? BidirectionalAttention.Layout.separate(heads, headDim)
+                        : BidirectionalAttention.Layout.fusedQkv(heads, headDim);
+                float factor = (float) (0.5 + random.nextDouble());
+                BidirectionalAttention.Scaling scaling = switch (variant / 2) {
+                    case 0 -> BidirectionalAttention.Scaling.query(factor);
+                    case 1 -> BidirectionalAttention.Scaling.score(factor);
+                    default -> BidirectionalAttention.Scaling.scoreDividedBy(factor);
+                };
+                boolean[] mask = null;
+                if (random.nextBoolean()) {
+                    mask = new boolean[tokens];
+                    for (int t = 0; t < tokens; t++) mask[t] = random.nextInt(4) != 0;
+                }
+                int rows = tokens * layout.rowStride(), width = layout.width();
+                float[] q = Inputs.uniform(random, rows, 2), k = variant % 2 == 0 ? Inputs.uniform(random, rows, 2) : q;
+                float[] v = variant % 2 == 0 ? Inputs.uniform(random, rows, 5) : q;
+                double scoreScale = switch (scaling.where()) {
+                    case QUERY, SCORE -> factor;
+                    case SCORE_DIVIDED -> 1.0 / factor;
+                };
+                for (boolean vector : new boolean[] {true, false}) {
+                    float[] out = new float[tokens * width];
+                    BidirectionalAttention.apply(q, k, v, out, layout, starts, mask, scaling, pool, vector);
+                    for (int s = 0; s < sequences; s++) {
+                        for (int t = starts[s]; t < starts[s + 1]; t++) {
+                            for (int h = 0; h < heads; h++) {
+                                check(q, k, v, out, layout, starts[s], starts[s + 1], t, h, mask, scoreScale,
+                                        (vector ? "vector" : "scalar") + " " + layout + " " + scaling + " seq " + s + " t " + t + " h " + h);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /** One query head of the general form against double: the bound of the class comment. */
+    private static void check(float[] q, float[] k, float[] v, float[] out, BidirectionalAttention.Layout layout, int from, int to,
+                              int t, int h, boolean[] mask, double scoreScale, String what) {
+        int stride = layout.rowStride(), d0 = h * layout.headDim(), headDim = layout.headDim();
+        double[] p = new double[to - from];
+        double max = Double.NEGATIVE_INFINITY, scoreErr = 0;
+        boolean any = false;
+        for (int j = from; j < to; j++) {
+            if (mask != null && !mask[j]) continue;
+            any = true;
+            double dot = 0, abs = 0;
+            for (int d = 0; d < headDim; d++) {
+                double x = (double) q[t * stride + layout.queryColumn() + d0 + d] * k[j * stride + layout.keyColumn() + d0 + d];
+                dot += x;
+                abs += Math.abs(x);
+            }
+            p[j - from] = dot * scoreScale;
+            max = Math.max(max, p[j - from]);
+            scoreErr = Math.max(scoreErr, (headDim + 4) * Closeness.U * Math.abs(scoreScale) * abs);
+        }
+        int at = t * layout.width() + d0;
+        if (!any) {
+            for (int d = 0; d < headDim; d++) assertTrue(Float.isNaN(out[at + d]), what + ": every key masked gives NaN");
+            return;
+        }
+        double sum = 0;
+        for (int j = from; j < to; j++) if (mask == null || mask[j]) sum += p[j - from] = Math.exp(p[j - from] - max);
+        for (int d = 0; d < headDim; d++) {
+            double acc = 0, maxV = 0;
+            for (int j = from; j < to; j++) {
+                if (mask != null && !mask[j]) continue;
+                double value = v[j * stride + layout.valueColumn() + d0 + d];
+                acc += p[j - from] / sum * value;
+                maxV = Math.max(maxV, Math.abs(value));
+            }
+            double tol = (to - from + 8) * Closeness.U * maxV + 3 * scoreErr * maxV + 1e-30;
+            Closeness.check(what + " d " + d, out[at + d], acc, tol);
+        }
+    }
+
+    @Test
+    void aMaskedKeyIsNeverReadAndTheHelperCanFail() {
+        // Two tokens; the second key is masked, so the output is the first value exactly, whatever the second holds.
+        float[] q = {1, 1}, k = {1, 5}, v = {3, 1000};
+        float[] out = new float[2];
+        try (WorkerPool pool = WorkerPool.create(1)) {
+            BidirectionalAttention.apply(q, k, v, out, BidirectionalAttention.Layout.separate(1, 1), new int[] {0, 2},
+                    new boolean[] {true, false}, BidirectionalAttention.Scaling.score(1f), pool);
+            Closeness.same("query 0", out[0], 3f);
+            Closeness.same("query 1", out[1], 3f);
+            // The twin's check rejects a wrong answer: the unmasked result is far from 3.
+            float[] wrong = {out[0] + 1, out[1]};
+            assertThrows(AssertionError.class, () -> check(q, k, v, wrong, BidirectionalAttention.Layout.separate(1, 1), 0, 2, 0, 0,
+                    new boolean[] {true, false}, 1.0, "wrong"));
+        }
+    }
+
     @Test
     void sequencesDoNotSeeEachOtherAndThreadCountDoesNotMatter() {
         SplittableRandom random = new SplittableRandom(7);

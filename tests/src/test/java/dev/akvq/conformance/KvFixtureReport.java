@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  * follows each run's own greedy token s − 1), and over the steps whose history still equals
  * FP32's ("same history": up to and including the first step whose argmax differs).
  *
- * <p>Regenerate the table with {@link KvReportTable} (see notes/kvreport.md).
+ * <p>Regenerate the table with {@link KvReportTable} (the README, "Error per fixture").
  */
 final class KvFixtureReport {
     private KvFixtureReport() {}

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * while both runs still follow FP32's tokens) holds on llama, qwen2vl and llava-shapes case1, and
  * does <b>not</b> on llava, idefics3 (random weights) and llava-shapes case0 (trained): there the
  * test asserts what was measured, so a change in either direction fails here and
- * notes/kvreport.md must be updated with it.
+ * the README, "Error per fixture", must be updated with it.
  */
 class KvFixtureReportTest {
 
@@ -29,7 +29,7 @@ class KvFixtureReportTest {
      * @param akvq         the akvq mode at comparable bits: every layer PSA on the 2-layer random
      *                     fixtures (the default table makes both layers TSA: all text at INT4, 4.7-5.5
      *                     bits); the default llava-1.5 table on llava-shapes (layers 0-1 TSA)
-     * @param decodeBelow  whether akvq's decode KL is below rtn2's on this fixture (measured, see the notes)
+     * @param decodeBelow  whether akvq's decode KL is below rtn2's on this fixture (measured, see the README, "Error per fixture")
      */
     @ParameterizedTest(name = "{0}: {1} vs rtn2, decode below: {2}")
     @CsvSource({
@@ -63,7 +63,7 @@ class KvFixtureReportTest {
         double[] d = KvFixtureReport.decodeKlOnSharedHistory(akvq, rtn2);
         assertTrue(d[1] > 1e-6, "rtn2's decode KL must be measurable: " + d[1]);
         assertEquals(decodeBelow, d[0] < d[1], String.format(Locale.ROOT,
-                "%s decode KL over the %d steps on FP32's history: akvq %.4e, rtn2 %.4e; notes/kvreport.md says akvq is %s%n%s",
+                "%s decode KL over the %d steps on FP32's history: akvq %.4e, rtn2 %.4e; the README, \"Error per fixture\", says akvq is %s%n%s",
                 fixture, (int) d[2], d[0], d[1], decodeBelow ? "below" : "not below", table));
     }
 

@@ -10,7 +10,7 @@ import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 /**
- * Writes notes/kvreport.md's table: {@link KvFixtureReport#MODES} on every fixture, to
+ * Writes the README's "Error per fixture" table: {@link KvFixtureReport#MODES} on every fixture, to
  * {@code tests/target/kvreport.md}. Its name keeps it out of the normal suite (a few minutes on 2
  * cores); run it by name:
  * {@code mvn -B -q -o -pl tests -am test -Dtest=KvReportTable -Dsurefire.failIfNoSpecifiedTests=false}.

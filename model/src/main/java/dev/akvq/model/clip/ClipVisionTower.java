@@ -4,15 +4,14 @@ import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.WeightReader;
+import dev.akvq.tensor.Activation;
 import dev.akvq.tensor.Add;
 import dev.akvq.tensor.BidirectionalAttention;
 import dev.akvq.tensor.DType;
-import dev.akvq.tensor.GeluErf;
-import dev.akvq.tensor.GeluTanh;
 import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
-import dev.akvq.tensor.QuickGelu;
+import dev.akvq.tensor.PatchUnfold;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
@@ -54,8 +53,10 @@ public final class ClipVisionTower {
                           float[] preNormWeight, float[] preNormBias, List<VisionEncoderLayer> layers) {}
 
 
+    private final Activation activation;
+
     public ClipVisionTower(ClipVisionConfig config, Weights weights, WorkerPool pool) {
-        activation(config.hiddenAct()); // fails early on an unsupported hidden_act
+        this.activation = Activation.named("config.json: vision_config.hidden_act", config.hiddenAct());   // fails early
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -123,7 +124,7 @@ public final class ClipVisionTower {
         float[] mlp = new float[n * ffn];
         Map<Integer, float[]> states = new TreeMap<>();
 
-        layerNorm(x, x, n, weights.preNormWeight(), weights.preNormBias(), eps);
+        LayerNorm.rows(x, x, n, weights.preNormWeight(), weights.preNormBias(), eps, pool);
         if (wanted.contains(0)) states.put(0, x.clone());
         if (trace.enabled()) trace.put("vision_hidden_states.0", x.clone(), images, seq, hidden);
 
@@ -131,7 +132,7 @@ public final class ClipVisionTower {
             StopRequest.checkBefore("vision tower", l, lastState);
             VisionEncoderLayer w = weights.layers().get(l);
             // Attention block: x += out_proj(attention(q, k, v of layer_norm1(x))).
-            layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias(), eps);
+            LayerNorm.rows(h, x, n, w.norm1Weight(), w.norm1Bias(), eps, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.q(), w.qBias(), q, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.k(), w.kBias(), k, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.v(), w.vBias(), v, pool);
@@ -140,9 +141,9 @@ public final class ClipVisionTower {
             Add.add(x, projected);
 
             // MLP block: x += fc2(act(fc1(layer_norm2(x)))).
-            layerNorm(h, x, n, w.norm2Weight(), w.norm2Bias(), eps);
+            LayerNorm.rows(h, x, n, w.norm2Weight(), w.norm2Bias(), eps, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.fc1(), w.fc1Bias(), mlp, pool);
-            activate(mlp, n, ffn);
+            activation.applyRows(mlp, n, ffn, pool);
             MatrixMatrix.multiplyTransposedAddBias(mlp, n, w.fc2(), w.fc2Bias(), projected, pool);
             Add.add(x, projected);
             if (wanted.contains(l + 1)) states.put(l + 1, x.clone());
@@ -159,20 +160,7 @@ public final class ClipVisionTower {
     private float[] embeddings(float[] pixels, int images) {
         int hidden = config.hiddenSize(), p = config.patchSize(), side = config.patchesPerSide(), size = config.imageSize();
         int channels = config.numChannels(), patchLength = channels * p * p, patches = config.numPatches(), seq = patches + 1;
-        float[] unfolded = new float[images * patches * patchLength];
-        pool.forRange(images * patches, (start, end) -> {
-            for (int job = start; job < end; job++) {
-                int image = job / patches, py = job % patches / side, px = job % side;
-                int at = job * patchLength;
-                for (int c = 0; c < channels; c++) {
-                    for (int y = 0; y < p; y++) {
-                        int from = ((image * channels + c) * size + py * p + y) * size + px * p;
-                        System.arraycopy(pixels, from, unfolded, at, p);
-                        at += p;
-                    }
-                }
-            }
-        });
+        float[] unfolded = PatchUnfold.apply(pixels, images, channels, size, p, pool);
         float[] patchEmbeds = new float[images * patches * hidden];
         MatrixMatrix.multiplyTransposed(unfolded, images * patches, weights.patchEmbedding(), patchEmbeds, pool);
         float[] x = new float[images * seq * hidden];
@@ -183,32 +171,5 @@ public final class ClipVisionTower {
             Add.add(x, row, weights.positionEmbedding(), 0, seq * hidden);
         }
         return x;
-    }
-
-    /** LayerNorm of every row of {@code x} into {@code out} (may be the same array), rows split over the pool. */
-    private void layerNorm(float[] out, float[] x, int n, float[] weight, float[] bias, float eps) {
-        int hidden = config.hiddenSize();
-        pool.forRange(n, (start, end) -> {
-            for (int t = start; t < end; t++) LayerNorm.apply(out, t * hidden, x, t * hidden, weight, bias, eps);
-        });
-    }
-
-    private void activate(float[] a, int n, int width) {
-        String act = config.hiddenAct();
-        pool.forRange(n, (start, end) -> {
-            switch (act) {
-                case "quick_gelu" -> QuickGelu.apply(a, start * width, (end - start) * width);
-                case "gelu" -> GeluErf.apply(a, start * width, (end - start) * width);
-                default -> GeluTanh.apply(a, start * width, (end - start) * width);
-            }
-        });
-    }
-
-    /** The activations transformers' ACT2FN maps vision_config.hidden_act to, as far as CLIP checkpoints use them. */
-    private static void activation(String name) {
-        if (!List.of("quick_gelu", "gelu", "gelu_pytorch_tanh", "gelu_new").contains(name)) {
-            throw new IllegalArgumentException("vision_config.hidden_act \"" + name
-                    + "\" is not supported by the CLIP tower; expected quick_gelu, gelu, gelu_pytorch_tanh or gelu_new");
-        }
     }
 }

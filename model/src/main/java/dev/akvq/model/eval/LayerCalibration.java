@@ -10,7 +10,7 @@ import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 
 /**
- * The TSA/PSA calibration of the AKVQ-VL spec on any family: each prompt's FP32 prefill with its
+ * The TSA/PSA calibration (docs/akvq-vl.md, "Calibration") on any family: each prompt's FP32 prefill with its
  * attention probabilities ({@code attn_probs.{l}}, {@code [1, heads, n, n]}) goes into quant's
  * {@link AttentionCalibration}, with the prompt builder's modality of every position.
  */

@@ -88,8 +88,7 @@ public final class LlavaEval implements AutoCloseable {
         this.prompt = LlavaPrompt.load(dir, llava, Tokenizer.load(dir));
         this.processor = ImageProcessor.load(dir);
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
-        this.stop = StopCondition.of(generation.eosTokenIds().isEmpty() ? llava.textConfig().eosTokenIds()
-                : generation.eosTokenIds(), MAX_NEW_TOKENS);
+        this.stop = StopCondition.of(generation, llava.textConfig(), MAX_NEW_TOKENS);
         this.workers = workers;
         this.checkpoint = Checkpoint.open(dir);
         this.models = new ArrayBlockingQueue<>(workers);

@@ -1,5 +1,7 @@
 package dev.akvq.model.generate;
 
+import dev.akvq.weights.config.GenerationConfig;
+import dev.akvq.weights.config.TextDecoderConfig;
 import java.util.List;
 import java.util.Set;
 
@@ -16,6 +18,14 @@ public record StopCondition(Set<Integer> eosTokenIds, int maxNewTokens) {
 
     public static StopCondition of(List<Integer> eosTokenIds, int maxNewTokens) {
         return new StopCondition(Set.copyOf(eosTokenIds), maxNewTokens);
+    }
+
+    /**
+     * A model's stop: generation_config.json's eos_token_id when it names any, else config.json's
+     * (as generate() falls back), after at most {@code maxNewTokens} tokens.
+     */
+    public static StopCondition of(GenerationConfig generation, TextDecoderConfig text, int maxNewTokens) {
+        return of(generation.eosTokenIds().isEmpty() ? text.eosTokenIds() : generation.eosTokenIds(), maxNewTokens);
     }
 
     public boolean isEos(int token) {

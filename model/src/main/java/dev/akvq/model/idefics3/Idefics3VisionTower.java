@@ -4,12 +4,13 @@ import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.WeightReader;
+import dev.akvq.tensor.Activation;
 import dev.akvq.tensor.Add;
-import dev.akvq.tensor.GeluTanh;
+import dev.akvq.tensor.BidirectionalAttention;
 import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
-import dev.akvq.tensor.Softmax;
+import dev.akvq.tensor.PatchUnfold;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
@@ -69,12 +70,10 @@ public final class Idefics3VisionTower {
     private final Weights weights;
     private final WorkerPool pool;
 
+    private final Activation activation;
+
     public Idefics3VisionTower(SiglipVisionConfig config, Weights weights, WorkerPool pool) {
-        // ACT2FN: gelu_pytorch_tanh and gelu_new are the same tanh formula.
-        if (!config.hiddenAct().equals("gelu_pytorch_tanh") && !config.hiddenAct().equals("gelu_new")) {
-            throw new IllegalArgumentException("config.json: vision_config.hidden_act \"" + config.hiddenAct()
-                    + "\" is not supported for the Idefics3 vision MLP; expected \"gelu_pytorch_tanh\"");
-        }
+        this.activation = Activation.named("config.json: vision_config.hidden_act", config.hiddenAct());   // fails early
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -116,9 +115,12 @@ public final class Idefics3VisionTower {
         float[] attention = new float[n * hidden];          // per-head outputs, concatenated
         float[] projected = new float[n * hidden];          // out_proj / fc2 output
         float[] mlp = new float[n * ffn];
+        var attentionLayout = BidirectionalAttention.Layout.separate(config.numAttentionHeads(), config.headDim());
+        // Idefics3VisionAttention: scores = (q kᵀ) · head_dim**-0.5.
+        var scaling = BidirectionalAttention.Scaling.score((float) Math.pow(config.headDim(), -0.5));
 
         // Embeddings: the stride-P convolution is a matrix product over the unfolded patches.
-        float[] unfolded = unfoldPatches(pixels, tiles);
+        float[] unfolded = PatchUnfold.apply(pixels, tiles, config.numChannels(), config.imageSize(), config.patchSize(), pool);
         MatrixMatrix.multiplyTransposedAddBias(unfolded, n, weights.patchEmbedding(), weights.patchBias(), x, pool);
         float[] row = new float[hidden];
         for (int tile = 0; tile < tiles; tile++) {
@@ -135,98 +137,29 @@ public final class Idefics3VisionTower {
             VisionEncoderLayer w = weights.layers().get(l);
 
             // Attention block: LN1, q/k/v, bidirectional attention within each tile, out_proj.
-            layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias(), eps);
+            LayerNorm.rows(h, x, n, w.norm1Weight(), w.norm1Bias(), eps, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.q(), w.qBias(), q, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.k(), w.kBias(), k, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.v(), w.vBias(), v, pool);
-            attend(q, k, v, patchMask, tiles, attention);
+            // A padding patch is never attended to; its own query still attends to the tile's real patches.
+            BidirectionalAttention.apply(q, k, v, attention, attentionLayout, BidirectionalAttention.uniformStarts(tiles, patches),
+                    patchMask, scaling, pool);
             MatrixMatrix.multiplyTransposedAddBias(attention, n, w.out(), w.outBias(), projected, pool);
             Add.add(x, projected);
 
-            // MLP block: x += fc2(gelu_tanh(fc1(LN2(x)))).
-            layerNorm(h, x, n, w.norm2Weight(), w.norm2Bias(), eps);
+            // MLP block: x += fc2(act(fc1(LN2(x)))), act gelu_pytorch_tanh in SmolVLM.
+            LayerNorm.rows(h, x, n, w.norm2Weight(), w.norm2Bias(), eps, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.fc1(), w.fc1Bias(), mlp, pool);
-            // Token by token, so the vector/tail split of each row is the same for every thread count.
-            pool.forRange(n, (from, to) -> {
-                for (int t = from; t < to; t++) GeluTanh.apply(mlp, t * ffn, ffn);
-            });
+            activation.applyRows(mlp, n, ffn, pool);
             MatrixMatrix.multiplyTransposedAddBias(mlp, n, w.fc2(), w.fc2Bias(), projected, pool);
             Add.add(x, projected);
             if (trace.enabled()) trace.put("vision_hidden_states." + (l + 1), x.clone(), tiles, patches, hidden);
         }
 
         float[] out = new float[n * hidden];
-        layerNorm(out, x, n, weights.postNormWeight(), weights.postNormBias(), eps);
+        LayerNorm.rows(out, x, n, weights.postNormWeight(), weights.postNormBias(), eps, pool);
         if (trace.enabled()) trace.put("vision_features", out.clone(), tiles, patches, hidden);
         return out;
-    }
-
-    /** LayerNorm of each of {@code n} tokens of {@code x} into {@code out}, tokens split over the pool. */
-    private void layerNorm(float[] out, float[] x, int n, float[] weight, float[] bias, float eps) {
-        int hidden = config.hiddenSize();
-        pool.forRange(n, (from, to) -> {
-            for (int t = from; t < to; t++) LayerNorm.apply(out, t * hidden, x, t * hidden, weight, bias, eps);
-        });
-    }
-
-    /**
-     * {@code [tiles·G², C·P·P]}: patch (gy, gx) of each tile, row-major, as the conv weight reads it
-     * (channel, then row, then column within the patch).
-     */
-    private float[] unfoldPatches(float[] pixels, int tiles) {
-        int c = config.numChannels(), s = config.imageSize(), p = config.patchSize(), side = config.patchesPerSide();
-        int width = c * p * p;
-        float[] out = new float[tiles * side * side * width];
-        for (int tile = 0; tile < tiles; tile++) {
-            for (int gy = 0; gy < side; gy++) {
-                for (int gx = 0; gx < side; gx++) {
-                    int to = ((tile * side + gy) * side + gx) * width;
-                    for (int ch = 0; ch < c; ch++) {
-                        for (int py = 0; py < p; py++) {
-                            int from = ((tile * c + ch) * s + gy * p + py) * s + gx * p;
-                            System.arraycopy(pixels, from, out, to + (ch * p + py) * p, p);
-                        }
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Softmax attention of every query of a tile over that tile's real patches, one (tile, head)
-     * per job, as two matrix products: {@code S = q_h k_hᵀ · scale}, then {@code softmax(S) v_h}
-     * (the second as {@code P (v_hᵀ)ᵀ}, so both run on {@link MatrixMatrix}). A padding patch is
-     * never attended to (transformers adds float32's minimum to its score, which underflows to a
-     * probability of exactly 0, as -Inf does here); its own query still attends to the real patches.
-     */
-    private void attend(float[] q, float[] k, float[] v, boolean[] patchMask, int tiles, float[] out) {
-        int hidden = config.hiddenSize(), heads = config.numAttentionHeads(), headDim = config.headDim();
-        int patches = patchesPerTile();
-        float scale = (float) Math.pow(headDim, -0.5);        // Idefics3VisionAttention.scale = head_dim**-0.5
-        pool.forRange(tiles * heads, (start, end) -> {
-            float[] qh = new float[patches * headDim], kh = new float[patches * headDim], vt = new float[headDim * patches];
-            float[] scores = new float[patches * patches], oh = new float[patches * headDim];
-            for (int job = start; job < end; job++) {
-                int tile = job / heads, head = job % heads, first = tile * patches, col = head * headDim;
-                for (int j = 0; j < patches; j++) {
-                    System.arraycopy(q, (first + j) * hidden + col, qh, j * headDim, headDim);
-                    System.arraycopy(k, (first + j) * hidden + col, kh, j * headDim, headDim);
-                    for (int d = 0; d < headDim; d++) vt[d * patches + j] = v[(first + j) * hidden + col + d];
-                }
-                // Inside a pool job these products run on this job's thread (WorkerPool nests that way).
-                MatrixMatrix.multiplyTransposed(qh, patches, MatrixView.ofFloats(patches, headDim, kh), scores, pool);
-                for (int i = 0; i < patches; i++) {
-                    for (int j = 0; j < patches; j++) {
-                        int at = i * patches + j;
-                        scores[at] = patchMask[first + j] ? scores[at] * scale : Float.NEGATIVE_INFINITY;
-                    }
-                    Softmax.inPlace(scores, i * patches, patches);
-                }
-                MatrixMatrix.multiplyTransposed(scores, patches, MatrixView.ofFloats(headDim, patches, vt), oh, pool);
-                for (int i = 0; i < patches; i++) System.arraycopy(oh, i * headDim, out, (first + i) * hidden + col, headDim);
-            }
-        });
     }
 
     /**

@@ -8,10 +8,8 @@ import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.TextDecoderConfig;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -44,13 +42,8 @@ public final class LlamaModel implements VisionLanguageModel {
     }
 
     @Override
-    public Path directory() {
-        return directory.path();
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return directory.tokenizer();
+    public ModelDirectory files() {
+        return directory;
     }
 
     @Override
@@ -71,8 +64,6 @@ public final class LlamaModel implements VisionLanguageModel {
 
     @Override
     public LlamaSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
-        LlamaSequence sequence = new LlamaSequence(decoder, settings);
-        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
-        return sequence;
+        return LlamaSequence.prefilled(decoder, prompt, settings, trace);
     }
 }

@@ -1,11 +1,11 @@
 package dev.akvq.model.llama;
 
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.Trace;
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
-import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import java.util.List;
 
@@ -21,11 +21,6 @@ public final class LlamaSequence implements TokenSequence {
     private float[] logits;
     private boolean closed;
 
-    /** A sequence with {@code mode}'s default settings ({@link KvCacheSettings#defaults}). */
-    public LlamaSequence(LlamaDecoder decoder, KvMode mode) {
-        this(decoder, KvCacheSettings.defaults(mode));
-    }
-
     /**
      * A sequence whose layers cache as {@code settings} say. With rotation on, the sequence runs
      * the decoder's value-rotated twin ({@link LlamaDecoder#valueRotated}); embeddings and lm_head
@@ -35,6 +30,13 @@ public final class LlamaSequence implements TokenSequence {
         this.decoder = settings.rotation() ? decoder.valueRotated() : decoder;
         var c = decoder.config();
         this.cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
+    }
+
+    /** A new sequence with {@code prompt} prefilled (positions 0, 1, 2, ...); the prompt's embeddings are copied. */
+    public static LlamaSequence prefilled(LlamaDecoder decoder, PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
+        LlamaSequence sequence = new LlamaSequence(decoder, settings);
+        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
+        return sequence;
     }
 
     @Override

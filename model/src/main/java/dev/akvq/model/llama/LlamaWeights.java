@@ -24,7 +24,7 @@ public record LlamaWeights(MatrixView embedTokens, List<Layer> layers, float[] f
 
         /**
          * This layer with other v_proj and o_proj weights: the place where a KV-cache mode folds
-         * its value rotation into the weights once at load (AKVQ-VL spec, "Values"), leaving the
+         * its value rotation into the weights once at load (docs/akvq-vl.md, "Rotation"), leaving the
          * forward pass unchanged.
          */
         public Layer withValueAndOutput(MatrixView newV, Optional<float[]> newVBias, MatrixView newO) {

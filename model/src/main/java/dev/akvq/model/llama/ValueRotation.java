@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Folds AKVQ-VL's value rotation into the weights once at load (spec, "Walsh-Hadamard rotation",
+ * Folds AKVQ-VL's value rotation into the weights once at load (docs/akvq-vl.md, "Rotation",
  * "Values"): the v_proj output rows of each KV head (and its bias) become {@code H W_v}, so every
  * cached value is {@code v H}; the o_proj input columns of each query head become {@code W_o H},
  * so the rotated attention output is rotated back inside o_proj ({@code H H = I}). Under GQA

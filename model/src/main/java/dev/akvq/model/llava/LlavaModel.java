@@ -13,11 +13,9 @@ import dev.akvq.model.llama.LlamaWeights;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.ClipVisionConfig;
 import dev.akvq.weights.config.LlavaConfig;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -239,19 +237,12 @@ public final class LlavaModel implements VisionLanguageModel {
     /** The Llama decoder over the merged prompt, positions 0, 1, 2, ... */
     @Override
     public LlamaSequence prefill(PreparedPrompt prompt, KvCacheSettings settings, Trace trace) {
-        LlamaSequence sequence = new LlamaSequence(decoder, settings);
-        sequence.prefill(prompt.embeds().clone(), prompt.modality(), trace);   // forward adds into its input
-        return sequence;
+        return LlamaSequence.prefilled(decoder, prompt, settings, trace);
     }
 
     @Override
-    public Path directory() {
-        return directory.path();
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return directory.tokenizer();
+    public ModelDirectory files() {
+        return directory;
     }
 
     @Override

@@ -1,12 +1,9 @@
 package dev.akvq.model.llava;
 
 import dev.akvq.model.WeightReader;
-import dev.akvq.tensor.GeluErf;
-import dev.akvq.tensor.GeluTanh;
+import dev.akvq.tensor.Activation;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
-import dev.akvq.tensor.QuickGelu;
-import dev.akvq.tensor.Silu;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.LlavaConfig;
@@ -23,22 +20,16 @@ import java.util.Optional;
 public final class LlavaProjector {
     private final MatrixView linear1, linear2;
     private final Optional<float[]> bias1, bias2;
-    private final String activation;
+    private final Activation activation;
     private final WorkerPool pool;
-
-    private static final List<String> ACTIVATIONS = List.of("gelu", "gelu_pytorch_tanh", "gelu_new", "quick_gelu", "silu");
 
     public LlavaProjector(MatrixView linear1, Optional<float[]> bias1, MatrixView linear2, Optional<float[]> bias2,
                           String activation, WorkerPool pool) {
-        if (!ACTIVATIONS.contains(activation)) {
-            throw new IllegalArgumentException("config.json: projector_hidden_act \"" + activation + "\" is not supported; expected one of "
-                    + ACTIVATIONS);
-        }
         this.linear1 = linear1;
         this.bias1 = bias1;
         this.linear2 = linear2;
         this.bias2 = bias2;
-        this.activation = activation;
+        this.activation = Activation.named("config.json: projector_hidden_act", activation);
         this.pool = pool;
     }
 
@@ -65,15 +56,7 @@ public final class LlavaProjector {
         int width = linear1.rows();
         float[] hidden = new float[rows * width];
         linear(features, rows, linear1, bias1, hidden);
-        pool.forRange(rows, (start, end) -> {
-            int at = start * width, n = (end - start) * width;
-            switch (activation) {
-                case "gelu" -> GeluErf.apply(hidden, at, n);
-                case "quick_gelu" -> QuickGelu.apply(hidden, at, n);
-                case "silu" -> Silu.apply(hidden, at, n);
-                default -> GeluTanh.apply(hidden, at, n);
-            }
-        });
+        activation.applyRows(hidden, rows, width, pool);
         float[] out = new float[rows * linear2.rows()];
         linear(hidden, rows, linear2, bias2, out);
         return out;

@@ -2,6 +2,7 @@ package dev.akvq.model.qwen2vl;
 
 import dev.akvq.model.llama.RopeFrequencies;
 import dev.akvq.model.llama.RotaryPositions;
+import dev.akvq.tensor.RotaryTables;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.util.List;
 
@@ -42,15 +43,11 @@ public final class MultimodalRotary {
         int half = inverseFrequencies.length, headDim = 2 * half, n = positions.length();
         int[][] byComponent = {positions.temporal(), positions.height(), positions.width()};
         float[] cos = new float[n * headDim], sin = new float[n * headDim];
+        float[] angles = new float[half];
         for (int t = 0; t < n; t++) {
-            for (int j = 0; j < half; j++) {
-                float angle = (float) byComponent[component[j]][t] * inverseFrequencies[j];
-                float c = (float) Math.cos(angle), s = (float) Math.sin(angle);
-                cos[t * headDim + j] = c;
-                cos[t * headDim + half + j] = c;
-                sin[t * headDim + j] = s;
-                sin[t * headDim + half + j] = s;
-            }
+            // Frequency j turns with the position component its mrope_section assigns it (temporal, height or width).
+            for (int j = 0; j < half; j++) angles[j] = (float) byComponent[component[j]][t] * inverseFrequencies[j];
+            RotaryTables.expand(angles, 0, half, cos, sin, t * headDim);
         }
         return new RotaryPositions(cos, sin, headDim);
     }

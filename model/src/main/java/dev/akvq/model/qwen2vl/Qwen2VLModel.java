@@ -12,7 +12,6 @@ import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.Qwen2VLConfig;
 import java.nio.file.Path;
@@ -191,13 +190,8 @@ public final class Qwen2VLModel implements VisionLanguageModel {
     }
 
     @Override
-    public Path directory() {
-        return directory.path();
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return directory.tokenizer();
+    public ModelDirectory files() {
+        return directory;
     }
 
     @Override

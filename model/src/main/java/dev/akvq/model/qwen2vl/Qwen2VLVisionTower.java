@@ -3,25 +3,18 @@ package dev.akvq.model.qwen2vl;
 import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
 import dev.akvq.model.WeightReader;
+import dev.akvq.tensor.Activation;
 import dev.akvq.tensor.Add;
-import dev.akvq.tensor.DType;
-import dev.akvq.tensor.GeluErf;
-import dev.akvq.tensor.GeluTanh;
+import dev.akvq.tensor.BidirectionalAttention;
 import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
-import dev.akvq.tensor.QuickGelu;
 import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.RotaryTables;
-import dev.akvq.tensor.Softmax;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Qwen2VLVisionConfig;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,7 +41,6 @@ public final class Qwen2VLVisionTower {
     static final float LAYER_NORM_EPS = 1e-6f;
     /** VisionRotaryEmbedding's default theta. */
     static final double ROPE_THETA = 10000.0;
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** One Qwen2VLVisionBlock; {@code qkv} rows are q, then k, then v, each {@code [heads, headDim]}. */
     public record Block(float[] norm1Weight, float[] norm1Bias, MatrixView qkv, float[] qkvBias, MatrixView proj,
@@ -62,9 +54,10 @@ public final class Qwen2VLVisionTower {
     private final Weights weights;
     private final WorkerPool pool;
     private final float[] inverseFrequencies;
+    private final Activation activation;
 
     public Qwen2VLVisionTower(Qwen2VLVisionConfig config, Weights weights, WorkerPool pool) {
-        activation(config.hiddenAct());   // refuse an unsupported activation at load, not mid-forward
+        this.activation = Activation.named("config.json: vision_config.hidden_act", config.hiddenAct());   // at load, not mid-forward
         if (weights.blocks().size() != config.depth()) {
             throw new IllegalArgumentException("vision tower has " + weights.blocks().size() + " blocks, vision_config.depth "
                     + config.depth());
@@ -128,14 +121,7 @@ public final class Qwen2VLVisionTower {
         float[] angles = rotaryAngles(grids);
         if (trace.enabled()) trace.put("vision_rotary_freqs", angles.clone(), n, headDim / 2);
         float[] cos = new float[n * headDim], sin = new float[n * headDim];
-        for (int i = 0; i < n * headDim / 2; i++) {
-            int t = i / (headDim / 2), j = i % (headDim / 2);
-            float c = (float) Math.cos(angles[i]), s = (float) Math.sin(angles[i]);
-            cos[t * headDim + j] = c;
-            cos[t * headDim + headDim / 2 + j] = c;
-            sin[t * headDim + j] = s;
-            sin[t * headDim + headDim / 2 + j] = s;
-        }
+        for (int t = 0; t < n; t++) RotaryTables.expand(angles, t * headDim / 2, headDim / 2, cos, sin, t * headDim);
         int[] frameStarts = frameStarts(grids);
 
         for (int b = 0; b < config.depth(); b++) {
@@ -143,7 +129,7 @@ public final class Qwen2VLVisionTower {
             Block w = weights.blocks().get(b);
 
             // Attention block: LayerNorm, fused qkv, RoPE on q and k, full attention per frame.
-            layerNorm(h, x, n, w.norm1Weight(), w.norm1Bias());
+            LayerNorm.rows(h, x, n, w.norm1Weight(), w.norm1Bias(), LAYER_NORM_EPS, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.qkv(), w.qkvBias(), qkv, pool);
             pool.forRange(n, (start, end) -> {
                 for (int t = start; t < end; t++) {
@@ -151,16 +137,16 @@ public final class Qwen2VLVisionTower {
                     RotaryEmbedding.rotateHalf(qkv, t * 3 * e + e, heads, headDim, cos, sin, t * headDim);
                 }
             });
-            for (int f = 0; f + 1 < frameStarts.length; f++) {
-                attendWithinFrame(qkv, frameStarts[f], frameStarts[f + 1], attention);
-            }
+            // VisionAttention (eager): softmax(q kᵀ / √d) v over the patches of each frame.
+            BidirectionalAttention.apply(qkv, qkv, qkv, attention, BidirectionalAttention.Layout.fusedQkv(heads, headDim),
+                    frameStarts, null, BidirectionalAttention.Scaling.scoreDividedBy((float) Math.sqrt(headDim)), pool);
             MatrixMatrix.multiplyTransposedAddBias(attention, n, w.proj(), w.projBias(), projected, pool);
             Add.add(x, projected);
 
             // MLP block: x += fc2(act(fc1(LayerNorm2(x)))).
-            layerNorm(h, x, n, w.norm2Weight(), w.norm2Bias());
+            LayerNorm.rows(h, x, n, w.norm2Weight(), w.norm2Bias(), LAYER_NORM_EPS, pool);
             MatrixMatrix.multiplyTransposedAddBias(h, n, w.fc1(), w.fc1Bias(), hidden, pool);
-            applyActivation(hidden);
+            activation.applyRows(hidden, n, mlp, pool);
             MatrixMatrix.multiplyTransposedAddBias(hidden, n, w.fc2(), w.fc2Bias(), projected, pool);
             Add.add(x, projected);
             if (trace.enabled()) trace.put("vision_block_out." + b, x.clone(), n, e);
@@ -224,69 +210,5 @@ public final class Qwen2VLVisionTower {
             for (int t = 0; t < g.t(); t++, f++) starts[f + 1] = starts[f] + g.h() * g.w();
         }
         return starts;
-    }
-
-    /**
-     * Eager VisionAttention over patches {@code [from, to)}: per head, {@code softmax(Q Kᵀ / √d) V}
-     * as two matrix products on the head's gathered rows (torch's matmul, then division, then a
-     * float32 softmax), written into {@code out}'s head columns. K and Vᵀ go to native scratch, so
-     * the matrix kernel sees native segments only, as it does for mapped weights.
-     */
-    private void attendWithinFrame(float[] qkv, int from, int to, float[] out) {
-        int s = to - from, e = config.embedDim(), d = config.headDim();
-        float root = (float) Math.sqrt(d);
-        float[] q = new float[s * d], k = new float[s * d], vT = new float[d * s];
-        float[] scores = new float[s * s], o = new float[s * d];
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment kData = arena.allocate((long) s * d * Float.BYTES), vData = arena.allocate((long) d * s * Float.BYTES);
-            MatrixView keys = new MatrixView(DType.F32, s, d, kData), valuesT = new MatrixView(DType.F32, d, s, vData);
-            for (int head = 0; head < config.numHeads(); head++) {
-                for (int t = 0; t < s; t++) {
-                    int row = (from + t) * 3 * e + head * d;
-                    System.arraycopy(qkv, row, q, t * d, d);
-                    System.arraycopy(qkv, row + e, k, t * d, d);
-                    for (int c = 0; c < d; c++) vT[c * s + t] = qkv[row + 2 * e + c];
-                }
-                MemorySegment.copy(k, 0, kData, F32_LE, 0, k.length);
-                MemorySegment.copy(vT, 0, vData, F32_LE, 0, vT.length);
-                MatrixMatrix.multiplyTransposed(q, s, keys, scores, pool);
-                pool.forRange(s, (start, end) -> {
-                    for (int t = start; t < end; t++) {
-                        for (int j = 0; j < s; j++) scores[t * s + j] /= root;
-                        Softmax.inPlace(scores, t * s, s);
-                    }
-                });
-                MatrixMatrix.multiplyTransposed(scores, s, valuesT, o, pool);
-                for (int t = 0; t < s; t++) System.arraycopy(o, t * d, out, (from + t) * e + head * d, d);
-            }
-        }
-    }
-
-    /** Row-wise LayerNorm of {@code n} patches, split over the pool by patch. */
-    private void layerNorm(float[] out, float[] x, int n, float[] weight, float[] bias) {
-        int e = config.embedDim();
-        pool.forRange(n, (start, end) -> {
-            for (int t = start; t < end; t++) LayerNorm.apply(out, t * e, x, t * e, weight, bias, LAYER_NORM_EPS);
-        });
-    }
-
-    private void applyActivation(float[] a) {
-        Activation f = activation(config.hiddenAct());
-        pool.forRange(a.length, (start, end) -> f.apply(a, start, end - start));
-    }
-
-    private interface Activation {
-        void apply(float[] a, int offset, int n);
-    }
-
-    /** ACT2FN for the activations Qwen2-VL vision configs use. */
-    private static Activation activation(String name) {
-        return switch (name) {
-            case "quick_gelu" -> QuickGelu::apply;
-            case "gelu" -> GeluErf::apply;
-            case "gelu_pytorch_tanh" -> GeluTanh::apply;
-            default -> throw new IllegalArgumentException("config.json: vision_config.hidden_act \"" + name
-                    + "\" is not supported; expected quick_gelu, gelu or gelu_pytorch_tanh");
-        };
     }
 }

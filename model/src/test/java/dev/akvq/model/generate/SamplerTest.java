@@ -61,6 +61,31 @@ class SamplerTest {
         assertEquals(0.75, ones / (double) draws, 0.015);
     }
 
+    /** Which tokens {@code p} ever draws over many draws (a token with probability 1/8 shows up within 400). */
+    private static java.util.Set<Integer> drawn(float[] l, double topP) {
+        Sampler s = Sampler.sampling(1.0, 0, topP, 5);
+        java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        for (int i = 0; i < 400; i++) seen.add(s.next(l));
+        return seen;
+    }
+
+    /**
+     * TopPLogitsWarper (transformers 4.47.1): sorted ascending, a token is removed while the cumulative
+     * probability up to and including it is {@code <= 1 - top_p}; the most likely token always stays.
+     */
+    @Test
+    void topPRemovesTokensUpToAndIncludingTheBoundary() {
+        float[] halves = {0f, 0f};                                  // 1/2 and 1/2, exactly
+        assertEquals(java.util.Set.of(1), drawn(halves, 0.5));     // cumulative 1/2 <= 1 - 1/2: token 0 goes
+        assertEquals(java.util.Set.of(0, 1), drawn(halves, 0.5 + 1e-9));
+        float[] l = {0f, (float) Math.log(3), (float) Math.log(4)}; // 1/8, 3/8, 1/2
+        assertEquals(java.util.Set.of(2), drawn(l, 0.5 - 1e-6));    // 1/8 + 3/8 <= 1/2 + 1e-6: both go
+        assertEquals(java.util.Set.of(1, 2), drawn(l, 0.5 + 1e-6)); // 1/8 goes, 3/8 would cross the boundary
+        assertEquals(java.util.Set.of(1, 2), drawn(l, 0.875 - 1e-6));
+        assertEquals(java.util.Set.of(0, 1, 2), drawn(l, 0.875 + 1e-6));
+        assertEquals(java.util.Set.of(2), drawn(new float[] {0f, 9f, 20f}, 1e-12));  // the most likely always stays
+    }
+
     @Test
     void invalidSettingsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Sampler.sampling(-1, 0, 1, 0));

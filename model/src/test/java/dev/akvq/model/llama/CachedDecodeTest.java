@@ -7,6 +7,7 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.akvq.model.Trace;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.DType;
@@ -89,7 +90,7 @@ public class CachedDecodeTest {
 
     /** Logits of every position from one prefill: {@code [n, vocab]}. */
     static float[] prefillLogits(LlamaDecoder d, int[] ids, KvMode mode) {
-        LlamaSequence s = new LlamaSequence(d, mode);
+        LlamaSequence s = new LlamaSequence(d, KvCacheSettings.defaults(mode));
         return d.allLogits(s.prefill(d.embed(ids), text(ids.length), Trace.NONE), ids.length);
     }
 
@@ -104,7 +105,7 @@ public class CachedDecodeTest {
             KvMode mode = r.nextBoolean() ? KvMode.FP32 : KvMode.FP16;
             float[] expected = prefillLogits(model.decoder(), ids, mode);
             // Prefill the first `split` tokens, then feed the rest one at a time.
-            LlamaSequence s = new LlamaSequence(model.decoder(), mode);
+            LlamaSequence s = new LlamaSequence(model.decoder(), KvCacheSettings.defaults(mode));
             float[] normed = s.prefill(model.decoder().embed(Arrays.copyOf(ids, split)), text(split), Trace.NONE);
             float[] logits = s.lastLogits(normed, split);
             for (int t = split; ; t++) {

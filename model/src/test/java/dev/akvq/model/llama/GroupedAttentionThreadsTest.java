@@ -7,6 +7,7 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.akvq.model.Trace;
+import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.config.SlidingWindow;
@@ -45,7 +46,7 @@ class GroupedAttentionThreadsTest {
 
     private static Run run(long seed, Optional<SlidingWindow> window, WorkerPool pool, KvMode mode, int[] ids, int split) {
         LlamaDecoder d = CachedDecodeTest.randomModel(new SplittableRandom(seed), window, pool).decoder();
-        LlamaSequence s = new LlamaSequence(d, mode);
+        LlamaSequence s = new LlamaSequence(d, KvCacheSettings.defaults(mode));
         Recorder trace = new Recorder();
         float[] normed = s.prefill(d.embed(Arrays.copyOf(ids, split)), CachedDecodeTest.text(split), trace);
         float[] prompt = d.allLogits(normed, split);

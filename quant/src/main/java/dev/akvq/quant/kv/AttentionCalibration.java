@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The calibration statistic that labels a new model's layers TSA or PSA (AKVQ-VL spec,
+ * The calibration statistic that labels a new model's layers TSA or PSA (docs/akvq-vl.md,
  * "Calibration"): run FP32 on a few prompts with images and, per layer, average the attention
  * each text key token and each vision key token receives, excluding the first
  * {@value #EXCLUDED_KEYS} key positions (the attention sinks). A layer is TSA while its text

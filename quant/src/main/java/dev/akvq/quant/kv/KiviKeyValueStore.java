@@ -1,7 +1,10 @@
 package dev.akvq.quant.kv;
 
 import dev.akvq.quant.GroupQuantizer;
+import dev.akvq.quant.HeadRows;
+import dev.akvq.quant.NarrowCodes;
 import dev.akvq.quant.PackedCodes;
+import dev.akvq.quant.PackedRun;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
@@ -275,8 +278,10 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 zeroTerms[h] = PackedCodes.channelWeights(queries, queryOffset + h * headDim, scales, zeros, headDim, w, h * headDim);
             }
             int first = Math.max(b, from), count = Math.min(b + BLOCK, quantizedTo) - first;
-            PackedCodes.dotsRun(w, 0, headDim, heads, null, 0, 0, 0, keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, 2,
-                    dots, 0, BLOCK, 1);
+            // The zero points were folded into zeroTerms: the codes are read with zero 0.
+            PackedCodes.dotsRun(HeadRows.of(w, 0, headDim, heads),
+                    PackedRun.withZero(keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, 2, 0),
+                    HeadRows.of(dots, 0, BLOCK, heads));
             for (int h = 0; h < heads; h++) {
                 for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * BLOCK + t] - zeroTerms[h]) * scale;
             }
@@ -306,7 +311,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
         if (from >= to) return;
         int aStride = valueGroups + LANE_PADDING;
         float[] a = new float[heads * aStride], zeros = new float[aStride], perHead = new float[heads];
-        boolean narrow = PackedCodes.narrowRows(valueGroup, 2, valueRowBytes);
+        boolean narrow = NarrowCodes.narrowRows(valueGroup, 2, valueRowBytes);
         float[] sums = narrow ? new float[heads * headDim] : acc;
         for (int t = from; t < to; t++) {
             for (int g = 0; g < valueGroups; g++) {
@@ -315,7 +320,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 for (int h = 0; h < heads; h++) a[h * aStride + g] = probabilities[h * n + t - from] * s;
             }
             if (narrow) {
-                PackedCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
+                NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
                         valueGroup, 2, sums, 0, headDim);
             } else {
                 for (int g = 0; g < valueGroups; g++) {
@@ -326,7 +331,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
             }
         }
         if (narrow) {
-            for (int h = 0; h < heads; h++) PackedCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, 2, acc, h * headDim);
+            for (int h = 0; h < heads; h++) NarrowCodes.narrowToChannels(sums, h * headDim, valueRowBytes, valueGroup, 2, acc, h * headDim);
         }
     }
 

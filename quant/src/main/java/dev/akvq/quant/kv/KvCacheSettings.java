@@ -5,10 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every setting of a KV-cache mode (AKVQ-VL spec: each default it names is a setting here).
+ * Every setting of a KV-cache mode (docs/akvq-vl.md, "Settings": each default is a setting here).
  *
  * @param mode             which store
- * @param window           recent tokens kept FP16 (AKVQ; spec default 128). KIVI's residual is fixed at 128 as in its paper
+ * @param window           recent tokens kept FP16 (AKVQ; default 128). KIVI's residual is fixed at 128 as in its paper
  * @param pivots           pivot tokens per PSA layer (default 15)
  * @param group            channels per quantization group (default 128; head_dim when smaller)
  * @param clip2            clip ratio of INT2 groups (AKVQ default 0.8; RTN-2 and KIVI-2 1.0, plain round-to-nearest)
@@ -21,7 +21,7 @@ import java.util.List;
  */
 public record KvCacheSettings(KvMode mode, int window, int pivots, int group, float clip2, float clip4,
                               PivotRule pivotRule, boolean prefillQuantized, boolean rotation, KvLayerTable layers) {
-    /** KIVI's key and value group size and full-precision residual (KIVI paper's settings, spec "Baselines"). */
+    /** KIVI's key and value group size and full-precision residual (KIVI paper's settings, docs/akvq-vl.md, "Baselines"). */
     public static final int KIVI_GROUP = 32, KIVI_RESIDUAL = 128;
 
     public KvCacheSettings {
@@ -38,6 +38,15 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
         boolean akvq = mode == KvMode.AKVQ;
         return new KvCacheSettings(mode, 128, 15, 128, akvq ? 0.8f : 1.0f, 1.0f, PivotRule.ENTRIES, false, akvq,
                 KvLayerTable.DEFAULT);
+    }
+
+    /**
+     * The defaults of {@code mode} for the model in {@code modelDirectory}: akvq takes the layer
+     * table the directory holds ({@link KvLayerTable#FILE_NAME}, written by calibration), else the default.
+     */
+    public static KvCacheSettings defaults(KvMode mode, java.nio.file.Path modelDirectory) {
+        KvCacheSettings d = defaults(mode);
+        return mode == KvMode.AKVQ ? d.withLayers(KvLayerTable.findNextTo(modelDirectory).orElse(KvLayerTable.DEFAULT)) : d;
     }
 
     public KvCacheSettings withWindow(int w) {

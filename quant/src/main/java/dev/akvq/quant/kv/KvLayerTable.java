@@ -16,7 +16,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Which layers are TSA and which PSA (AKVQ-VL spec). Layers {@code 0 .. explicit.size()-1} take
+ * Which layers are TSA and which PSA (docs/akvq-vl.md, "Precision table"). Layers {@code 0 .. explicit.size()-1} take
  * their listed pattern; later layers take {@code rest}, or are an error when {@code rest} is empty
  * (a table read from a file must cover the whole model).
  *
@@ -33,12 +33,12 @@ public record KvLayerTable(String name, List<LayerPattern> explicit, Optional<La
     /** The file a model directory may hold its table in. */
     public static final String FILE_NAME = "akvq-layers.json";
 
-    /** LLaVA-1.5-7B/13B and LLaVA-1.6-Vicuna-7B as published: layers 0-1 TSA, the rest PSA. The spec's default. */
+    /** LLaVA-1.5-7B/13B and LLaVA-1.6-Vicuna-7B as published: layers 0-1 TSA, the rest PSA. The default (docs/akvq-vl.md, "Precision table"). */
     public static final KvLayerTable LLAVA_15 = new KvLayerTable("llava-1.5", List.of(LayerPattern.TSA, LayerPattern.TSA),
             Optional.of(LayerPattern.PSA));
     /** LLaVA-1.6-Mistral-7B as published: every layer PSA. */
     public static final KvLayerTable LLAVA_16_MISTRAL = new KvLayerTable("llava-1.6-mistral", List.of(), Optional.of(LayerPattern.PSA));
-    /** The spec's default for a model without a table: the LLaVA-1.5 rows. */
+    /** The default for a model without a table (docs/akvq-vl.md): the LLaVA-1.5 rows. */
     public static final KvLayerTable DEFAULT = LLAVA_15;
 
     public KvLayerTable {

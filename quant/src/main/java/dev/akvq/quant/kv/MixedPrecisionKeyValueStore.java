@@ -9,7 +9,7 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * The AKVQ-VL cache of one layer (spec, table and "Cache lifecycle"), and RTN-2 as its special
+ * The AKVQ-VL cache of one layer (docs/akvq-vl.md, "Precision table", "Lifecycle" and "Storage"), and RTN-2 as its special
  * case (no window, no pivots, every token INT2). Each token sits in exactly one segment:
  * <ul>
  *   <li>FP16: the most recent {@code window} tokens, and the pivots of a PSA layer (for good);</li>
@@ -25,8 +25,7 @@ import java.util.List;
  *
  * <p>{@link #attend} computes every logit from the segment the token sits in (codes read directly,
  * never dequantised into a buffer), one softmax over all of them, and one weighted sum of values.
- * {@link #attendReference} is its scalar twin: it dequantises every token and runs plain attention
- * in double.
+ * Its twin is {@link ReferenceAttention}: every token dequantised, then plain attention in double.
  */
 public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     private static final byte HALF = 0, INT2 = 2, INT4 = 4;
@@ -83,7 +82,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     }
 
     /** The pivot tokens of this request (empty outside PSA layers). */
-    public BitSet pivotTokens() {
+    BitSet pivotTokens() {
         return (BitSet) pivotSet.clone();
     }
 
@@ -200,32 +199,6 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
 
     private QuantizedRows segment(byte k) {
         return k == INT2 ? int2 : int4;
-    }
-
-    /**
-     * The scalar twin of {@link #attend}: every token of {@code [from, to)} dequantised (as
-     * {@link #keysForTrace} sees it), then plain attention in double. Ignores the prefill copy.
-     */
-    void attendReference(float[] query, int queryOffset, int kvHead, int from, int to, float scale,
-                         double[] probabilities, double[] out) {
-        check(kvHead, from, to);
-        float[] k = new float[headDim], v = new float[headDim];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = from; j < to; j++) {
-            row(kvHead, j, true, k, 0);
-            double s = 0;
-            for (int i = 0; i < headDim; i++) s += (double) query[queryOffset + i] * k[i];
-            probabilities[j - from] = s * scale;
-            max = Math.max(max, probabilities[j - from]);
-        }
-        double sum = 0;
-        for (int j = 0; j < to - from; j++) sum += probabilities[j] = Math.exp(probabilities[j] - max);
-        Arrays.fill(out, 0, headDim, 0);
-        for (int j = from; j < to; j++) {
-            probabilities[j - from] /= sum;
-            row(kvHead, j, false, v, 0);
-            for (int i = 0; i < headDim; i++) out[i] += probabilities[j - from] * v[i];
-        }
     }
 
     private void check(int kvHead, int from, int to) {

@@ -5,7 +5,7 @@ import java.util.BitSet;
 
 /**
  * Finds the pivot tokens of a PSA layer at prefill from the massive activations of the residual
- * stream entering it (AKVQ-VL spec, "Pivots"). Ties are broken by the lower index (token, then
+ * stream entering it (docs/akvq-vl.md, "Pivots"). Ties are broken by the lower index (token, then
  * channel), so the set is deterministic.
  */
 public final class PivotDetector {

@@ -3,7 +3,7 @@ package dev.akvq.quant.kv;
 import java.util.Locale;
 
 /**
- * How pivot tokens are found from the residual stream entering a PSA layer (AKVQ-VL spec, "Pivots").
+ * How pivot tokens are found from the residual stream entering a PSA layer (docs/akvq-vl.md, "Pivots").
  * {@link #ENTRIES}: the {@code pivots} largest |h[t,c]| entries over all (t, c), mapped to their
  * tokens and de-duplicated (so at most {@code pivots} tokens). {@link #TOKENS}: tokens ranked by
  * {@code max_c |h[t,c]|}, the {@code pivots} first.

@@ -1,7 +1,9 @@
 package dev.akvq.quant.kv;
 
 import dev.akvq.quant.GroupQuantizer;
+import dev.akvq.quant.HeadRows;
 import dev.akvq.quant.PackedCodes;
+import dev.akvq.quant.PackedRun;
 import java.util.Arrays;
 
 /**
@@ -79,8 +81,10 @@ final class QuantizedRows {
             int count = Math.min(TILE, tokens - t0), slot0 = first + t0, o = outOffset + t0;
             for (int h = 0; h < heads; h++) Arrays.fill(out, o + h * outStride, o + h * outStride + count, 0f);
             for (int g = 0; g < groups; g++) {
-                PackedCodes.dotsRun(q, qOffset + g * group, headDim, heads, keyZeros[head], slot0 * groups + g, groups, 0, keyCodes[head],
-                        slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(), dots, 0, count, 1);
+                PackedCodes.dotsRun(HeadRows.of(q, qOffset + g * group, headDim, heads),
+                        PackedRun.withZeros(keyCodes[head], slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(),
+                                keyZeros[head], slot0 * groups + g, groups),
+                        HeadRows.of(dots, 0, count, heads));
                 for (int t = 0; t < count; t++) {
                     float s = Float.float16ToFloat(keyScales[head][(slot0 + t) * groups + g]);
                     for (int h = 0; h < heads; h++) out[o + h * outStride + t] += s * dots[h * count + t];
@@ -106,8 +110,10 @@ final class QuantizedRows {
                     float s = Float.float16ToFloat(valueScales[head][(slot0 + t) * groups + g]);
                     for (int h = 0; h < heads; h++) a[h * count + t] = p[pOffset + h * pStride + t0 + t] * s;
                 }
-                PackedCodes.accumulateRun(a, 0, count, heads, valueZeros[head], slot0 * groups + g, groups, valueCodes[head],
-                        slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(), acc, g * group, headDim);
+                PackedCodes.accumulateRun(HeadRows.of(a, 0, count, heads),
+                        PackedRun.withZeros(valueCodes[head], slot0 * tokenBytes + g * groupBytes, tokenBytes, count, group, quantizer.bits(),
+                                valueZeros[head], slot0 * groups + g, groups),
+                        HeadRows.of(acc, g * group, headDim, heads));
             }
         }
     }

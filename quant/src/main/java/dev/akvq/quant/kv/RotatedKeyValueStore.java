@@ -3,7 +3,7 @@ package dev.akvq.quant.kv;
 import dev.akvq.quant.Hadamard;
 
 /**
- * The Walsh-Hadamard rotation of keys around any store (AKVQ-VL spec, "Walsh-Hadamard rotation"):
+ * The Walsh-Hadamard rotation of keys around any store (docs/akvq-vl.md, "Rotation"):
  * each head's post-RoPE key is rotated ({@code k H}) before the inner store sees it, and each
  * query once per attention call ({@code q H}); {@code (qH)(kH)ᵀ = q kᵀ}, so logits are unchanged
  * while the outliers of a few channels are spread over all of them before quantization.

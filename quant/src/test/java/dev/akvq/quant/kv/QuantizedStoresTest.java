@@ -49,7 +49,9 @@ class QuantizedStoresTest {
 
     static KeyValueStore randomStore(SplittableRandom r, int kvHeads, int headDim) {
         int group = Math.max(4, headDim >> r.nextInt(3));
-        return switch (r.nextInt(3)) {
+        return switch (r.nextInt(5)) {
+            case 3 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
+            case 4 -> new DenseKeyValueStore(DType.F32, kvHeads, headDim);
             case 0 -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f,
                     r.nextBoolean());
             case 1 -> new KiviKeyValueStore(kvHeads, headDim, Math.min(32, headDim), 32 * (1 + r.nextInt(4)), 1f, r.nextBoolean());
@@ -69,68 +71,83 @@ class QuantizedStoresTest {
             Filled f = fill(r, store, length, r.nextInt(length + 1), 8);
             assertEquals(length, store.length());
             assertAttentionMatchesTrace(r, store, "seed " + seed + " " + store.getClass().getSimpleName());
-            if (store instanceof MixedPrecisionKeyValueStore m) assertTwinsAgree(r, m);
         });
     }
 
-    /** attend() against softmax(scale · K' q) V' in double over the trace views K', V'. */
+    private static final double U = 0x1p-24;
+
+    /**
+     * attendGroup() for a group of query heads against {@link ReferenceAttention} (the store's
+     * dequantize-and-attend twin) for each head. The bound is float rounding only: both sides see the
+     * same decoded keys and values, so a logit may differ by {@code (headDim + 4)·u·scale·Σ|qᵢ k'ᵢ|}
+     * (the code-times-weight products and their float sum), which moves a probability by at most
+     * twice the largest such error relative to itself, plus the softmax's own {@code (n + 8)·u}; an
+     * output by those relative errors of the rows it averages, plus the float weighted sum's
+     * {@code (n + 8)·u}. A wrong code, scale, zero point or segment is far outside it.
+     */
     static void assertAttentionMatchesTrace(SplittableRandom r, KeyValueStore store, String what) {
-        int kvHeads = store.kvHeads(), headDim = store.headDim(), length = store.length();
-        float[] keys = store.keysForTrace(), values = store.valuesForTrace();
-        int head = r.nextInt(kvHeads), to = 1 + r.nextInt(length), from = r.nextInt(to);
+        int headDim = store.headDim(), length = store.length();
+        int head = r.nextInt(store.kvHeads()), to = 1 + r.nextInt(length), from = r.nextInt(to), group = 1 + r.nextInt(3);
         if (r.nextBoolean()) {
             from = 0;
             to = length;
         }
-        float[] q = new float[headDim];
-        for (int i = 0; i < headDim; i++) q[i] = (float) (r.nextGaussian());
-        float[] qSeen = q.clone();
-        if (store instanceof RotatedKeyValueStore) Hadamard.transform(qSeen, 0, headDim);
+        int n = to - from;
+        float[] q = new float[group * headDim];
+        for (int i = 0; i < q.length; i++) q[i] = (float) (r.nextGaussian());
         float scale = (float) (1 / Math.sqrt(headDim));
-        float[] p = new float[length + 1], out = new float[headDim + 2];
-        store.attend(q, 0, head, from, to, scale, p, out, 2);
-        double[] ref = new double[to - from];
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (int j = from; j < to; j++) {
-            double s = 0;
-            for (int i = 0; i < headDim; i++) s += (double) qSeen[i] * keys[(head * length + j) * headDim + i];
-            ref[j - from] = s * scale;
-            max = Math.max(max, ref[j - from]);
-        }
-        for (int j = 0; j < ref.length; j++) sum += ref[j] = Math.exp(ref[j] - max);
-        for (int j = 0; j < ref.length; j++) {
-            ref[j] /= sum;
-            assertEquals(ref[j], p[j], 1e-5 * Math.max(ref[j], 1e-2), what + ": probability " + j);
-        }
-        // Relative to the size of the rows being averaged: a code's value and its zero point's share are
-        // each about that size, and their float difference is what the output is made of.
-        double mag = 0;
-        for (int j = from; j < to; j++) {
-            double rowMax = 0;
-            for (int i = 0; i < headDim; i++) rowMax = Math.max(rowMax, Math.abs(values[(head * length + j) * headDim + i]));
-            mag += ref[j - from] * rowMax;
-        }
-        for (int i = 0; i < headDim; i++) {
-            double o = 0;
-            for (int j = from; j < to; j++) o += ref[j - from] * values[(head * length + j) * headDim + i];
-            assertEquals(o, out[2 + i], 1e-5 * Math.max(mag, 1e-3), what + ": output " + i + " of [" + from + ", " + to + ")");
+        float[] p = new float[group * n], out = new float[group * headDim + 2];
+        store.attendGroup(q, 0, group, head, from, to, scale, p, out, 2);
+        float[] keys = store.keysForTrace(), values = store.valuesForTrace();
+        for (int h = 0; h < group; h++) {
+            float[] qSeen = java.util.Arrays.copyOfRange(q, h * headDim, (h + 1) * headDim);
+            if (store instanceof RotatedKeyValueStore) Hadamard.transform(qSeen, 0, headDim);
+            KeyValueStore twin = store instanceof RotatedKeyValueStore rotated ? rotated.inner() : store;
+            double[] ref = new double[n], refOut = new double[headDim];
+            ReferenceAttention.attend(twin, qSeen, 0, head, from, to, scale, ref, refOut);
+            double logitErr = 0;
+            for (int j = from; j < to; j++) {
+                double abs = 0;
+                for (int i = 0; i < headDim; i++) abs += Math.abs((double) qSeen[i] * keys[(head * length + j) * headDim + i]);
+                logitErr = Math.max(logitErr, (headDim + 4) * U * scale * abs);
+            }
+            double relative = 2 * logitErr + (n + 8) * U;
+            double mag = 0;
+            for (int j = from; j < to; j++) {
+                double rowMax = 0;
+                for (int i = 0; i < headDim; i++) rowMax = Math.max(rowMax, Math.abs(values[(head * length + j) * headDim + i]));
+                mag += ref[j - from] * rowMax;
+                assertEquals(ref[j - from], p[h * n + j - from], relative * ref[j - from] + 1e-30, what + ": head " + h + " probability " + j);
+            }
+            for (int i = 0; i < headDim; i++) {
+                assertEquals(refOut[i], out[2 + h * headDim + i], (relative + (n + 8) * U) * mag + 1e-30,
+                        what + ": head " + h + " output " + i + " of [" + from + ", " + to + ")");
+            }
         }
     }
 
-    /** The Vector API attention against the store's own scalar twin (dequantise everything, attend in double). */
-    private static void assertTwinsAgree(SplittableRandom r, MixedPrecisionKeyValueStore m) {
-        int headDim = m.headDim(), length = m.length();
-        float[] q = new float[headDim];
-        for (int i = 0; i < headDim; i++) q[i] = (float) r.nextGaussian();
-        float[] p = new float[length], out = new float[headDim];
-        double[] pr = new double[length], or = new double[headDim];
-        float scale = (float) (1 / Math.sqrt(headDim));
-        m.attend(q, 0, 0, 0, length, scale, p, out, 0);
-        m.attendReference(q, 0, 0, 0, length, scale, pr, or);
-        double norm = 0;
-        for (double x : or) norm = Math.max(norm, Math.abs(x));
-        for (int i = 0; i < headDim; i++) assertEquals(or[i], out[i], 1e-5 * Math.max(norm, 1e-2) + 1e-6, "twin output " + i);
-        for (int j = 0; j < length; j++) assertEquals(pr[j], p[j], 1e-5 * Math.max(pr[j], 1e-2), "twin probability " + j);
+    /** The twin check fails on a wrong answer: a store whose attention is off by one code step is caught. */
+    @Test
+    void theTwinCheckCanFail() {
+        SplittableRandom r = new SplittableRandom(3);
+        KeyValueStore good = new MixedPrecisionKeyValueStore(1, 16, 16, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f, false);
+        fill(r, good, 20, 10, 8);
+        KeyValueStore wrong = new KeyValueStore() {
+            public int kvHeads() { return 1; }
+            public int headDim() { return 16; }
+            public int length() { return good.length(); }
+            public void append(float[] k, int ko, float[] v, int vo, CachedToken t) { throw new UnsupportedOperationException(); }
+            public void attend(float[] q, int qo, int h, int from, int to, float scale, float[] p, float[] out, int oo) {
+                good.attend(q, qo, h, from, to, scale, p, out, oo);
+                out[oo] += 1e-3f;     // a slightly wrong output
+            }
+            public float[] keysForTrace() { return good.keysForTrace(); }
+            public float[] valuesForTrace() { return good.valuesForTrace(); }
+            public long bytes() { return good.bytes(); }
+        };
+        assertThrows(AssertionError.class, () -> {
+            for (int i = 0; i < 20; i++) assertAttentionMatchesTrace(new SplittableRandom(i), wrong, "wrong");
+        });
     }
 
     @Test
