@@ -22,6 +22,7 @@ public final class Main {
                 new EvalCommand(),
                 new CalibrateCommand(),
                 new TokenizeCommand(),
+                new TemplateCommand(),
                 new ServeCommand(),
                 new ServeBenchCommand());
     }

@@ -19,7 +19,14 @@ import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
 import dev.akvq.tokenizer.StreamingDecoder;
 import dev.akvq.tokenizer.Tokenizer;
+import dev.akvq.template.ChatTemplate;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.util.Map;
+import java.util.Optional;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,7 +57,7 @@ final class RunCommand implements Command {
         return """
                 akvq run: generate from a prompt, streamed token by token
 
-                Usage: akvq run --model DIR (--prompt-ids IDS | --prompt TEXT) [--image FILE]...
+                Usage: akvq run --model DIR (--prompt-ids IDS | --prompt TEXT | --chat) [--image FILE]... [--no-template]
                                 [--kv MODE] [--kv-... settings] [--kv-stats] [--max-new-tokens N] [--temperature T] [--top-k K]
                                 [--top-p P] [--seed S] [--threads N]
 
@@ -74,11 +81,23 @@ final class RunCommand implements Command {
                 Stages print as they happen (load, image decoding, preprocessing and vision tower); the
                 summary times each and gives the finish reason: stop (EOS), length (--max-new-tokens, or
                 the model's context, which also caps --max-new-tokens with a note) or Ctrl-C.
+                When the model has a chat template (chat_template.jinja, chat_template.json or
+                tokenizer_config.json's chat_template), --prompt becomes one user message (after its
+                images) rendered with it and the generation prompt, as transformers' apply_chat_template
+                does; stderr says which layout was used. --no-template, or a prompt that holds an image
+                marker (<image>, <|image_pad|>), keeps the family's layout above.
+                --chat: a conversation on stdin, one message per line, each reply streamed as one line;
+                /image PATH attaches an image to the next message, /reset clears the history, /exit
+                or end of input quits. Needs a chat template. The KV cache carries over between turns
+                when the rendered conversation extends what it holds; otherwise the conversation is
+                prefilled again (stderr says so).
 
                 Options:
                   --model DIR          a Hugging Face model directory
                   --prompt TEXT        the prompt, encoded with special tokens (e.g. BOS)
                   --prompt-ids IDS     comma-separated token ids, e.g. 1,450,4996
+                  --chat               an interactive conversation on stdin (see above)
+                  --no-template        lay --prompt out as the family does, ignoring a chat template
                   --max-new-tokens N   default: generation_config's max_new_tokens, else 128
                   --temperature T      0 = greedy; > 0 samples
                   --top-k K            keep the K most likely tokens (0 = all)
@@ -94,20 +113,34 @@ final class RunCommand implements Command {
                       --image tests/src/test/resources/fixtures/models/llava-shapes/eval_single/images/041.png \\
                       --prompt "What color is the triangle?"
                   akvq run --model ~/models/SmolLM2-360M-Instruct --prompt "Once upon a time" --temperature 0.7 --top-p 0.9 --seed 7
+                  akvq run --model ~/models/Qwen2-VL-2B-Instruct --chat --image photo.jpg
+                  printf 'Describe the image.\nAnd the colours?\n' | akvq run --model ~/models/SmolVLM-Instruct --chat --image photo.jpg
                 """;
     }
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "prompt-ids", "prompt", "image",
-                "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of("allow-unused-weights")));
+                "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of("allow-unused-weights", "chat", "no-template")));
         Path dir = flags.existingDirectory("model");
-        if (flags.has("prompt") == flags.has("prompt-ids")) throw new UsageException("give either --prompt TEXT or --prompt-ids IDS");
-        boolean textPrompt = flags.has("prompt");
-        if (textPrompt && !Files.exists(dir.resolve("tokenizer.json"))) {
-            throw new UsageException("--prompt needs " + dir.resolve("tokenizer.json") + "; give --prompt-ids instead");
+        boolean chat = flags.has("chat");
+        if ((chat ? 1 : 0) + (flags.has("prompt") ? 1 : 0) + (flags.has("prompt-ids") ? 1 : 0) != 1) {
+            throw new UsageException("give one of --prompt TEXT, --prompt-ids IDS or --chat");
         }
-        PromptInput input = textPrompt ? PromptInput.text(flags.require("prompt")) : PromptInput.ids(promptIds(flags.require("prompt-ids")));
+        boolean textPrompt = flags.has("prompt") || chat;
+        if (textPrompt && !Files.exists(dir.resolve("tokenizer.json"))) {
+            throw new UsageException((chat ? "--chat" : "--prompt") + " needs " + dir.resolve("tokenizer.json")
+                    + (chat ? "" : "; give --prompt-ids instead"));
+        }
+        Optional<ChatTemplate> template = flags.has("no-template") || !textPrompt ? Optional.empty()
+                : ChatTemplate.find(dir, LocalDateTime::now);
+        if (chat && template.isEmpty()) {
+            throw new IllegalArgumentException(dir + " has no chat template (chat_template.jinja, chat_template.json or the "
+                    + "chat_template of tokenizer_config.json); --chat renders every turn with it");
+        }
+        String promptText = flags.optional("prompt").orElse("");
+        if (template.isPresent() && (promptText.contains("<image>") || promptText.contains("<|image_pad|>"))) template = Optional.empty();
+        PromptInput input = flags.has("prompt-ids") ? PromptInput.ids(promptIds(flags.require("prompt-ids"))) : PromptInput.text(promptText);
         KvCacheSettings settings = KvFlags.parse(flags, dir);
         KvMode mode = settings.mode();
         int threads = flags.threads(err);
@@ -129,9 +162,11 @@ final class RunCommand implements Command {
 
         AtomicBoolean interrupted = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
+        AtomicBoolean waitingForInput = new AtomicBoolean();   // --chat between turns: nothing to finish, exit at once
         Thread generating = Thread.currentThread();
         Thread onCtrlC = new Thread(() -> {
             interrupted.set(true);
+            if (waitingForInput.get()) return;
             generating.interrupt();   // a long prefill or vision tower stops before its next layer (StopRequest)
             try {
                 finished.await(5, TimeUnit.SECONDS);
@@ -145,6 +180,23 @@ final class RunCommand implements Command {
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             long loaded = System.nanoTime();
             err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (loaded - loadStart) / 1e9, threads, mode.flag());
+            if (chat) {
+                new ChatSession(model, template.get(), settings, sampler, stop, out, err, interrupted, waitingForInput)
+                        .run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), images);
+                return 0;
+            }
+            String layout = null;
+            if (textPrompt) {
+                if (template.isPresent()) {
+                    String rendered = template.get().render(List.of(TemplatePrompt.message("user", promptText, images.size(),
+                            model.takesImages())), true, Map.of());
+                    input = TemplatePrompt.input(model, template.get(), rendered, images);
+                    layout = "akvq run: prompt laid out by the model's chat template (" + template.get().origin() + ")";
+                } else {
+                    layout = "akvq run: prompt laid out as the " + config.modelType() + " family's processor does"
+                            + (flags.has("no-template") ? " (--no-template)" : " (the model has no chat template, or the prompt holds image markers)");
+                }
+            }
             // Stages as they happen: decoding (with PIL's quiet clipping said aloud), then preprocessing and the tower.
             long decoded = loaded;
             if (!images.isEmpty()) {
@@ -173,6 +225,7 @@ final class RunCommand implements Command {
             } catch (CancellationException e) {
                 return stoppedInPrompt(e, "the prompt's " + prompt.tokens() + " tokens", loadStart, model, err);
             }
+            if (layout != null) err.println(layout);   // once the prompt is accepted: a refused one gets its one-line error only
             int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
             StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);

@@ -104,7 +104,7 @@ class RunCommandTest {
     }
 
     /** GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the rest map to 256 + n. */
-    private static String[] byteAlphabet() {
+    static String[] byteAlphabet() {
         String[] out = new String[256];
         int n = 0;
         for (int b = 0; b < 256; b++) {
