@@ -114,7 +114,7 @@ final class RunCommand implements Command {
                       --prompt "What color is the triangle?"
                   akvq run --model ~/models/SmolLM2-360M-Instruct --prompt "Once upon a time" --temperature 0.7 --top-p 0.9 --seed 7
                   akvq run --model ~/models/Qwen2-VL-2B-Instruct --chat --image photo.jpg
-                  printf 'Describe the image.\nAnd the colours?\n' | akvq run --model ~/models/SmolVLM-Instruct --chat --image photo.jpg
+                  printf 'Describe the image.\\nAnd the colours?\\n' | akvq run --model ~/models/SmolVLM-Instruct --chat --image photo.jpg
                 """;
     }
 
