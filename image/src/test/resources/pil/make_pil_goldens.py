@@ -11,6 +11,12 @@ Every tensor is U8. Cases (the __metadata__ "cases" entry lists them as JSON):
                    im.convert("RGB") and Image.alpha_composite(white, im.convert("RGBA")).convert("RGB")
   jpeg{i}.jpg / .out
                    a PIL-encoded JPEG (4:4:4, 4:2:2, 4:2:0, progressive, grey) and PIL's decode of it
+  format{i}.file / .rgb / .native
+                   BMP, GIF, TIFF and CMYK/YCCK JPEG files (PIL-written, or hand-made where PIL writes no
+                   such file; ycck.jpg and cmyk_no_adobe.jpg beside this script were written by the JDK's
+                   libjpeg with WriteFourComponentJpeg.java), im.convert("RGB").tobytes() and im.tobytes()
+                   (the case's "mode" is PIL's mode on opening)
+  refused{i}.file  files PIL opens that akvq refuses by design (WebP)
 Pure Python (no numpy); deterministic (random.Random(20241216)).
 """
 import io
@@ -133,6 +139,74 @@ for n, (label, im, options) in enumerate(jpegs):
     add(f"jpeg{n}.jpg", b.getvalue())
     add(f"jpeg{n}.out", decoded.tobytes())
     cases.append({"name": f"jpeg{n}", "mode": decoded.mode, "label": label})
+
+
+
+# Formats beyond PNG and JPEG: BMP, GIF (first frame), TIFF, four-component JPEG
+def saved(im, fmt, **options):
+    b = io.BytesIO()
+    im.save(b, format=fmt, **options)
+    return b.getvalue()
+
+
+def smooth(w, h):
+    return Image.frombytes("RGB", (w, h), bytes(
+        v for y in range(h) for x in range(w)
+        for v in ((x * 9 + y * 2) % 256, (x * y + 40) % 256, (250 - x * 3 - y * 4 + rng.randrange(20)) % 256)))
+
+
+def bmp16(w, h, bitfields):
+    # a bottom-up 16-bit BMP: BI_RGB (5-5-5) or BI_BITFIELDS with 5-6-5 masks
+    stride = (2 * w + 3) & ~3
+    rows = b"".join(bytes(rng.randrange(256) for _ in range(2 * w)) + bytes(stride - 2 * w) for _ in range(h))
+    masks = struct.pack("<III", 0xF800, 0x07E0, 0x001F) if bitfields else b""
+    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 16, 3 if bitfields else 0, len(rows), 2835, 2835, 0, 0)
+    offset = 14 + len(info) + len(masks)
+    return b"BM" + struct.pack("<IHHI", offset + len(rows), 0, 0, offset) + info + masks + rows
+
+
+k = 0
+formats = []
+rgb = smooth(19, 13)
+first = random_image("P", 11, 9)
+second = random_image("P", 11, 9)
+transparent = random_image("P", 10, 7)
+transparent.info["transparency"] = 3
+cmyk = Image.frombytes("CMYK", (15, 11), bytes(rng.randrange(256) for _ in range(15 * 11 * 4)))
+formats += [
+    ("bmp rgb", saved(rgb, "BMP")),
+    ("bmp grey", saved(rgb.convert("L"), "BMP")),
+    ("bmp palette", saved(random_image("P", 13, 6), "BMP")),
+    ("bmp 1-bit", saved(rgb.convert("1"), "BMP")),
+    ("bmp rgba", saved(random_image("RGBA", 9, 5), "BMP")),
+    ("bmp 16-bit 5-5-5", bmp16(7, 5, False)),
+    ("bmp 16-bit 5-6-5 bitfields", bmp16(6, 4, True)),
+    ("gif palette", saved(first, "GIF")),
+    ("gif first of two frames", saved(first, "GIF", save_all=True, append_images=[second], duration=100)),
+    ("gif transparency", saved(transparent, "GIF", transparency=3)),
+    ("gif grey", saved(rgb.convert("L"), "GIF")),
+    ("tiff rgb raw", saved(rgb, "TIFF")),
+    ("tiff rgb lzw", saved(rgb, "TIFF", compression="tiff_lzw")),
+    ("tiff rgb deflate", saved(rgb, "TIFF", compression="tiff_adobe_deflate")),
+    ("tiff rgb packbits", saved(rgb, "TIFF", compression="packbits")),
+    ("tiff rgba", saved(random_image("RGBA", 8, 6), "TIFF", compression="tiff_lzw")),
+    ("tiff grey", saved(rgb.convert("L"), "TIFF")),
+    ("tiff palette", saved(random_image("P", 9, 7), "TIFF")),
+    ("jpeg cmyk adobe (PIL)", saved(cmyk, "JPEG", quality=90)),
+]
+here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+for label, name in (("jpeg ycck adobe (libjpeg)", "ycck.jpg"), ("jpeg cmyk without adobe (libjpeg)", "cmyk_no_adobe.jpg")):
+    with open(here + "/" + name, "rb") as f:
+        formats.append((label, f.read()))
+for label, data in formats:
+    im = Image.open(io.BytesIO(data))
+    add(f"format{k}.file", data)
+    add(f"format{k}.rgb", im.convert("RGB").tobytes())
+    add(f"format{k}.native", im.tobytes())
+    cases.append({"name": f"format{k}", "mode": im.mode, "label": label, "format": im.format})
+    k += 1
+add("refused0.file", saved(rgb, "WEBP", lossless=True))
+cases.append({"name": "refused0", "label": "webp", "format": "WEBP"})
 
 header = {"__metadata__": {"cases": json.dumps(cases), "PIL": Image.__version__}}
 offset = 0

@@ -76,7 +76,7 @@ final class DemoCommand implements Command {
             throw new UsageException("no fixtures at " + models + " (expected the repository's "
                     + "tests/src/test/resources/fixtures; give --fixtures DIR)");
         }
-        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        int threads = flags.threads(err);
         int failed = 0;
         out.println("== bundled checkpoints: memory-mapped, validated and checked against their architecture");
         for (String name : BUNDLED) {
@@ -84,7 +84,7 @@ final class DemoCommand implements Command {
             long start = System.nanoTime();
             ByteArrayOutputStream report = new ByteArrayOutputStream();
             PrintStream captured = new PrintStream(report, true, StandardCharsets.UTF_8);
-            boolean ok = InspectCommand.inspect(dir, captured, captured) == 0;
+            boolean ok = InspectCommand.inspect(dir, false, captured, captured) == 0;
             String text = report.toString(StandardCharsets.UTF_8);
             out.printf("  %-14s %s  %s (%.1f ms)%n", name, ok ? "ok    " : "FAILED", line(text, "parameters    "),
                     (System.nanoTime() - start) / 1e6);

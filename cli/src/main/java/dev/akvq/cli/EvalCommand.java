@@ -3,7 +3,10 @@ package dev.akvq.cli;
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
 import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.layout.CheckpointLayout;
 import dev.akvq.quant.kv.KvCacheSettings;
+import dev.akvq.weights.Checkpoint;
+import dev.akvq.weights.config.ModelConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,8 +106,9 @@ final class EvalCommand implements Command {
                   --from FILE      with --plot: re-plot the JSON line of an earlier --json run
                   --limit N        the first N prompts only
                   --threads N      prompts decoded at a time (default: all cores)
+                  --allow-unused-weights  run although the checkpoint holds tensors the architecture does not read
                 """ + KvFlags.HELP.replace("  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq\n", "")
-                .replace("print the cache's exact bytes per layer and segment", "print each mode's cache: exact bytes per layer and segment, summed over the prompts,")
+                .replace("print the cache's exact bytes per layer and segment", "per mode, summed over the prompts: exact bytes per layer and segment")
                 + """
 
                 Examples:
@@ -120,7 +124,7 @@ final class EvalCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
-        Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats");
+        Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats", "allow-unused-weights");
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "set", "limit", "threads", "kv-bits", "plot", "from",
                 "title")), switches);
         if (flags.has("from")) {
@@ -133,20 +137,22 @@ final class EvalCommand implements Command {
             return 0;
         }
         Path dir = flags.existingDirectory("model");
-        Path set = Path.of(flags.require("set"));
-        if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
+        Path set = flags.existingFile("set");
         int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
         Set<String> notes = new java.util.LinkedHashSet<>();
         List<LlavaEval.Mode> modes = modes(flags, dir, notes);
         notes.forEach(err::println);
         List<EvalRow> rows = EvalRow.read(set, limit);
-        int threads = Math.min(flags.positiveInt("threads", Runtime.getRuntime().availableProcessors()), rows.size());
+        int threads = Math.min(flags.threads(err), rows.size());
 
         long start = System.nanoTime();
         EvalReport report;
         List<Double> targets = bitTargets(flags);
         Optional<Path> plot = flags.optional("plot").map(Path::of);
         if (plot.isPresent()) checkPlotFile(plot.get());
+        try (Checkpoint checkpoint = Checkpoint.open(dir)) {   // the loader's check, as run and trace make it
+            CheckpointLayout.check(ModelConfig.load(dir), checkpoint).requireAllRead(dir, flags.has("allow-unused-weights"));
+        }
         try (LlavaEval eval = new LlavaEval(dir, threads)) {
             err.printf("akvq eval: %s loaded in %.2f s; %d prompts of %s, %d threads%n", dir, (System.nanoTime() - start) / 1e9,
                     rows.size(), set, threads);
@@ -264,6 +270,11 @@ final class EvalCommand implements Command {
             argv.addAll(Arrays.asList(words).subList(1, words.length));
             Flags own = Flags.parse("eval --kv '" + spec + "'", argv.toArray(String[]::new),
                     KvFlags.withValue(Set.of()), Set.of("kv-prefill-quantized"));
+            try {
+                KvFlags.requireApplicable(own, dev.akvq.quant.kv.KvMode.parse(words[0]));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--kv '" + spec + "': " + e.getMessage());
+            }
             for (String flag : KvFlags.WITH_VALUE) {
                 if (!flag.equals("kv") && flags.has(flag) && !own.has(flag)) {
                     argv.add("--" + flag);
@@ -278,6 +289,13 @@ final class EvalCommand implements Command {
             String name = named ? entry.substring(0, eq) : spec;
             if (!names.add(name)) throw new UsageException("--kv: '" + name + "' given twice");
             modes.add(new LlavaEval.Mode(name, settings));
+        }
+        // a command-wide --kv-... flag must reach at least one mode
+        for (String flag : flags.names()) {
+            if (flag.startsWith("kv-") && modes.stream().noneMatch(m -> KvFlags.applying(m.settings().mode()).contains(flag))) {
+                throw new UsageException("--" + flag + " does not apply to any of the --kv modes given ("
+                        + String.join(", ", modes.stream().map(LlavaEval.Mode::name).toList()) + ")");
+            }
         }
         return modes;
     }

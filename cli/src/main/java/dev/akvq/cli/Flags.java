@@ -28,6 +28,12 @@ public final class Flags {
      * @param switches  flags that take none
      */
     public static Flags parse(String command, String[] args, Set<String> withValue, Set<String> switches) {
+        // --help or -h where a flag may stand asks for help, whatever else is wrong; as a flag's
+        // value (--prompt -h) it is that value
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--help") || args[i].equals("-h")) throw new HelpRequested();
+            if (args[i].startsWith("--") && !args[i].contains("=") && withValue.contains(args[i].substring(2))) i++;
+        }
         Map<String, List<String>> values = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -58,6 +64,13 @@ public final class Flags {
         return new Flags(command, values);
     }
 
+    /** Thrown by {@link #parse} when the arguments ask for the command's help. */
+    static final class HelpRequested extends RuntimeException {
+        HelpRequested() {
+            super("help requested", null, false, false);
+        }
+    }
+
     public boolean has(String name) {
         return values.containsKey(name);
     }
@@ -72,6 +85,23 @@ public final class Flags {
     public String require(String name) {
         return optional(name).orElseThrow(() -> new UsageException(
                 "'" + command + "' needs --" + name));
+    }
+
+    /** The flags given, without dashes. */
+    public Set<String> names() {
+        return values.keySet();
+    }
+
+    /**
+     * --threads, by default every core. More threads than cores only share them and slow the
+     * kernels' barriers, so a larger number is capped at the core count with a note on {@code err}.
+     */
+    public int threads(java.io.PrintStream err) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int threads = positiveInt("threads", dev.akvq.tensor.WorkerPool.defaultThreads());
+        if (threads <= cores) return threads;
+        err.println("akvq " + command + ": note: --threads " + threads + " is more than the " + cores + " cores; using " + cores);
+        return cores;
     }
 
     public List<String> all(String name) {
@@ -91,12 +121,29 @@ public final class Flags {
         throw new UsageException("--" + name + " expects a positive whole number, got '" + text.get() + "'");
     }
 
-    /** A directory that must exist. */
+    /**
+     * A directory that must exist. One wording for a missing path everywhere: "--flag PATH: no
+     * such directory" (or "no such file"), the path as given, so its folder shows.
+     */
     public Path existingDirectory(String name) {
         Path dir = Path.of(require(name));
         if (!Files.isDirectory(dir)) {
-            throw new UsageException("--" + name + " " + dir + ": not a directory");
+            throw new UsageException("--" + name + " " + dir + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
         return dir;
+    }
+
+    /** A file that must exist (see {@link #existingDirectory} for the wording). */
+    public Path existingFile(String name) {
+        return existingFile(name, require(name));
+    }
+
+    /** {@code value} of flag {@code name} as a file that must exist (for repeated flags such as --image). */
+    public static Path existingFile(String name, String value) {
+        Path file = Path.of(value);
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("--" + name + " " + file + ": " + (Files.isDirectory(file) ? "a directory, not a file" : "no such file"));
+        }
+        return file;
     }
 }

@@ -1,5 +1,6 @@
 package dev.akvq.cli;
 
+import dev.akvq.model.Trace;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.generate.TokenSequence;
 
@@ -13,9 +14,15 @@ final class GreedyTrace {
 
     /** Nothing is written for 0 steps. */
     static void record(TokenSequence sequence, int steps, TraceFile trace) {
+        record(sequence, steps, trace, trace);
+    }
+
+    /** As above, handing the logits to {@code trace} and writing the tokens to {@code file}. */
+    static void record(TokenSequence sequence, int steps, Trace trace, TraceFile file) {
         if (steps == 0) return;
         float[] last = sequence.logits();
         int vocab = last.length;
+        requireArray("decode_logits", (long) steps * vocab);
         long[] tokens = new long[steps];
         float[] stepLogits = new float[steps * vocab];
         for (int s = 0; s < steps; s++) {
@@ -23,7 +30,15 @@ final class GreedyTrace {
             tokens[s] = Greedy.argmax(last);
             if (s + 1 < steps) last = sequence.step((int) tokens[s]);
         }
-        trace.writer.i64("decode_tokens", tokens, 1, steps);
+        file.writer.i64("decode_tokens", tokens, 1, steps);
         trace.put("decode_logits", stepLogits, 1, steps, vocab);
+    }
+
+    /** A tensor of {@code elements} floats must fit in one Java array; checked before it is allocated. */
+    static void requireArray(String name, long elements) {
+        if (elements > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(name + " would hold " + elements + " values, more than one Java array holds ("
+                    + (Integer.MAX_VALUE - 8) + "); trace fewer --decode steps or a shorter batch");
+        }
     }
 }

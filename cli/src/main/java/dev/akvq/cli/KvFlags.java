@@ -154,6 +154,50 @@ final class KvFlags {
         return found;
     }
 
+    /** The --kv-... flags each mode reads (--kv-stats applies to every mode). */
+    static Set<String> applying(KvMode mode) {
+        return switch (mode) {
+            case FP32, FP16 -> Set.of("kv-rotation", "kv-stats");
+            case RTN2 -> Set.of("kv-group", "kv-clip2", "kv-rotation", "kv-prefill-quantized", "kv-stats");
+            case KIVI2 -> Set.of("kv-clip2", "kv-rotation", "kv-prefill-quantized", "kv-stats");   // KIVI's groups are fixed at 32
+            case AKVQ -> Set.of("kv-window", "kv-pivots", "kv-group", "kv-clip2", "kv-clip4", "kv-pivot-rule", "kv-rotation",
+                    "kv-layers", "kv-prefill-quantized", "kv-stats");
+        };
+    }
+
+    /** Says so on {@code err} when an akvq cache takes its layer table from the model directory's akvq-layers.json. */
+    static void notePickedUpTable(Flags flags, List<KvMode> modes, Path modelDirectory, String command, PrintStream err) {
+        Path file = modelDirectory.resolve(KvLayerTable.FILE_NAME);
+        if (modes.contains(KvMode.AKVQ) && !flags.has("kv-layers") && Files.isRegularFile(file)) {
+            err.println("akvq " + command + ": note: akvq layer table (TSA/PSA per layer) from " + file + "; --kv-layers picks another");
+        }
+    }
+
+    /** For a command of one mode (run, trace): every --kv-... flag applies to it, and an explicit --kv-group fits a head. */
+    static void requireHonoured(Flags flags, KvCacheSettings settings, int headDim, Path modelDirectory) {
+        requireApplicable(flags, settings.mode());
+        requireGroupFits(flags, settings, headDim, modelDirectory);
+    }
+
+    /** Refuses a --kv-... flag the chosen mode does not read: an option is honoured or refused, never dropped. */
+    static void requireApplicable(Flags flags, KvMode mode) {
+        Set<String> applies = applying(mode);
+        for (String flag : new java.util.TreeSet<>(flags.names())) {
+            if (!flag.startsWith("kv-") || applies.contains(flag)) continue;
+            List<String> modes = new ArrayList<>();
+            for (KvMode m : KvMode.values()) if (applying(m).contains(flag)) modes.add(m.flag());
+            throw new UsageException("--" + flag + " does not apply to --kv " + mode.flag() + " (it applies to --kv " + String.join(", ", modes) + ")");
+        }
+    }
+
+    /** An explicit --kv-group must fit in one head (the default, 128, shrinks to head_dim as the spec says). */
+    static void requireGroupFits(Flags flags, KvCacheSettings settings, int headDim, Path modelDirectory) {
+        if (flags.has("kv-group") && settings.group() > headDim) {
+            throw new UsageException("--kv-group " + settings.group() + " is larger than head_dim " + headDim + " of " + modelDirectory
+                    + ": a group holds at most one head's channels");
+        }
+    }
+
     private static KvLayerTable layerTable(Optional<String> given, Path modelDirectory) {
         if (given.isPresent()) {
             String g = given.get();

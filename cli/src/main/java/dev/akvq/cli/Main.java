@@ -34,23 +34,32 @@ public final class Main {
 
     /** Runs one command line; separate from {@link #main} so tests can call it. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("version"))) {
+            out.println(version());
+            return 0;
+        }
+        if (args.length == 2 && args[0].equals("help")) {
+            Command command = find(args[1]);
+            if (command == null) return unknownCommand(args[1], err);
+            out.print(command.help());
+            return 0;
+        }
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             out.print(overview());
             return args.length == 0 ? 2 : 0;
         }
-        Command command = commands().stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
-        if (command == null) {
-            err.println("akvq: unknown command '" + args[0] + "'");
-            err.print(overview());
-            return 2;
-        }
+        Command command = find(args[0]);
+        if (command == null) return unknownCommand(args[0], err);
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
+        if (asksForHelp(rest)) {
             out.print(command.help());
             return 0;
         }
         try {
             return command.run(rest, out, err);
+        } catch (Flags.HelpRequested e) {
+            out.print(command.help());
+            return 0;
         } catch (UsageException e) {
             err.println("akvq " + command.name() + ": " + e.getMessage());
             err.println("See 'akvq " + command.name() + " --help'.");
@@ -63,10 +72,50 @@ public final class Main {
         }
     }
 
+    private static Command find(String name) {
+        return commands().stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+    }
+
+    private static int unknownCommand(String name, PrintStream err) {
+        err.println("akvq: unknown command '" + name + "'");
+        err.print(overview());
+        return 2;
+    }
+
+    /**
+     * --help or -h that cannot be a flag's value: first, or after a value or a --flag=value. After a
+     * bare --flag it may be that flag's value (--prompt -h), which the command's own parsing
+     * decides ({@link Flags.HelpRequested}).
+     */
+    static boolean asksForHelp(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            boolean help = args[i].equals("--help") || args[i].equals("-h");
+            if (help && (i == 0 || !args[i - 1].startsWith("--") || args[i - 1].contains("="))) return true;
+        }
+        return false;
+    }
+
+    /** {@code akvq --version}: the build's version and what the kernels run on, for bug reports. */
+    static String version() {
+        String version = "unknown";
+        try (var in = Main.class.getResourceAsStream("/akvq-version.properties")) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                version = p.getProperty("version", version);
+            }
+        } catch (java.io.IOException ignored) {
+            // reported as unknown
+        }
+        return "akvq " + version + " (Java " + Runtime.version() + ", " + System.getProperty("os.arch") + ", "
+                + Runtime.getRuntime().availableProcessors() + " cores, " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()
+                + " float lanes" + ("false".equalsIgnoreCase(System.getProperty("akvq.vector")) ? ", scalar kernels" : "") + ")";
+    }
+
     static String overview() {
         StringBuilder s = new StringBuilder();
         s.append("akvq: vision-language models on the CPU with a 2-bit AKVQ-VL KV cache\n\n");
-        s.append("Usage: akvq <command> [options]      akvq <command> --help\n\nCommands:\n");
+        s.append("Usage: akvq <command> [options]      akvq <command> --help      akvq help <command>      akvq --version\n\nCommands:\n");
         s.append(String.format("  %-11s %s%n", "test", "run the whole test suite (Maven)"));
         s.append(String.format("  %-11s %s%n", "bench", "benchmarks: kernels | decoder | serve | throughput | JMH arguments"));
         for (Command c : commands()) s.append(String.format("  %-11s %s%n", c.name(), c.summary()));

@@ -37,9 +37,10 @@ final class PreprocessCommand implements Command {
 
                 Usage: akvq preprocess --processor DIR --image FILE [--image FILE]... --out OUT.safetensors
 
-                Decodes each image (PNG or JPEG), runs the processor that DIR/preprocessor_config.json
-                names (CLIPImageProcessor, Idefics3ImageProcessor, Qwen2VLImageProcessor) over the
-                images in order, as the images of one prompt, and writes OUT with
+                Decodes each image (PNG, JPEG incl. CMYK, BMP, GIF's first frame, TIFF; not WebP),
+                runs the processor that DIR/preprocessor_config.json names (CLIPImageProcessor,
+                Idefics3ImageProcessor, Qwen2VLImageProcessor) over the images in order, as the images
+                of one prompt, and writes OUT with
                   pixel_values                      float32 (CLIP [n, 3, H, W]; Idefics3 [1, tiles, 3, H, W];
                                                     Qwen2-VL [patches, 3 * 2 * 14 * 14])
                   pixel_attention_mask, rows_cols   Idefics3 (U8, I64)
@@ -74,9 +75,8 @@ final class PreprocessCommand implements Command {
         }
         List<DecodedImage> images = new ArrayList<>();
         for (String image : imageArgs) {
-            Path file = Path.of(image);
-            if (!Files.isRegularFile(file)) throw new UsageException("--image " + image + ": no such file");
-            images.add(ImageDecoder.decode(file));
+            Path file = Flags.existingFile("image", image);
+            images.add(ImageDecoder.decode(file, warning -> err.println("akvq preprocess: warning: " + warning)));
         }
         ImageProcessor processor = ImageProcessor.load(dir);
         ProcessedImages result = processor.process(images);

@@ -1,16 +1,19 @@
 package dev.akvq.cli;
 
+import dev.akvq.image.DecodedImage;
+import dev.akvq.image.ImageDecoder;
+import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.generate.Decoding;
+import dev.akvq.model.generate.NonFiniteLogitsException;
 import dev.akvq.model.generate.Sampler;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
-import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvMode;
-import dev.akvq.tensor.WorkerPool;
+import dev.akvq.quant.kv.Modality;
 import dev.akvq.weights.config.GenerationConfig;
 import dev.akvq.weights.config.ModelConfig;
 import dev.akvq.weights.config.TextDecoderConfig;
@@ -28,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,18 +67,20 @@ final class RunCommand implements Command {
                 --max-new-tokens. Sampling defaults come from generation_config.json (greedy when
                 it does not sample); --temperature 0 forces greedy.
                 In this build: text decoders (llama, mistral, qwen2), llava, idefics3 (SmolVLM) and
-                qwen2_vl. For
-                idefics3, each --image goes through DIR/preprocessor_config.json and replaces one
-                <image> in the prompt, expanded as Idefics3Processor does (with no <image> in the
-                prompt, one per image is put in front); --prompt-ids must then be expanded already.
-                For llava, --prompt is the question, laid out as LLaVA-1.5's "USER: Image 1:
-                <image>\n... {prompt} ASSISTANT:" with one <image> per --image (or taken as written
-                when it holds <image>), each expanded as LlavaProcessor does.
+                qwen2_vl. For idefics3, each --image goes through DIR/preprocessor_config.json and
+                replaces one <image> in the prompt, expanded as Idefics3Processor does (with no
+                <image> in the prompt, one per image is put in front); --prompt-ids must then be
+                expanded already.
+                For llava, --prompt is the question, laid out as LLaVA-1.5's
+                "USER: Image 1: <image>\\n... {prompt} ASSISTANT:" with one <image> per --image (or
+                taken as written when it holds <image>), each expanded as LlavaProcessor does.
                 For qwen2_vl, --prompt is the user's text, laid out with Qwen2-VL-Instruct's chat template
                 (default system turn, the images then the text in one user turn, the generation prompt),
                 or taken as written when it holds <|image_pad|> (one per --image); each pad is expanded
                 to its image's t*h*w/merge^2 tokens as Qwen2VLProcessor does.
-                The prompt time of the vision families includes loading, preprocessing and the vision tower.
+                Stages print as they happen (load, image decoding, preprocessing and vision tower); the
+                summary times each and gives the finish reason: stop (EOS), length (--max-new-tokens, or
+                the model's context, which also caps --max-new-tokens with a note) or Ctrl-C.
                 When the model has a chat template (chat_template.jinja, chat_template.json or
                 tokenizer_config.json's chat_template), --prompt becomes one user message (after its
                 images) rendered with it and the generation prompt, as transformers' apply_chat_template
@@ -98,6 +104,7 @@ final class RunCommand implements Command {
                   --top-p P            nucleus sampling threshold in (0, 1]
                   --seed S             random seed for sampling (default 0)
                   --threads N          worker threads (default: all cores)
+                  --allow-unused-weights  run although the checkpoint holds tensors the architecture does not read
                 """ + KvFlags.HELP + """
 
                 Examples:
@@ -107,14 +114,14 @@ final class RunCommand implements Command {
                       --prompt "What color is the triangle?"
                   akvq run --model ~/models/SmolLM2-360M-Instruct --prompt "Once upon a time" --temperature 0.7 --top-p 0.9 --seed 7
                   akvq run --model ~/models/Qwen2-VL-2B-Instruct --chat --image photo.jpg
-                  printf 'Describe the image.\nAnd the colours?\n' | akvq run --model ~/models/SmolVLM-Instruct --chat --image photo.jpg
+                  printf 'Describe the image.\\nAnd the colours?\\n' | akvq run --model ~/models/SmolVLM-Instruct --chat --image photo.jpg
                 """;
     }
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "prompt-ids", "prompt", "image",
-                "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of("chat", "no-template")));
+                "max-new-tokens", "temperature", "top-k", "top-p", "seed", "threads")), KvFlags.switches(Set.of("allow-unused-weights", "chat", "no-template")));
         Path dir = flags.existingDirectory("model");
         boolean chat = flags.has("chat");
         if ((chat ? 1 : 0) + (flags.has("prompt") ? 1 : 0) + (flags.has("prompt-ids") ? 1 : 0) != 1) {
@@ -137,17 +144,17 @@ final class RunCommand implements Command {
         KvCacheSettings settings = KvFlags.parse(flags, dir);
         KvFlags.calibrationNote(flags, settings, dir).ifPresent(err::println);
         KvMode mode = settings.mode();
-        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        int threads = flags.threads(err);
 
         ModelConfig config = ModelConfig.load(dir);
+        KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
+        KvFlags.notePickedUpTable(flags, List.of(mode), dir, name(), err);
         boolean vision = !(config instanceof TextDecoderConfig);
         if (flags.has("image") && !vision) {
             throw new UsageException("--image needs a vision family (llava, idefics3, qwen2_vl in this build); " + dir + " is "
                     + config.modelType());
         }
-        List<Path> images = flags.all("image").stream().map(Path::of).toList();
-        for (Path f : images) if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
-        input = input.withImageFiles(images);
+        List<Path> images = flags.all("image").stream().map(f -> Flags.existingFile("image", f)).toList();
         TextDecoderConfig text = config.textConfig();
         GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
         Sampler sampler = sampler(flags, generation);
@@ -157,9 +164,11 @@ final class RunCommand implements Command {
         AtomicBoolean interrupted = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         AtomicBoolean waitingForInput = new AtomicBoolean();   // --chat between turns: nothing to finish, exit at once
+        Thread generating = Thread.currentThread();
         Thread onCtrlC = new Thread(() -> {
             interrupted.set(true);
             if (waitingForInput.get()) return;
+            generating.interrupt();   // a long prefill or vision tower stops before its next layer (StopRequest)
             try {
                 finished.await(5, TimeUnit.SECONDS);
             } catch (InterruptedException ignored) {
@@ -168,20 +177,18 @@ final class RunCommand implements Command {
         });
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         long loadStart = System.nanoTime();
-        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads)) {
-            long prefillStart = loadStart;     // a vision family's prompt time holds loading, preprocessing and its tower
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads, flags.has("allow-unused-weights"))) {
+            Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
+            long loaded = System.nanoTime();
+            err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (loaded - loadStart) / 1e9, threads, mode.flag());
             if (!vision) {
-                err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (System.nanoTime() - loadStart) / 1e9,
-                        threads, mode.flag());
                 // A one-shot run compiles its kernels on tiny inputs first (-Dakvq.noWarmup=true skips it, to measure it).
                 // Not for the vision families yet: their prompt checks run before any weight is read.
                 long warmStart = System.nanoTime();
                 if (!Boolean.getBoolean("akvq.noWarmup") && model.warmUp(settings)) {
                     err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - warmStart) / 1e9);
                 }
-                prefillStart = System.nanoTime();
             }
-            Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             if (chat) {
                 new ChatSession(model, template.get(), settings, sampler, stop, out, err, interrupted, waitingForInput)
                         .run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), images);
@@ -199,35 +206,87 @@ final class RunCommand implements Command {
                             + (flags.has("no-template") ? " (--no-template)" : " (the model has no chat template, or the prompt holds image markers)");
                 }
             }
-            TokenSequence sequence = model.prefill(input, settings, Trace.NONE);
+            // Stages as they happen: decoding (with PIL's quiet clipping said aloud), then preprocessing and the tower.
+            long decoded = loaded;
+            if (!images.isEmpty()) {
+                List<DecodedImage> pixels = images.stream()
+                        .map(f -> ImageDecoder.decode(f, warning -> err.println("akvq run: warning: " + warning))).toList();
+                decoded = System.nanoTime();
+                err.printf("akvq run: %d image%s decoded in %.2f s%n", images.size(), images.size() == 1 ? "" : "s", (decoded - loaded) / 1e9);
+                input = input.withImages(pixels);
+            }
+            PreparedPrompt prompt;
+            try {
+                prompt = model.prepare(input, Trace.NONE);
+            } catch (CancellationException e) {
+                return stoppedInPrompt(e, "the images", loadStart, model, err);
+            }
+            long prepared = System.nanoTime();
+            if (!images.isEmpty()) {
+                err.printf("akvq run: preprocessing and vision tower in %.2f s: a prompt of %d tokens, %d of them image tokens%n",
+                        (prepared - decoded) / 1e9, prompt.tokens(), visionTokens(prompt));
+            }
+            int newTokens = ContextLimit.maxNewTokens(prompt.tokens(), text.maxPositionEmbeddings(), stop.maxNewTokens(),
+                    flags.has("max-new-tokens"), err);
+            TokenSequence sequence;
+            try {
+                sequence = model.prefill(prompt, settings, Trace.NONE);
+            } catch (CancellationException e) {
+                return stoppedInPrompt(e, "the prompt's " + prompt.tokens() + " tokens", loadStart, model, err);
+            }
             if (layout != null) err.println(layout);   // once the prompt is accepted: a refused one gets its one-line error only
             int promptTokens = sequence.promptTokens();
             long decodeStart = System.nanoTime();
             StreamingDecoder textOut = tokenizer == null ? null : tokenizer.streamingDecoder(true);
             int[] count = {0};
-            Decoding.Result result = Decoding.run(sequence, sampler, stop, token -> {
-                // Text: "" until a character split across tokens is whole. Ids: space-separated.
-                out.print(textOut != null ? textOut.push(token) : (count[0]++ == 0 ? "" : " ") + token);
-                out.flush();
-            }, interrupted::get);
+            StopCondition capped = new StopCondition(stop.eosTokenIds(), newTokens);
+            Decoding.Result result;
+            try {
+                result = Decoding.run(sequence, sampler, capped, token -> {
+                    // Text: "" until a character split across tokens is whole. Ids: space-separated.
+                    out.print(textOut != null ? textOut.push(token) : (count[0]++ == 0 ? "" : " ") + token);
+                    out.flush();
+                }, interrupted::get);
+            } catch (NonFiniteLogitsException e) {
+                out.println();
+                throw NonFiniteLogits.diagnose(e, model, input, settings, dir);
+            }
             int generated = result.tokens().length;
+            String finish = switch (result.stop()) {
+                case EOS -> "stop (end-of-sequence token " + result.tokens()[generated - 1] + ")";
+                case MAX_NEW_TOKENS -> newTokens < stop.maxNewTokens() || promptTokens + generated >= text.maxPositionEmbeddings()
+                        ? "length (the model's context of " + text.maxPositionEmbeddings() + " tokens is full)"
+                        : "length (--max-new-tokens " + newTokens + ")";
+                case CANCELLED -> "stopped by Ctrl-C";
+            };
             if (textOut != null) out.println(textOut.finish());
             else out.println();
             long end = System.nanoTime();
-            double prefillSeconds = (decodeStart - prefillStart) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
-            long kvBytes = sequence.kvBytes();
-            Runtime rt = Runtime.getRuntime();
-            err.printf("akvq run: prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s)%s%n",
-                    promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds,
-                    generated / decodeSeconds, interrupted.get() ? " (stopped by Ctrl-C)" : "");
-            err.printf("akvq run: KV cache %s for %d tokens; Java heap in use %s%n", InspectCommand.bytes(kvBytes),
-                    sequence.length(), InspectCommand.bytes(rt.totalMemory() - rt.freeMemory()));
+            double prefillSeconds = (decodeStart - prepared) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
+            err.printf("akvq run: load %.2f s; %sprompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s);"
+                    + " finish reason: %s%n", (loaded - loadStart) / 1e9,
+                    images.isEmpty() ? "" : String.format("images: decoding %.2f s, preprocessing and vision tower %.2f s; ",
+                            (decoded - loaded) / 1e9, (prepared - decoded) / 1e9),
+                    promptTokens, prefillSeconds, promptTokens / prefillSeconds, generated, decodeSeconds, generated / decodeSeconds, finish);
+            err.println("akvq run: " + MemoryLine.of(model.mappedWeightBytes(), sequence.kvBytes(), sequence.length()));
             if (flags.has("kv-stats")) KvFlags.printStats(sequence.cache(), settings, err);
             return 0;
         } finally {
             finished.countDown();
             if (!interrupted.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
         }
+    }
+
+    private static long visionTokens(PreparedPrompt prompt) {
+        return java.util.Arrays.stream(prompt.modality()).filter(m -> m == Modality.VISION).count();
+    }
+
+    /** Ctrl-C before generation began: what was done, and the memory, then the usual Ctrl-C status. */
+    private static int stoppedInPrompt(CancellationException e, String what, long loadStart, VisionLanguageModel model, PrintStream err) {
+        err.printf("akvq run: stopped by Ctrl-C while encoding %s (%s) after %.2f s; nothing generated%n", what, e.getMessage(),
+                (System.nanoTime() - loadStart) / 1e9);
+        err.println("akvq run: " + MemoryLine.of(model.mappedWeightBytes(), 0, 0));
+        return 130;
     }
 
     static int[] promptIds(String text) {
@@ -244,18 +303,46 @@ final class RunCommand implements Command {
         return ids;
     }
 
-    private static Sampler sampler(Flags flags, GenerationConfig generation) {
+    /**
+     * The sampler the flags and generation_config.json give. Every sampling flag must take effect:
+     * --top-k, --top-p or --seed while decoding greedily is refused, as are a fractional or
+     * out-of-range --seed or --top-k (a silently truncated seed would be another seed).
+     */
+    static Sampler sampler(Flags flags, GenerationConfig generation) {
         double temperature = flags.optional("temperature").map(t -> number("temperature", t))
                 .orElse(generation.doSample() ? generation.temperature() : 0.0);
-        if (temperature == 0) return Sampler.greedy();
-        int topK = flags.optional("top-k").map(k -> (int) number("top-k", k)).orElse(generation.topK());
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new UsageException("--temperature expects a finite number >= 0, got '" + flags.require("temperature") + "'");
+        }
+        if (temperature == 0) {
+            List<String> unused = List.of("top-k", "top-p", "seed").stream().filter(flags::has).map(f -> "--" + f).toList();
+            if (!unused.isEmpty()) {
+                throw new UsageException(String.join(", ", unused) + (unused.size() == 1 ? " has" : " have") + " no effect when decoding greedily ("
+                        + (flags.has("temperature") ? "--temperature 0" : "generation_config.json does not sample") + "); give --temperature T > 0 to sample");
+            }
+            return Sampler.greedy();
+        }
+        int topK = flags.optional("top-k").map(k -> (int) wholeNumber("top-k", k, 0, Integer.MAX_VALUE)).orElse(generation.topK());
         double topP = flags.optional("top-p").map(p -> number("top-p", p)).orElse(generation.topP());
-        long seed = flags.optional("seed").map(s -> (long) number("seed", s)).orElse(0L);
+        if (flags.has("top-p") && !(topP > 0 && topP <= 1)) throw new UsageException("--top-p expects a number in (0, 1], got '" + flags.require("top-p") + "'");
+        long seed = flags.optional("seed").map(s -> wholeNumber("seed", s, Long.MIN_VALUE, Long.MAX_VALUE)).orElse(0L);
         try {
             return Sampler.sampling(temperature, topK, topP, seed);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /** A whole number in [min, max], written as one ("7", not "7.0" or "1e3"). */
+    private static long wholeNumber(String flag, String text, long min, long max) {
+        try {
+            long v = Long.parseLong(text.strip());
+            if (v >= min && v <= max) return v;
+        } catch (NumberFormatException ignored) {
+            // reported below with the flag's name
+        }
+        throw new UsageException("--" + flag + " expects a whole number" + (min == 0 ? " >= 0" : "") + (max == Integer.MAX_VALUE ? " up to " + max : "")
+                + ", got '" + text + "'");
     }
 
     private static double number(String flag, String text) {

@@ -53,8 +53,8 @@ final class TokenizeCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Flags flags = Flags.parse(name(), args, Set.of("tokenizer", "jsonl"), Set.of("add-special-tokens"));
+        Path input = flags.existingFile("jsonl");
         Tokenizer tokenizer = Tokenizer.load(flags.existingDirectory("tokenizer"));
-        Path input = Path.of(flags.require("jsonl"));
         boolean special = flags.has("add-special-tokens");
         var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

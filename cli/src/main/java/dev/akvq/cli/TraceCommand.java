@@ -1,6 +1,7 @@
 package dev.akvq.cli;
 
 import dev.akvq.image.ProcessedImages;
+import dev.akvq.model.NonFiniteTrace;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
@@ -72,6 +73,7 @@ final class TraceCommand implements Command {
                   --out FILE       where to write the trace
                   --decode N       greedy decode steps to record (default 0)
                   --threads N      worker threads (default: all cores)
+                  --allow-unused-weights  run although the checkpoint holds tensors the architecture does not read
                   --prefix P       llava: read the inputs under P + name (goldens with several cases)
                 """ + KvFlags.HELP + """
 
@@ -88,32 +90,52 @@ final class TraceCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Flags flags = Flags.parse(name(), args,
-                KvFlags.withValue(Set.of("model", "inputs", "out", "decode", "threads", "prefix")), KvFlags.switches(Set.of()));
+                KvFlags.withValue(Set.of("model", "inputs", "out", "decode", "threads", "prefix")), KvFlags.switches(Set.of("allow-unused-weights")));
         Path dir = flags.existingDirectory("model");
         Path inputs = Path.of(flags.require("inputs")), output = Path.of(flags.require("out"));
         KvCacheSettings settings = KvFlags.parse(flags, dir);
         KvFlags.calibrationNote(flags, settings, dir).ifPresent(err::println);
         KvMode mode = settings.mode();
         int decodeSteps = flags.optional("decode").isPresent() ? flags.positiveInt("decode", 0) : 0;
-        int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
+        int threads = flags.threads(err);
 
         ModelConfig config = ModelConfig.load(dir);
+        KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
+        KvFlags.notePickedUpTable(flags, List.of(mode), dir, name(), err);
+        int context = config.textConfig().maxPositionEmbeddings();
+        if (decodeSteps > context) {
+            throw new UsageException("--decode " + decodeSteps + " is more than the model's context of " + context
+                    + " tokens (max_position_embeddings in config.json)");
+        }
         String prefix = flags.optional("prefix").orElse("");
         long start = System.nanoTime();
-        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads); SafetensorsFile in = SafetensorsFile.open(inputs)) {
-            TraceFile trace = new TraceFile();
+        try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads, flags.has("allow-unused-weights")); SafetensorsFile in = SafetensorsFile.open(inputs)) {
+            TraceFile file = new TraceFile();
+            NonFiniteTrace trace = new NonFiniteTrace(file);
             List<KeyValueStore> cache;
+            int steps;
             if (config instanceof TextDecoderConfig) {
                 long[][] ids = rows(in.require(prefix + "input_ids"), prefix + "input_ids");
                 long[][] mask = in.find(prefix + "attention_mask").map(t -> rows(t, prefix + "attention_mask")).orElse(null);
-                cache = traceBatch(model, settings, ids, mask, decodeSteps, trace).cache();
+                steps = Math.min(decodeSteps, context - ids[0].length + 1);   // a decode that reaches the context writes what it has
+                cache = traceBatch(model, settings, ids, mask, Math.max(steps, 0), trace, file).cache();
             } else {
                 TokenSequence sequence = model.prefill(visionInputs(in, prefix, config.modelType()), settings, trace);
-                GreedyTrace.record(sequence, decodeSteps, trace);
+                steps = Math.min(decodeSteps, context - sequence.promptTokens() + 1);
+                GreedyTrace.record(sequence, Math.max(steps, 0), trace, file);
                 cache = sequence.cache();
             }
+            if (steps < decodeSteps) {
+                err.printf("akvq trace: note: --decode %d stopped after %d steps: the prompt and the decoded tokens fill the model's"
+                        + " context of %d tokens%n", decodeSteps, Math.max(steps, 0), context);
+            }
             if (flags.has("kv-stats")) KvFlags.printStats(cache, settings, err);
-            trace.writer.write(output);
+            file.writer.write(output);
+            if (trace.first().isPresent()) {
+                throw new IllegalStateException("wrote " + output + ", but the forward pass left the finite range: the first"
+                        + " non-finite value is in " + trace.first().get() + ". HINT: akvq inspect --model " + dir
+                        + " checks every weight for NaN and infinity");
+            }
         }
         err.printf("akvq trace: wrote %s in %.2f s (%d threads, --kv %s)%n", output, (System.nanoTime() - start) / 1e9,
                 threads, mode.flag());
@@ -149,8 +171,17 @@ final class TraceCommand implements Command {
      */
     static BatchResult traceBatch(VisionLanguageModel model, KvCacheSettings settings, long[][] ids, long[][] mask, int decodeSteps,
                                   TraceFile trace) {
+        return traceBatch(model, settings, ids, mask, decodeSteps, trace, trace);
+    }
+
+    /** As above, handing intermediates to {@code trace} and writing ids to {@code file}. */
+    static BatchResult traceBatch(VisionLanguageModel model, KvCacheSettings settings, long[][] ids, long[][] mask, int decodeSteps,
+                                  Trace trace, TraceFile file) {
         List<KeyValueStore> lastCache = List.of();
         int batch = ids.length, seq = ids[0].length, vocab = model.config().textConfig().vocabSize();
+        // checked before anything is allocated: the tensors must fit in Java arrays
+        GreedyTrace.requireArray("logits", (long) batch * seq * vocab);
+        GreedyTrace.requireArray("decode_logits", (long) batch * decodeSteps * vocab);
         float[] logits = new float[batch * seq * vocab];
         long[] positions = new long[batch * seq];
         long[] tokens = new long[batch * decodeSteps];
@@ -177,9 +208,9 @@ final class TraceCommand implements Command {
                 if (s + 1 < decodeSteps) last = sequence.step(next);
             }
         }
-        trace.writer.i64("position_ids", positions, batch, seq);
+        file.writer.i64("position_ids", positions, batch, seq);
         if (decodeSteps > 0) {
-            trace.writer.i64("decode_tokens", tokens, batch, decodeSteps);
+            file.writer.i64("decode_tokens", tokens, batch, decodeSteps);
             trace.put("decode_logits", stepLogits, batch, decodeSteps, vocab);
         }
         trace.put("logits", logits, batch, seq, vocab);

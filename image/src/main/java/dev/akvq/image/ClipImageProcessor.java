@@ -46,6 +46,10 @@ public record ClipImageProcessor(boolean doResize, int shortestEdge, int height,
             cropH = PixelValues.positive(crop, "height", crop.requireInt("height"));
             cropW = PixelValues.positive(crop, "width", crop.requireInt("width"));
         }
+        // the smallest frame each size can give; prepare() checks each image's own before resizing
+        if (shortest > 0) PixelValues.frameEdges(o.optObject("size").orElse(o), o.optObject("size").isPresent() ? "shortest_edge" : "size", shortest, shortest);
+        else PixelValues.frameEdges(o.requireObject("size"), "height", height, width);
+        PixelValues.frameEdges(o, "crop_size", cropH, cropW);
         return new ClipImageProcessor(o.booleanOr("do_resize", true), shortest, height, width,
                 PixelValues.resample(o, Resample.BICUBIC), o.booleanOr("do_center_crop", true), cropH, cropW,
                 o.booleanOr("do_rescale", true), PixelValues.rescaleFactor(o), o.booleanOr("do_normalize", true),
@@ -87,6 +91,8 @@ public record ClipImageProcessor(boolean doResize, int shortestEdge, int height,
                 int shortSide = Math.min(ih, iw), longSide = Math.max(ih, iw);
                 int newLong = (int) ((double) ((long) shortestEdge * longSide) / shortSide);
                 if (iw <= ih) { w = shortestEdge; h = newLong; } else { h = shortestEdge; w = newLong; }
+                PixelValues.checkFrame("size.shortest_edge", shortestEdge, index, iw <= ih ? shortestEdge : (double) shortestEdge * longSide / shortSide,
+                        iw <= ih ? (double) shortestEdge * longSide / shortSide : shortestEdge);
             }
             image = resample.resize(image, w, h);
         }

@@ -62,7 +62,9 @@ public record Idefics3ImageProcessor(boolean doConvertRgb, boolean doResize, int
         if (o.optObject("max_image_size").isPresent()) {
             JsonObject m = o.requireObject("max_image_size");
             tile = PixelValues.positive(m, "longest_edge", m.requireInt("longest_edge"));
+            PixelValues.frameEdges(m, "longest_edge", tile, tile);
         }
+        if (longest == 0) PixelValues.frameEdges(o.requireObject("size"), "height", height, width);
         return new Idefics3ImageProcessor(o.booleanOr("do_convert_rgb", true), o.booleanOr("do_resize", true), longest,
                 height, width, PixelValues.resample(o, Resample.LANCZOS), o.booleanOr("do_image_splitting", true), tile,
                 o.booleanOr("do_rescale", true), PixelValues.rescaleFactor(o), o.booleanOr("do_normalize", true),
@@ -83,6 +85,9 @@ public record Idefics3ImageProcessor(boolean doConvertRgb, boolean doResize, int
             }
             if (doImageSplitting) {
                 int[] hw = multiplesOfTile(image.height(), image.width(), maxImageSize);
+                // every tile and the global image are at most one tile; the frames together are held to the limit too
+                long tiles = (long) Math.ceilDiv(hw[0], maxImageSize) * Math.ceilDiv(hw[1], maxImageSize) + 1;
+                PixelValues.checkFrame("max_image_size.longest_edge", maxImageSize, n, (double) tiles * maxImageSize, maxImageSize);
                 image = resample.resize(image, hw[1], hw[0]);
                 int[] rc = split(image, frames);
                 rowsCols[2 * n] = rc[0];

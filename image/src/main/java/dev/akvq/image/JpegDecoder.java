@@ -21,14 +21,20 @@ import javax.imageio.stream.ImageInputStream;
  * pixel limit before libjpeg allocates anything. Colour space as libjpeg guesses it
  * (jdapimin.c default_decompress_parms): 1 component grey; 3 components YCbCr, unless an Adobe
  * marker says transform 0 or, without JFIF and Adobe markers, the component ids are 'R' 'G' 'B'.
- * CMYK / YCCK (4 components) and arithmetic or lossless JPEGs are refused with a clear error.
+ * Four components are CMYK, or YCCK when an Adobe marker says transform 2; libjpeg converts
+ * YCCK to CMYK (jdcolor.c ycck_cmyk_convert: each of C, M, Y is 255 minus the YCbCr-to-RGB
+ * value), PIL 9.4 reads every CMYK JPEG inverted (JpegImagePlugin's rawmode "CMYK;I", "assume
+ * adobe conventions", marker or not) and {@code convert("RGB")} is Convert.c cmyk2rgb; both
+ * steps are done here, so such a JPEG comes out RGB as every processor's convert_to_rgb sees it.
+ * Arithmetic, lossless and hierarchical JPEGs are refused with a clear error.
  * A truncated or corrupt stream is an error, never libjpeg's grey fill: libjpeg's warnings
  * ("Premature end of JPEG file") are turned into errors, as PIL raises "image file is truncated".
  */
 final class JpegDecoder {
     private JpegDecoder() {}
 
-    private record Header(int width, int height, int components, boolean rgb) {}
+    /** {@code rgb}: three components stored as RGB; {@code ycck}: four stored as YCCK. */
+    private record Header(int width, int height, int components, boolean rgb, boolean ycck) {}
 
     static DecodedImage decode(byte[] file, String name, long maxPixels) {
         Header h = header(file, name, maxPixels);
@@ -45,7 +51,24 @@ final class JpegDecoder {
             return new DecodedImage(h.width, h.height, DecodedImage.Mode.L, grey, null);
         }
         byte[] rgb = new byte[n * 3];
-        if (h.rgb) {
+        if (h.components == 4) {
+            int[] cmyk = new int[4];
+            for (int i = 0; i < n; i++) {
+                if (h.ycck) {
+                    // libjpeg's ycck_cmyk_convert gives 255 - RGB(Y, Cb, Cr); PIL's "CMYK;I" inverts it back
+                    int y = pixels[4 * i], cb = pixels[4 * i + 1], cr = pixels[4 * i + 2];
+                    cmyk[0] = clamp(y + CR_R[cr]);
+                    cmyk[1] = clamp(y + ((CB_G[cb] + CR_G[cr]) >> SCALE_BITS));
+                    cmyk[2] = clamp(y + CB_B[cb]);
+                } else {
+                    for (int c = 0; c < 3; c++) cmyk[c] = 255 - pixels[4 * i + c];
+                }
+                cmyk[3] = 255 - pixels[4 * i + 3];
+                // Convert.c cmyk2rgb: nk = 255 - k; out = clip(nk - c * nk / 255), with MULDIV255's rounding
+                int nk = 255 - cmyk[3];
+                for (int c = 0; c < 3; c++) rgb[3 * i + c] = (byte) clamp(nk - mulDiv255(cmyk[c], nk));
+            }
+        } else if (h.rgb) {
             for (int i = 0; i < 3 * n; i++) rgb[i] = (byte) pixels[i];
         } else {
             for (int i = 0; i < n; i++) {
@@ -74,6 +97,12 @@ final class JpegDecoder {
 
     private static int fix(double x) {
         return (int) (x * (1L << SCALE_BITS) + 0.5);
+    }
+
+    /** PIL's MULDIV255(a, b): a * b / 255 rounded, as {@code ((t >> 8) + t) >> 8} with t = a * b + 128. */
+    private static int mulDiv255(int a, int b) {
+        int t = a * b + 128;
+        return ((t >> 8) + t) >> 8;
     }
 
     private static int clamp(int v) {
@@ -116,8 +145,8 @@ final class JpegDecoder {
                 if (precision != 8) throw new ImageFormatException(name + ": JPEG of " + precision + "-bit samples is not supported (8-bit only)");
                 if (width == 0 || height == 0) throw new ImageFormatException(name + ": JPEG size " + width + "x" + height + " is not valid");
                 ImageDecoder.checkPixels(name, width, height, maxPixels);
-                if (comps != 1 && comps != 3) {
-                    throw new ImageFormatException(name + ": JPEG with " + comps + " components (CMYK / YCCK) is not supported; grey and colour are");
+                if (comps != 1 && comps != 3 && comps != 4) {
+                    throw new ImageFormatException(name + ": JPEG with " + comps + " components is not supported (grey, colour, CMYK and YCCK are)");
                 }
                 if (len < 8 + 3 * comps) throw new ImageFormatException(name + ": corrupt JPEG frame header");
                 boolean rgb = false;
@@ -126,7 +155,7 @@ final class JpegDecoder {
                     else if (adobe) rgb = adobeTransform == 0;
                     else rgb = f[d + 6] == 'R' && f[d + 9] == 'G' && f[d + 12] == 'B';
                 }
-                return new Header(width, height, comps, rgb);
+                return new Header(width, height, comps, rgb, comps == 4 && adobe && adobeTransform == 2);
             }
             pos += 2 + len;
         }

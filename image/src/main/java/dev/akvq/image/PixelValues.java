@@ -69,6 +69,28 @@ final class PixelValues {
         return f;
     }
 
+    /**
+     * A processor's output frame is held to the decoder's pixel limit (PIL's MAX_IMAGE_PIXELS),
+     * computed from the config before any resize allocates it: an absurd size in
+     * preprocessor_config.json is refused naming its field, not met with an exhausted heap.
+     */
+    static void checkFrame(String field, long fieldValue, int image, double width, double height) {
+        if (width * height > ImageDecoder.MAX_PIXELS) {
+            throw new ImageFormatException(ImageProcessor.CONFIG_FILE + ": field \"" + field + "\" = " + fieldValue + " would resize image "
+                    + image + " to " + String.format(java.util.Locale.ROOT, "%.0fx%.0f", width, height) + ", more than the limit of "
+                    + ImageDecoder.MAX_PIXELS + " pixels (PIL's MAX_IMAGE_PIXELS)");
+        }
+    }
+
+    /** The config-time form of {@link #checkFrame}: a size field whose frame alone exceeds the limit. */
+    static int frameEdges(JsonObject o, String key, long height, long width) {
+        if ((double) height * width > ImageDecoder.MAX_PIXELS) {
+            throw o.fieldError(key, "a " + width + "x" + height + " frame is more than the limit of " + ImageDecoder.MAX_PIXELS
+                    + " pixels (PIL's MAX_IMAGE_PIXELS)");
+        }
+        return (int) Math.min(height, width);
+    }
+
     static int positive(JsonObject o, String key, int value) {
         if (value <= 0) throw o.fieldError(key, "must be a positive integer, found " + value);
         return value;

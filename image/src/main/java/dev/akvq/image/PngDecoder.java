@@ -23,7 +23,7 @@ final class PngDecoder {
 
     private PngDecoder() {}
 
-    static DecodedImage decode(byte[] file, String name, long maxPixels) {
+    static DecodedImage decode(byte[] file, String name, long maxPixels, java.util.function.Consumer<String> warnings) {
         int pos = SIGNATURE.length;
         int width = 0, height = 0, depth = 0, colorType = -1, interlace = 0;
         byte[] palette = null;
@@ -102,6 +102,7 @@ final class PngDecoder {
         byte[] out = new byte[width * height * channels];
         int bpp = Math.max(1, bitsPerPixel / 8);
         int offset = 0;
+        long clipped = 0;
         for (int[] p : passes) {
             int pw = (int) passSize(width, p[0], p[2]), ph = (int) passSize(height, p[1], p[3]);
             if (pw == 0 || ph == 0) continue;
@@ -117,11 +118,16 @@ final class PngDecoder {
                     int outX = p[0] + x * p[2];
                     int o = (outY * width + outX) * channels;
                     for (int c = 0; c < channels; c++) out[o + c] = (byte) sample(row, x * channels + c, depth, colorType);
+                    if (depth == 16 && colorType == 0 && row[2 * x] != 0) clipped++; // above 255: high byte set
                 }
                 byte[] t = prev;
                 prev = row;
                 row = t;
             }
+        }
+        if (clipped > 0) {
+            warnings.accept(name + ": 16-bit grey PNG: " + clipped + " of " + (long) width * height
+                    + " pixels above 255 were clipped to 255, as PIL's conversion to 8 bits does");
         }
         return new DecodedImage(width, height, mode, out, mode == DecodedImage.Mode.P ? palette : null);
     }

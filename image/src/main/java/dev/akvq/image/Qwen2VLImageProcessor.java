@@ -35,6 +35,9 @@ public record Qwen2VLImageProcessor(boolean doResize, Resample resample, boolean
         long max = o.optLong("max_pixels").orElse(size != null ? size.optLong("max_pixels").orElse(28L * 28 * 1280) : 28L * 28 * 1280);
         if (min <= 0) throw o.fieldError("min_pixels", "must be positive, found " + min);
         if (max < min) throw o.fieldError("max_pixels", "= " + max + " is smaller than min_pixels = " + min);
+        if (min > ImageDecoder.MAX_PIXELS) {
+            throw o.fieldError("min_pixels", "= " + min + " is more than the limit of " + ImageDecoder.MAX_PIXELS + " pixels (PIL's MAX_IMAGE_PIXELS)");
+        }
         return new Qwen2VLImageProcessor(o.booleanOr("do_resize", true), PixelValues.resample(o, Resample.BICUBIC),
                 o.booleanOr("do_rescale", true), PixelValues.rescaleFactor(o), o.booleanOr("do_normalize", true),
                 PixelValues.channelValues(o, "image_mean", PixelValues.OPENAI_CLIP_MEAN),
@@ -87,6 +90,8 @@ public record Qwen2VLImageProcessor(boolean doResize, Resample resample, boolean
             }
             if (doResize) {
                 int[] hw = smartResize(image.height(), image.width(), factor, minPixels, maxPixels);
+                boolean grown = (long) image.height() * image.width() < minPixels;
+                PixelValues.checkFrame(grown ? "min_pixels" : "max_pixels", grown ? minPixels : maxPixels, n, hw[1], hw[0]);
                 image = resample.resize(image, hw[1], hw[0]);
             }
             int h = image.height(), w = image.width();

@@ -66,6 +66,31 @@ class ImageProcessorTest {
         assertField("{\"do_resize\": true}", "image_processor_type");
     }
 
+    @Test
+    void absurdSizesAreRefusedNamingTheFieldBeforeAnyResize() throws IOException {
+        assertField("{\"image_processor_type\": \"CLIPImageProcessor\", \"size\": {\"shortest_edge\": 1000000000}}", "size.shortest_edge");
+        assertField("{\"image_processor_type\": \"CLIPImageProcessor\", \"size\": 1000000000}", "size");
+        assertField("{\"image_processor_type\": \"CLIPImageProcessor\", \"crop_size\": 1000000000}", "crop_size");
+        assertField("{\"image_processor_type\": \"CLIPImageProcessor\", \"crop_size\": {\"height\": 100000, \"width\": 100000}}", "crop_size");
+        assertField("{\"image_processor_type\": \"CLIPImageProcessor\", \"size\": {\"height\": 100000, \"width\": 100000}}", "size.height");
+        assertField("{\"image_processor_type\": \"Idefics3ImageProcessor\", \"max_image_size\": {\"longest_edge\": 1000000}}",
+                "max_image_size.longest_edge");
+        assertField("{\"image_processor_type\": \"Idefics3ImageProcessor\", \"size\": {\"height\": 100000, \"width\": 100000}}",
+                "size.height");
+        assertField("{\"image_processor_type\": \"Qwen2VLImageProcessor\", \"min_pixels\": 1000000000000, \"max_pixels\": 1000000000001}",
+                "min_pixels");
+        // sizes that pass alone but not for a given image: its output size is computed and checked before resizing
+        ImageProcessor clip = load("{\"image_processor_type\": \"CLIPImageProcessor\", \"size\": {\"shortest_edge\": 9000}}");
+        assertError(() -> clip.process(List.of(rgb(2, 300, 1))), "\"size.shortest_edge\" = 9000 would resize image 0 to 9000x1350000");
+        // min_pixels at the limit: a 31x30 image grows to 9632x9324, each edge rounded up to 28, just past it
+        ImageProcessor qwen = load("{\"image_processor_type\": \"Qwen2VLImageProcessor\", \"min_pixels\": " + ImageDecoder.MAX_PIXELS
+                + ", \"max_pixels\": 1000000000000}");
+        assertError(() -> qwen.process(List.of(rgb(31, 30, 2))), "\"min_pixels\" = " + ImageDecoder.MAX_PIXELS + " would resize image 0 to 9632x9324");
+        ImageProcessor idefics = load("{\"image_processor_type\": \"Idefics3ImageProcessor\", \"do_resize\": false,"
+                + " \"max_image_size\": {\"longest_edge\": 9000}}");
+        assertError(() -> idefics.process(List.of(rgb(9001, 30, 3))), "\"max_image_size.longest_edge\" = 9000 would resize image 0");
+    }
+
     private void assertField(String json, String field) throws IOException {
         WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> load(json));
         assertTrue(e.getMessage().contains(ImageProcessor.CONFIG_FILE) && e.getMessage().contains("\"" + field + "\""), e.getMessage());

@@ -61,6 +61,11 @@ final class OwningModel implements VisionLanguageModel {
     }
 
     @Override
+    public long mappedWeightBytes() {
+        return checkpoint.files().stream().mapToLong(f -> f.path().toFile().length()).sum();
+    }
+
+    @Override
     public void close() {
         pool.close();
         checkpoint.close();

@@ -2,6 +2,7 @@ package dev.akvq.model;
 
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.model.idefics3.Idefics3Model;
+import dev.akvq.model.layout.CheckpointLayout;
 import dev.akvq.model.llama.BatchedSequence;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaModel;
@@ -40,10 +41,20 @@ public interface VisionLanguageModel extends AutoCloseable {
      * checkpoint and a pool of {@code threads} workers, and {@link #close()} releases both.
      */
     static VisionLanguageModel load(Path dir, int threads) {
+        return load(dir, threads, false);
+    }
+
+    /**
+     * As {@link #load(Path, int)}; a checkpoint holding tensors the architecture does not read
+     * (config.json saying fewer layers than the weights hold, say) is refused unless
+     * {@code allowUnusedWeights} ({@link CheckpointLayout#requireAllRead}).
+     */
+    static VisionLanguageModel load(Path dir, int threads, boolean allowUnusedWeights) {
         ModelConfig config = ModelConfig.load(dir);    // before anything is mapped: a bad config names its field
         Checkpoint checkpoint = Checkpoint.open(dir);
         WorkerPool pool = null;
         try {
+            CheckpointLayout.check(config, checkpoint).requireAllRead(dir, allowUnusedWeights);
             pool = WorkerPool.create(threads);
             return new OwningModel(load(config, checkpoint, pool), checkpoint, pool);
         } catch (RuntimeException | Error e) {
@@ -84,6 +95,14 @@ public interface VisionLanguageModel extends AutoCloseable {
     /** The model directory's tokenizer.json, loaded on first use. */
     default Tokenizer tokenizer() {
         return files().tokenizer();
+    }
+
+    /**
+     * Bytes of the safetensors files mapped for this model (what the weights can add to the
+     * process's resident memory as their pages are read); 0 when the caller owns the checkpoint.
+     */
+    default long mappedWeightBytes() {
+        return 0;
     }
 
     /** True when the family takes images. */

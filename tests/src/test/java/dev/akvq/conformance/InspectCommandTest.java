@@ -53,6 +53,38 @@ class InspectCommandTest {
     }
 
     @Test
+    void fewerLayersInConfigThanInTheWeightsIsAnErrorUnlessAllowed(@TempDir Path tmp) throws IOException {
+        Path dir = copyOf(Fixtures.model("llama"), tmp);
+        rewriteConfig(dir, "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
+        Cli.Result r = Cli.akvq("inspect", "--model", dir.toString());
+        assertEquals(1, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("unused        model.layers.1.self_attn.q_proj.weight (not read by this architecture)"), r.out());
+        assertTrue(r.err().contains("9 tensors not read by the architecture config.json describes"), r.err());
+        Cli.Result allowed = Cli.akvq("inspect", "--model", dir.toString(), "--allow-unused-weights");
+        assertEquals(0, allowed.status(), allowed.err());
+        assertTrue(allowed.out().contains("unused        model.layers.1.mlp.down_proj.weight"), allowed.out());
+    }
+
+    @Test
+    void aNonFiniteWeightIsNamedWithItsElement(@TempDir Path tmp) throws IOException {
+        for (String variant : new String[] {"llama", "llama/bf16"}) {
+            Path dir = Files.createDirectories(tmp.resolve(variant));
+            copyOf(Fixtures.model(variant), dir);
+            Path weights = dir.resolve("model.safetensors");
+            boolean bf16 = variant.endsWith("bf16");
+            Safetensors.poke(weights, "model.layers.1.self_attn.q_proj.weight", 70, bf16 ? new byte[] {(byte) 0xC0, 0x7F}
+                    : new byte[] {0, 0, (byte) 0x80, (byte) 0xFF});   // NaN in BF16, -Inf in F32
+            Cli.Result r = Cli.akvq("inspect", "--model", dir.toString());
+            assertEquals(1, r.status(), r.out() + r.err());
+            assertTrue(r.err().contains("non-finite model.layers.1.self_attn.q_proj.weight [64, 64] " + (bf16 ? "BF16" : "F32") + ": element 70 is "
+                    + (bf16 ? "NaN or infinite" : "-Infinity") + " (model.safetensors)"), r.err());
+            assertTrue(r.out().contains("1 tensor with NaN or infinite values"), r.out());
+        }
+        Cli.Result clean = Cli.akvq("inspect", "--model", Fixtures.model("llama/bf16").toString());
+        assertTrue(clean.out().matches("(?s).*values +\\S+ \\S+ of floats read in .* s \\(.* GB/s\\): all finite\n.*"), clean.out());
+    }
+
+    @Test
     void missingConfigIsAClearError(@TempDir Path tmp) throws IOException {
         Files.copy(Fixtures.model("llama").resolve("model.safetensors"), tmp.resolve("model.safetensors"));
         Cli.Result r = Cli.akvq("inspect", "--model", tmp.toString());
@@ -81,7 +113,7 @@ class InspectCommandTest {
         assertTrue(unknown.err().contains("unknown option --modle"), unknown.err());
         Cli.Result notDir = Cli.akvq("inspect", "--model", "/nonexistent/dir");
         assertEquals(2, notDir.status());
-        assertTrue(notDir.err().contains("not a directory"), notDir.err());
+        assertTrue(notDir.err().contains("--model /nonexistent/dir: no such directory"), notDir.err());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.akvq.model.clip;
 
+import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.WeightReader;
@@ -128,6 +129,7 @@ public final class ClipVisionTower {
         if (trace.enabled()) trace.put("vision_hidden_states.0", x.clone(), images, seq, hidden);
 
         for (int l = 0; l < lastState; l++) {
+            StopRequest.checkBefore("vision tower", l, lastState);
             VisionEncoderLayer w = weights.layers().get(l);
             // Attention block: x += out_proj(attention(q, k, v of layer_norm1(x))).
             LayerNorm.rows(h, x, n, w.norm1Weight(), w.norm1Bias(), eps, pool);

@@ -1,6 +1,8 @@
 package dev.akvq.model.generate;
 
+import dev.akvq.tensor.NonFiniteScan;
 import java.util.Arrays;
+import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
@@ -8,6 +10,8 @@ import java.util.function.IntConsumer;
  * The generation loop every caller shares ({@code akvq run}, the library API): from a prefilled
  * sequence's logits, pick a token, hand it on, stop at EOS (the EOS token is handed on too, as
  * generate() emits it), at the token limit or when cancelled, else feed it back and repeat.
+ * Logits holding NaN or infinity end it with a {@link NonFiniteLogitsException} before a token
+ * is picked from them.
  */
 public final class Decoding {
     private Decoding() {}
@@ -28,6 +32,9 @@ public final class Decoding {
         int generated = 0;
         float[] logits = sequence.logits();
         while (true) {
+            // one pass over the vocabulary: NaN or infinite logits would otherwise be sampled into garbage
+            int bad = NonFiniteScan.firstIndex(logits, 0, logits.length);
+            if (bad >= 0) throw new NonFiniteLogitsException(generated, bad, logits[bad]);
             int token = sampler.next(logits);
             if (generated == tokens.length) tokens = Arrays.copyOf(tokens, 2 * generated);
             tokens[generated++] = token;
@@ -35,7 +42,11 @@ public final class Decoding {
             Stop reason = stop.isEos(token) ? Stop.EOS : generated >= stop.maxNewTokens() ? Stop.MAX_NEW_TOKENS
                     : cancelled.getAsBoolean() ? Stop.CANCELLED : null;
             if (reason != null) return new Result(Arrays.copyOf(tokens, generated), reason);
-            logits = sequence.step(token);
+            try {
+                logits = sequence.step(token);
+            } catch (CancellationException e) {   // a stop request reached the step's layer loop (StopRequest)
+                return new Result(Arrays.copyOf(tokens, generated), Stop.CANCELLED);
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.akvq.model.idefics3;
 
+import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionEncoderLayer;
 import dev.akvq.model.WeightReader;
@@ -132,6 +133,7 @@ public final class Idefics3VisionTower {
         if (trace.enabled()) trace.put("vision_hidden_states.0", x.clone(), tiles, patches, hidden);
 
         for (int l = 0; l < weights.layers().size(); l++) {
+            StopRequest.checkBefore("vision tower", l, weights.layers().size());
             VisionEncoderLayer w = weights.layers().get(l);
 
             // Attention block: LN1, q/k/v, bidirectional attention within each tile, out_proj.

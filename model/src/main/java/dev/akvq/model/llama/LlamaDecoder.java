@@ -1,5 +1,6 @@
 package dev.akvq.model.llama;
 
+import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
@@ -152,6 +153,7 @@ public final class LlamaDecoder {
         if (trace.enabled()) trace.put("decoder_inputs_embeds", x.clone(), 1, n, hidden);
 
         for (int l = 0; l < config.numHiddenLayers(); l++) {
+            StopRequest.checkBefore("decoder", l, config.numHiddenLayers());
             LlamaWeights.Layer w = weights.layers().get(l);
             KeyValueStore store = cache.get(l);
 

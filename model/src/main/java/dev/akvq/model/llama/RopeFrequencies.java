@@ -26,8 +26,9 @@ public final class RopeFrequencies {
                 yield inv;
             }
             case "llama3" -> llama3(inv, s, c);
+            case "dynamic" -> throw new IllegalArgumentException("config.json: " + RopeScaling.DYNAMIC_REFUSED);
             default -> throw new IllegalArgumentException("config.json: rope_scaling type \"" + s.ropeType()
-                    + "\" is not supported yet; supported: default, linear, llama3");
+                    + "\" is not supported; supported: default, linear, llama3");
         };
     }
 

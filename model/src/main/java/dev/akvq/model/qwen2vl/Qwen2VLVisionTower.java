@@ -1,5 +1,6 @@
 package dev.akvq.model.qwen2vl;
 
+import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
 import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.Activation;
@@ -124,6 +125,7 @@ public final class Qwen2VLVisionTower {
         int[] frameStarts = frameStarts(grids);
 
         for (int b = 0; b < config.depth(); b++) {
+            StopRequest.checkBefore("vision tower", b, config.depth());
             Block w = weights.blocks().get(b);
 
             // Attention block: LayerNorm, fused qkv, RoPE on q and k, full attention per frame.

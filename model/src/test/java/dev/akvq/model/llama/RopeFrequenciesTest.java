@@ -51,6 +51,6 @@ class RopeFrequenciesTest {
     void dynamicScalingIsRefusedClearly() {
         RopeScaling s = new RopeScaling("dynamic", 2, OptionalDouble.empty(), OptionalDouble.empty(), OptionalInt.empty(), List.of());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RopeFrequencies.of(config(10000, Optional.of(s))));
-        assertEquals("config.json: rope_scaling type \"dynamic\" is not supported yet; supported: default, linear, llama3", e.getMessage());
+        assertEquals("config.json: " + RopeScaling.DYNAMIC_REFUSED, e.getMessage());
     }
 }

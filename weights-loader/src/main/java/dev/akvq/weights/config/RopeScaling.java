@@ -30,6 +30,13 @@ public record RopeScaling(String ropeType, double factor, OptionalDouble lowFreq
 
     public static final List<String> SUPPORTED_TYPES = List.of("default", "linear", "dynamic", "llama3");
 
+    /**
+     * The one description of why "dynamic" is read here but refused at load, for every message
+     * that mentions it: the frequencies would change with the sequence length at run time.
+     */
+    public static final String DYNAMIC_REFUSED = "rope_scaling type \"dynamic\" (dynamic NTK: RoPE rescaled with the sequence"
+            + " length at run time) is not supported; supported: default, linear, llama3";
+
     public RopeScaling {
         Objects.requireNonNull(ropeType, "ropeType");
         Objects.requireNonNull(lowFreqFactor, "lowFreqFactor");
@@ -37,8 +44,8 @@ public record RopeScaling(String ropeType, double factor, OptionalDouble lowFreq
         Objects.requireNonNull(originalMaxPositionEmbeddings, "originalMaxPositionEmbeddings");
         mropeSection = List.copyOf(mropeSection);
         if (!SUPPORTED_TYPES.contains(ropeType)) {
-            throw new ConfigFieldException("rope_type", "unsupported RoPE type \"" + ropeType + "\"; supported: "
-                    + SUPPORTED_TYPES + " (and \"mrope\", read as \"default\")");
+            throw new ConfigFieldException("rope_type", "unsupported RoPE type \"" + ropeType + "\"; supported: default, linear,"
+                    + " llama3 (and \"mrope\", read as \"default\")");
         }
         Check.positiveFinite("factor", factor);
         if (ropeType.equals("llama3")) {
