@@ -158,19 +158,17 @@ final class KvFlags {
     static Set<String> applying(KvMode mode) {
         return switch (mode) {
             case FP32, FP16 -> Set.of("kv-rotation", "kv-stats");
-            case RTN2 -> Set.of("kv-group", "kv-clip2", "kv-rotation", "kv-prefill-quantized", "kv-stats");
-            case KIVI2 -> Set.of("kv-clip2", "kv-rotation", "kv-prefill-quantized", "kv-stats");   // KIVI's groups are fixed at 32
+            case RTN2, RTN4 -> Set.of("kv-group", mode == KvMode.RTN2 ? "kv-clip2" : "kv-clip4", "kv-window", "kv-rotation",
+                    "kv-prefill-quantized", "kv-stats");
+            case KIVI2, KIVI4 -> Set.of("kv-group", "kv-residual", "kv-rotation", "kv-prefill-quantized", "kv-stats");
+            case SINK -> Set.of("kv-group", "kv-clip2", "kv-window", "kv-sink", "kv-rotation", "kv-prefill-quantized", "kv-stats");
+            case SMOOTHQUANT -> Set.of("kv-group", "kv-clip2", "kv-window", "kv-smooth-alpha", "kv-channels", "kv-rotation",
+                    "kv-prefill-quantized", "kv-stats");
+            case SKVQ -> Set.of("kv-group", "kv-clip2", "kv-window", "kv-sink", "kv-channels", "kv-rotation", "kv-prefill-quantized",
+                    "kv-stats");
             case AKVQ -> Set.of("kv-window", "kv-pivots", "kv-group", "kv-clip2", "kv-clip4", "kv-pivot-rule", "kv-rotation",
                     "kv-layers", "kv-prefill-quantized", "kv-stats");
         };
-    }
-
-    /** Says so on {@code err} when an akvq cache takes its layer table from the model directory's akvq-layers.json. */
-    static void notePickedUpTable(Flags flags, List<KvMode> modes, Path modelDirectory, String command, PrintStream err) {
-        Path file = modelDirectory.resolve(KvLayerTable.FILE_NAME);
-        if (modes.contains(KvMode.AKVQ) && !flags.has("kv-layers") && Files.isRegularFile(file)) {
-            err.println("akvq " + command + ": note: akvq layer table (TSA/PSA per layer) from " + file + "; --kv-layers picks another");
-        }
     }
 
     /** For a command of one mode (run, trace): every --kv-... flag applies to it, and an explicit --kv-group fits a head. */

@@ -148,7 +148,6 @@ final class RunCommand implements Command {
 
         ModelConfig config = ModelConfig.load(dir);
         KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
-        KvFlags.notePickedUpTable(flags, List.of(mode), dir, name(), err);
         boolean vision = !(config instanceof TextDecoderConfig);
         if (flags.has("image") && !vision) {
             throw new UsageException("--image needs a vision family (llava, idefics3, qwen2_vl in this build); " + dir + " is "

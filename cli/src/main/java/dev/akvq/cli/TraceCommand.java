@@ -101,7 +101,6 @@ final class TraceCommand implements Command {
 
         ModelConfig config = ModelConfig.load(dir);
         KvFlags.requireHonoured(flags, settings, config.textConfig().headDim(), dir);
-        KvFlags.notePickedUpTable(flags, List.of(mode), dir, name(), err);
         int context = config.textConfig().maxPositionEmbeddings();
         if (decodeSteps > context) {
             throw new UsageException("--decode " + decodeSteps + " is more than the model's context of " + context

@@ -107,7 +107,7 @@ class RunHardeningTest {
         Files.writeString(dir.resolve("akvq-layers.json"), "{\"layers\": [\"TSA\", \"PSA\"]}");
         Cli.Result akvq = Cli.akvq("run", "--model", dir.toString(), "--prompt-ids", "1,2", "--max-new-tokens", "2", "--kv", "akvq");
         assertEquals(0, akvq.status(), akvq.err());
-        assertTrue(akvq.err().contains("akvq run: note: akvq layer table (TSA/PSA per layer) from " + dir.resolve("akvq-layers.json")),
+        assertTrue(akvq.err().contains("akvq: layer table " + dir.resolve("akvq-layers.json") + " (found next to the model)"),
                 akvq.err());
         Cli.Result fp16 = Cli.akvq("run", "--model", dir.toString(), "--prompt-ids", "1,2", "--max-new-tokens", "2", "--kv", "fp16");
         assertTrue(!fp16.err().contains("layer table"), fp16.err());
