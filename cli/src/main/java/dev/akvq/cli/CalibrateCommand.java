@@ -41,11 +41,11 @@ final class CalibrateCommand implements Command {
                 Runs the FP32 prefill of the prompt with its images (laid out as 'akvq run' does for
                 the model's family, e.g. LLaVA's "USER: Image 1: <image>\\n... {prompt} ASSISTANT:", or
                 taken as written when it holds the image markers), or of every row of an evaluation
-                set, and averages per layer the attention
-                each text key token and each vision key token receives (over heads and the query
-                positions that see it), leaving out the first 5 key positions. A layer is TSA while
-                its text mean exceeds its vision mean, else PSA. Prints the table, and whether the
-                TSA layers form a prefix of the model.
+                set, and averages per layer the attention each text key token and each vision key
+                token receives (over heads and the query positions that see it), leaving out the
+                first 5 key positions and each query's own recent window. A layer is TSA while its
+                text mean exceeds its vision mean, else PSA. Prints the table, and whether the TSA
+                layers form a prefix of the model.
 
                 The same prefill records each layer's largest |key|, |query| and |value| per KV head
                 and channel: the calibration of the smoothquant (per-channel key scales) and skvq

@@ -292,7 +292,7 @@ final class EvalCommand implements Command {
         }
         // a command-wide --kv-... flag must reach at least one mode
         for (String flag : flags.names()) {
-            if (flag.startsWith("kv-") && modes.stream().noneMatch(m -> KvFlags.applying(m.settings().mode()).contains(flag))) {
+            if (flag.startsWith("kv-") && !flag.equals("kv-bits") && modes.stream().noneMatch(m -> KvFlags.applying(m.settings().mode()).contains(flag))) {
                 throw new UsageException("--" + flag + " does not apply to any of the --kv modes given ("
                         + String.join(", ", modes.stream().map(LlavaEval.Mode::name).toList()) + ")");
             }

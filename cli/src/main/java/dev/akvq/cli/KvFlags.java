@@ -181,7 +181,7 @@ final class KvFlags {
     static void requireApplicable(Flags flags, KvMode mode) {
         Set<String> applies = applying(mode);
         for (String flag : new java.util.TreeSet<>(flags.names())) {
-            if (!flag.startsWith("kv-") || applies.contains(flag)) continue;
+            if (!flag.startsWith("kv-") || applies.contains(flag) || flag.equals("kv-bits")) continue;   // --kv-bits: eval's view, every mode
             List<String> modes = new ArrayList<>();
             for (KvMode m : KvMode.values()) if (applying(m).contains(flag)) modes.add(m.flag());
             throw new UsageException("--" + flag + " does not apply to --kv " + mode.flag() + " (it applies to --kv " + String.join(", ", modes) + ")");

@@ -123,7 +123,9 @@ class InspectCommandTest {
         assertEquals(9, r.out().split("\\n  \\S+ +ok ", -1).length - 1, r.out());
         assertTrue(r.out().contains("--kv fp32  prompt 37 tokens, generated [275, 427, 27, 28, 377, 440, 11, 330]: same as transformers"),
                 r.out());
-        assertTrue(r.out().contains("TSA TSA TSA TSA TSA TSA"), "the README: calibration labels all six layers TSA\n" + r.out());
+        // The labels themselves are calibrate's (CalibrateCommandTest); the demo shows one per layer.
+        assertTrue(r.out().matches("(?s).*layer table from FP32 attention on the three eval/ prompts: ((TSA|PSA) ){5}(TSA|PSA) .*"),
+                "the demo calibrates a label for each of the six layers\n" + r.out());
         assertTrue(r.out().matches("(?s).*public-000 +17 +What color is the triangle\\? +The triangle is red\\. +ok +ok +ok +ok\n.*"),
                 r.out());
         assertTrue(r.out().contains("prompt mismatches: 0; fp32 differs from fp32.generated_ids on 0 of 6 prompts"), r.out());

@@ -49,8 +49,8 @@ class OptionValidationTest {
 
     @Test
     void kvSettingsTheModeDoesNotReadAreRefused() {
-        refused(run("--kv", "fp16", "--kv-window", "4"), "--kv-window does not apply to --kv fp16 (it applies to --kv akvq)");
-        refused(run("--kv", "kivi2", "--kv-group", "32"), "--kv-group does not apply to --kv kivi2 (it applies to --kv rtn2, akvq)");
+        refused(run("--kv", "fp16", "--kv-window", "4"), "--kv-window does not apply to --kv fp16 (it applies to --kv rtn2, rtn4, sink, smoothquant, skvq, akvq)");
+        refused(run("--kv", "kivi2", "--kv-pivots", "2"), "--kv-pivots does not apply to --kv kivi2 (it applies to --kv akvq)");
         refused(run("--kv-layers", "llava-1.5"), "--kv-layers does not apply to --kv fp32");
         refused(run("--kv", "fp32", "--kv-prefill-quantized"), "--kv-prefill-quantized does not apply to --kv fp32");
         assertEquals(0, run("--kv", "fp16", "--kv-rotation", "on", "--kv-stats").status());
