@@ -87,7 +87,7 @@ final class ServeBenchCommand implements Command {
                 throw new UsageException("--kv: " + e.getMessage());
             }
         }
-        if (modes.isEmpty()) modes = List.of(KvMode.values());
+        if (modes.isEmpty()) modes = List.of(KvMode.FP32, KvMode.FP16, KvMode.RTN2, KvMode.KIVI2, KvMode.AKVQ);   // as --help says; the calibrated baselines need a channel file
         List<LoadRun.Prompt> set0 = LoadRun.readEvalSet(set, prompts);
         err.printf(Locale.ROOT, "akvq bench serve: %s, %d prompts of %s, %d clients, %d requests, max_tokens %d, KV budget %d bytes, %d threads%n",
                 dir, set0.size(), set, clients, requests, maxTokens, budget, threads);
