@@ -1,5 +1,7 @@
 package dev.akvq.server;
 
+import dev.akvq.weights.json.Json;
+
 /**
  * Writes one JSON document (RFC 8259) left to right: the server's responses, chunks and errors.
  * Commas are placed by the writer, strings escaped as RFC 8259 section 7 requires (control
@@ -104,25 +106,8 @@ final class JsonText {
         first = false;
     }
 
+    /** A JSON string literal as weights-loader's {@link Json#quote} writes it (lone surrogates escaped). */
     private void quote(String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    boolean loneSurrogate = Character.isHighSurrogate(c)
-                            ? i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))
-                            : Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)));
-                    if (c < 0x20 || loneSurrogate) out.append(String.format("\\u%04x", (int) c));
-                    else out.append(c);
-                }
-            }
-        }
-        out.append('"');
+        out.append(Json.quote(s));
     }
 }

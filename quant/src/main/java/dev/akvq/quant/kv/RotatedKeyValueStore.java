@@ -18,47 +18,30 @@ import dev.akvq.quant.Hadamard;
  *
  * <p>The trace views return what the inner store holds: rotated keys and values.
  */
-public final class RotatedKeyValueStore implements KeyValueStore {
-    private final KeyValueStore inner;
+public final class RotatedKeyValueStore extends ForwardingKeyValueStore {
     private final int headDim;
     private final float[] rotatedKeys, rotatedValues;
     /** Per worker thread: the rotated queries of one KV head's group (grown to the largest group seen). */
     private final ThreadLocal<float[][]> rotatedQueries = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     public RotatedKeyValueStore(KeyValueStore inner) {
-        if (!Hadamard.isPowerOfTwo(inner.headDim())) {
-            throw new IllegalArgumentException("--kv-rotation on needs head_dim to be a power of two, got " + inner.headDim()
-                    + ". HINT: run with --kv-rotation off");
-        }
-        this.inner = inner;
+        super(checkPowerOfTwo(inner));
         this.headDim = inner.headDim();
         this.rotatedKeys = new float[inner.kvHeads() * headDim];
         this.rotatedValues = new float[inner.kvHeads() * headDim];
     }
 
-    /** The store the rotated rows go to. */
-    public KeyValueStore inner() {
+    private static KeyValueStore checkPowerOfTwo(KeyValueStore inner) {
+        if (!Hadamard.isPowerOfTwo(inner.headDim())) {
+            throw new IllegalArgumentException("--kv-rotation on needs head_dim to be a power of two, got " + inner.headDim()
+                    + ". HINT: run with --kv-rotation off");
+        }
         return inner;
     }
 
-    @Override
-    public int kvHeads() {
-        return inner.kvHeads();
-    }
-
-    @Override
-    public int headDim() {
-        return headDim;
-    }
-
-    @Override
-    public int length() {
-        return inner.length();
-    }
-
-    @Override
-    public void beginPrefill(float[] residual, int tokens, int hidden) {
-        inner.beginPrefill(residual, tokens, hidden);
+    /** The store the rotated rows go to. */
+    public KeyValueStore inner() {
+        return inner;
     }
 
     @Override
@@ -74,11 +57,6 @@ public final class RotatedKeyValueStore implements KeyValueStore {
     @Override
     public java.util.Optional<dev.akvq.tensor.DType> promptPrecision() {
         return inner.promptPrecision();
-    }
-
-    @Override
-    public void endPrefill() {
-        inner.endPrefill();
     }
 
     @Override
@@ -106,30 +84,5 @@ public final class RotatedKeyValueStore implements KeyValueStore {
         float[][] holder = rotatedQueries.get();
         if (holder[0].length < floats) holder[0] = new float[floats];
         return holder[0];
-    }
-
-    @Override
-    public float[] keysForTrace() {
-        return inner.keysForTrace();
-    }
-
-    @Override
-    public float[] valuesForTrace() {
-        return inner.valuesForTrace();
-    }
-
-    @Override
-    public long bytes() {
-        return inner.bytes();
-    }
-
-    @Override
-    public long bookkeepingBytes() {
-        return inner.bookkeepingBytes();
-    }
-
-    @Override
-    public KvFootprint footprint() {
-        return inner.footprint();
     }
 }
