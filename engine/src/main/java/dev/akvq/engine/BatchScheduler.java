@@ -181,6 +181,7 @@ public final class BatchScheduler implements AutoCloseable {
                     for (Entry e : new ArrayList<>(running)) finish(e, FinishReason.ERROR, Optional.of("the scheduler failed: " + message(ex)));
                     running.clear();
                     runningCount = 0;
+                    kvBytesInUse = 0;
                 }
             }
         });
@@ -225,8 +226,12 @@ public final class BatchScheduler implements AutoCloseable {
             }
         }
         admit();
+        if (running.isEmpty()) {
+            kvBytesInUse = 0;   // the last sequence just ended or was cancelled: its cache is gone now, not at the next step
+            runningCount = 0;
+            return;
+        }
         runningCount = running.size();
-        if (running.isEmpty()) return;
 
         // This step's rows: a prompt chunk for sequences in their prompt (chunkTokens prompt rows per
         // step in all, the oldest first), one token for the others.
@@ -256,6 +261,7 @@ public final class BatchScheduler implements AutoCloseable {
                 finish(e, FinishReason.ERROR, Optional.of(message(ex)));
             }
             runningCount = running.size();
+            kvBytesInUse = bytesInUse();
             return;
         }
         steps++;

@@ -262,6 +262,25 @@ public class BatchSchedulerTest {
     }
 
     @Test
+    void cancellingTheLastSequenceFreesItsBytesInTheStatsAtOnce() {
+        LlamaDecoder d = decoder(new SplittableRandom(5));
+        Spec spec = new Spec("c", new int[] {1, 2, 3, 4}, KvCacheSettings.defaults(KvMode.FP16), 0, 0, 50, Set.of(), 0);
+        Recorder rec = new Recorder();
+        try (BatchScheduler s = new BatchScheduler(d, SchedulerSettings.defaults())) {
+            RequestHandle c = s.submit(spec.request(d), rec);
+            s.step();
+            s.step();
+            assertTrue(s.stats().kvBytesInUse() > 0);
+            c.cancel();
+            s.runUntilIdle();
+            assertEquals(FinishReason.CANCELLED, rec.results.get("c").reason());
+            // Idle again: the stats a server's /metrics reads say the cache is gone, not one request later.
+            assertEquals(0, s.stats().running());
+            assertEquals(0, s.stats().kvBytesInUse(), "a cancelled last sequence's bytes are still counted");
+        }
+    }
+
+    @Test
     void aStartedSchedulerServesRequestsFromOtherThreads() throws Exception {
         LlamaDecoder d = decoder(new SplittableRandom(12));
         Spec spec = new Spec("t", new int[] {1, 2, 3, 4}, KvCacheSettings.defaults(KvMode.AKVQ), 0, 0, 6, Set.of(), 0);

@@ -133,7 +133,8 @@ class ServeFamiliesTest {
             }
             long deadline = System.currentTimeMillis() + 60_000;
             while (System.currentTimeMillis() < deadline
-                    && dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_running_sequences") > 0) Thread.sleep(20);
+                    && (dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_running_sequences") > 0
+                        || dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use") > 0)) Thread.sleep(20);
             assertEquals(0, dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_running_sequences"));
             assertEquals(0, dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use"));
             String metrics = server.get("/metrics");
