@@ -35,6 +35,7 @@ public final class DecoderBatch {
     LlamaDecoder[] weights = new LlamaDecoder[0];
     int[] firstRow = new int[0], rowCount = new int[0], past = new int[0], logitsRow = new int[0];
     boolean[] wantsLogits = new boolean[0];
+    boolean[] tiled = new boolean[0];    // per layer of a step: the segment's first chunk runs the tiled prompt kernel
 
     // Scratch of the step, [rows, width] each.
     float[] h = new float[0], q = new float[0], k = new float[0], v = new float[0], attention = new float[0];
@@ -150,6 +151,7 @@ public final class DecoderBatch {
         past = Arrays.copyOf(past, c);
         logitsRow = Arrays.copyOf(logitsRow, c);
         wantsLogits = Arrays.copyOf(wantsLogits, c);
+        tiled = Arrays.copyOf(tiled, c);
     }
 
     /** The buffers of the final norm and lm_head for {@code n} rows asking for logits. */

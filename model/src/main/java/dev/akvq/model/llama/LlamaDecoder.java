@@ -296,9 +296,10 @@ public final class LlamaDecoder {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Optional<SlidingWindow> window = config.slidingWindow().filter(s -> layer >= s.firstLayer());
         int kvHeads = heads / group, kvWidth = kvHeads * headDim;
-        boolean[] tiled = new boolean[batch.segments];
+        boolean[] tiled = batch.tiled;   // reused: no per-step allocation in proportion to the batch
         for (int s = 0; s < batch.segments; s++) {
             Optional<DType> precision = batch.caches[s].get(layer).promptPrecision();
+            tiled[s] = false;
             if (batch.past[s] != 0 || precision.isEmpty()) continue;
             tiled[s] = true;
             int first = batch.firstRow[s], count = batch.rowCount[s];
