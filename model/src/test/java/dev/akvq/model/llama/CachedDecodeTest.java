@@ -109,8 +109,8 @@ public class CachedDecodeTest {
             float[] normed = s.prefill(model.decoder().embed(Arrays.copyOf(ids, split)), text(split), Trace.NONE);
             float[] logits = s.lastLogits(normed, split);
             for (int t = split; ; t++) {
-                assertClose("position " + (t - 1) + " of " + n + " (" + model.config() + ")",
-                        Arrays.copyOfRange(expected, (t - 1) * vocab, t * vocab), logits);
+                assertClose("position " + (t - 1) + " of " + n + " (" + mode.flag() + ", " + model.config() + ")",
+                        Arrays.copyOfRange(expected, (t - 1) * vocab, t * vocab), logits, mode);
                 if (t == n) break;
                 logits = s.step(ids[t]);
             }
@@ -147,14 +147,18 @@ public class CachedDecodeTest {
         assertTrue(tooLong.getMessage().contains("exceeds max_position_embeddings 64"), tooLong.getMessage());
     }
 
-    static void assertClose(String what, float[] expected, float[] actual) {
+    static void assertClose(String what, float[] expected, float[] actual, KvMode mode) {
         double scale = 0, worst = 0;
         for (float e : expected) scale = Math.max(scale, Math.abs(e));
         for (int i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs((double) expected[i] - actual[i]));
         // The prompt's attention is a tiled online softmax (CausalAttention) while decode asks the
         // cache per token: the same math in another summation order, so equal up to rounding
-        // (a wrong mask or window moves logits by O(scale)).
-        assertTrue(worst <= 1e-4 * Math.max(scale, 1e-30) && !Double.isNaN(worst),
+        // (a wrong mask or window moves logits by O(scale)). FP32: float rounding only (seen: 3.5e-6
+        // of the scale over 1,500 seeds). FP16: a layer's K/V differ in their last float bits, and
+        // rounding them to F16 can flip a value by one F16 step (2^-11 relative), which later
+        // layers carry to the logits (seen: 4.1e-4 over the same seeds); bounded at 4 such steps.
+        double bound = mode == KvMode.FP16 ? 4 * 0x1p-11 : 1e-4;
+        assertTrue(worst <= bound * Math.max(scale, 1e-30) && !Double.isNaN(worst),
                 what + ": max diff " + worst + " vs scale " + scale);
     }
 }
