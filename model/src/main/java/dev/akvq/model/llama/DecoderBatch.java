@@ -46,6 +46,22 @@ public final class DecoderBatch {
         this.config = config;
     }
 
+    /**
+     * One decode step of {@code sequence} alone, in this batch's buffers: what a sequence's own
+     * {@code step} runs, so that after the first step a generated token allocates no activations
+     * and no logits (issue 13: no per-step garbage on the decode path). The math is the batch
+     * step's, which gives a sequence the same bits as {@link LlamaDecoder#forward} would.
+     *
+     * @return the token's logits {@code [vocab]}: this batch's buffer, overwritten by its next step
+     */
+    public float[] stepAlone(BatchedSequence sequence, int token) {
+        clear();
+        sequence.addTo(this, 1, token, true);
+        sequence.decoder().forwardBatch(this);
+        int vocab = config.vocabSize();
+        return logits.length == vocab ? logits : Arrays.copyOf(logits, vocab);   // one row asked: exactly [vocab]
+    }
+
     /** Empties the batch (keeping its buffers). */
     public void clear() {
         rows = 0;

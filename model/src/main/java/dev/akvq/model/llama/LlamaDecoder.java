@@ -313,17 +313,25 @@ public final class LlamaDecoder {
             System.arraycopy(o, 0, out, first * qWidth, count * qWidth);
         }
         pool.forRange(batch.rows * kvHeads, (start, end) -> {
-            float[] p = new float[0];
             for (int job = start; job < end; job++) {
                 int t = job / kvHeads, kvHead = job % kvHeads, first = kvHead * group, s = batch.rowSegment[t];
                 if (tiled[s]) continue;
                 int to = batch.past[s] + (t - batch.firstRow[s]) + 1;     // causal: itself and everything before
                 int from = window.map(w -> Math.max(0, to - w.size())).orElse(0);
-                if (p.length < group * (to - from)) p = new float[group * (to - from)];
+                float[] p = probabilities(group * (to - from));
                 batch.caches[s].get(layer).attendGroup(q, t * heads * headDim + first * headDim, group, kvHead, from, to, scale,
                         p, out, t * heads * headDim + first * headDim);
             }
         });
+    }
+
+    /** Per worker thread: one attention job's probabilities, grown to the longest context seen (no per-step array). */
+    private static final ThreadLocal<float[][]> PROBABILITIES = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    private static float[] probabilities(int floats) {
+        float[][] holder = PROBABILITIES.get();
+        if (holder[0].length < floats) holder[0] = new float[floats];
+        return holder[0];
     }
 
     /**

@@ -20,6 +20,8 @@ public final class LlamaSequence implements BatchedSequence {
     private int nextPosition, promptTokens;
     private float[] logits;
     private boolean closed;
+    /** The scratch of {@link #step}: one decode row, reused every token. */
+    private DecoderBatch stepBatch;
     /** A prompt queued for {@link #addTo}: its embeddings and modality per row (dropped once run), and how much has run. */
     private float[] promptEmbeds;
     private Modality[] promptModality;
@@ -80,14 +82,16 @@ public final class LlamaSequence implements BatchedSequence {
         return normed;
     }
 
-    /** Feeds one generated token; returns its logits {@code [vocab]}. */
+    /**
+     * Feeds one generated token; returns its logits {@code [vocab]}, in a buffer the next step
+     * overwrites: the step runs alone in this sequence's own {@link DecoderBatch}, whose buffers are
+     * reused, so decoding allocates no activations or logits per token.
+     */
     @Override
     public float[] step(int token) {
         checkOpen();
-        float[] x = decoder.embed(new int[] {token});
-        float[] normed = decoder.forward(x, new CachedToken[] {new CachedToken(nextPosition++, Modality.TEXT, true)},
-                cache, Trace.NONE);
-        logits = decoder.lastLogits(normed, 1);
+        if (stepBatch == null) stepBatch = new DecoderBatch(decoder.config());
+        logits = stepBatch.stepAlone(this, token);
         return logits;
     }
 

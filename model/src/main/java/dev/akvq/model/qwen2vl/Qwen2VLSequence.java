@@ -25,6 +25,8 @@ public final class Qwen2VLSequence implements BatchedSequence {
     private int ropeDelta;
     private float[] logits;
     private boolean closed;
+    /** The scratch of {@link #step}: one decode row, reused every token. */
+    private DecoderBatch stepBatch;
     /** A prompt queued for {@link #addTo}: embeddings, positions, modality (dropped once run), and how much has run. */
     private float[] promptEmbeds;
     private MropePositions promptPositions;
@@ -75,16 +77,16 @@ public final class Qwen2VLSequence implements BatchedSequence {
         return out;
     }
 
-    /** Feeds one generated token; returns its logits {@code [vocab]}. */
+    /**
+     * Feeds one generated token; returns its logits {@code [vocab]}, in a buffer the next step
+     * overwrites: the step runs alone in this sequence's own {@link DecoderBatch}, whose buffers are
+     * reused, so decoding allocates no activations or logits per token.
+     */
     @Override
     public float[] step(int token) {
         if (closed) throw new IllegalStateException("the sequence is closed");
-        MropePositions p = MropePositions.decode(cachePosition, ropeDelta);
-        float[] x = decoder.embed(new int[] {token});
-        float[] normed = decoder.forward(x, new CachedToken[] {new CachedToken(p.temporal()[0], Modality.TEXT, true)},
-                rotary.tables(p), cache, Trace.NONE);
-        cachePosition++;
-        logits = decoder.lastLogits(normed, 1);
+        if (stepBatch == null) stepBatch = new DecoderBatch(decoder.config());
+        logits = stepBatch.stepAlone(this, token);
         return logits;
     }
 

@@ -76,7 +76,7 @@ final class QuantizedRows {
      * unpacked once for the heads.
      */
     void logits(int head, int first, int tokens, float[] q, int qOffset, int heads, float[] out, int outOffset, int outStride) {
-        float[] dots = new float[heads * Math.min(tokens, TILE)];
+        float[] dots = scratch(heads * Math.min(tokens, TILE));
         for (int t0 = 0; t0 < tokens; t0 += TILE) {
             int count = Math.min(TILE, tokens - t0), slot0 = first + t0, o = outOffset + t0;
             for (int h = 0; h < heads; h++) Arrays.fill(out, o + h * outStride, o + h * outStride + count, 0f);
@@ -96,13 +96,22 @@ final class QuantizedRows {
     /** Tokens per piece of a run: the scratch of every head (and the piece's codes) stays in L1. */
     private static final int TILE = 256;
 
+    /** Per thread: the dots or weights of one piece (at most {@code heads · TILE} floats), so decode allocates none per step. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    private static float[] scratch(int floats) {
+        float[][] holder = SCRATCH.get();
+        if (holder[0].length < floats) holder[0] = new float[floats];
+        return holder[0];
+    }
+
     /**
      * {@code acc_h += Σ_t p_h[t] · v'(first + t)} for the {@code tokens} consecutive slots from
      * {@code first} ({@code p[pOffset + h·pStride + t]}, {@code acc} rows {@code headDim} apart):
      * per group, {@code a = p s_g} per token and head, then one run kernel with the sums in registers.
      */
     void accumulateRun(int head, int first, int tokens, float[] p, int pOffset, int pStride, int heads, float[] acc) {
-        float[] a = new float[heads * Math.min(tokens, TILE)];
+        float[] a = scratch(heads * Math.min(tokens, TILE));
         for (int t0 = 0; t0 < tokens; t0 += TILE) {
             int count = Math.min(TILE, tokens - t0), slot0 = first + t0;
             for (int g = 0; g < groups; g++) {
