@@ -64,12 +64,33 @@ public final class Main {
             err.println("akvq " + command.name() + ": " + e.getMessage());
             err.println("See 'akvq " + command.name() + " --help'.");
             return 2;
-        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+        } catch (OutOfMemoryError e) {
+            err.println("akvq " + command.name() + ": error: " + outOfMemory(e, Runtime.getRuntime().maxMemory()));
+            if (Boolean.getBoolean("akvq.debug")) e.printStackTrace(err);
+            return 1;
+        } catch (Exception | StackOverflowError e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             err.println("akvq " + command.name() + ": error: " + message);
             if (Boolean.getBoolean("akvq.debug")) e.printStackTrace(err);
             return 1;
         }
+    }
+
+    /**
+     * One line for an exhausted heap or direct-memory limit: which limit, how large it is, and how
+     * to raise it. The launcher leaves the heap at the JVM's default (a quarter of RAM): weights and
+     * the dense KV cache live off-heap, and the heap holds what the longest prompt's activations need
+     * (README, "Memory"), so a prompt that needs more is rare, and a larger -Xmx is its remedy.
+     */
+    static String outOfMemory(OutOfMemoryError e, long maxHeapBytes) {
+        String what = e.getMessage() == null ? "" : e.getMessage();
+        if (what.toLowerCase(java.util.Locale.ROOT).contains("direct")) {
+            return "out of direct memory (" + what + "). HINT: raise the limit, e.g. AKVQ_JAVA_OPTS=-XX:MaxDirectMemorySize=8g,"
+                    + " or run fewer or shorter sequences";
+        }
+        return "out of Java heap (" + (what.isEmpty() ? "OutOfMemoryError" : what) + "; the heap may grow to "
+                + InspectCommand.bytes(maxHeapBytes) + "). HINT: a long prompt's activations live on the heap: give the JVM more,"
+                + " e.g. AKVQ_JAVA_OPTS=-Xmx" + Math.max(2, 2 * Math.ceilDiv(maxHeapBytes, 1L << 30)) + "g, or shorten the prompt";
     }
 
     private static Command find(String name) {

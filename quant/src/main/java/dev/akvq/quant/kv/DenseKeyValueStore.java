@@ -34,6 +34,8 @@ public final class DenseKeyValueStore implements KeyValueStore {
     private final MemorySegment[] keys, values;
     private long capacity = 16;
     private int length;
+    /** The rows' memory: outgrown rows are freed when copied, not at the next GC. */
+    private final StoreMemory memory = new StoreMemory(this);
     /** The attention runs on the caller's thread; heads are what callers parallelise over. */
     private final WorkerPool serial = WorkerPool.create(1);
 
@@ -52,9 +54,10 @@ public final class DenseKeyValueStore implements KeyValueStore {
         this.rowBytes = headDim * dtype.size;
         this.keys = new MemorySegment[kvHeads];
         this.values = new MemorySegment[kvHeads];
+        Arena arena = memory.fresh();
         for (int h = 0; h < kvHeads; h++) {
-            keys[h] = allocate(capacity);
-            values[h] = allocate(capacity);
+            keys[h] = arena.allocate(capacity * rowBytes, 64);
+            values[h] = arena.allocate(capacity * rowBytes, 64);
         }
     }
 
@@ -73,9 +76,15 @@ public final class DenseKeyValueStore implements KeyValueStore {
         return length;
     }
 
+    /** Room for the prompt's rows at once: no copies while it is appended, and no rows to spare. */
+    @Override
+    public void beginPrefill(float[] residual, int tokens, int hidden) {
+        reserve(tokens);
+    }
+
     @Override
     public void append(float[] k, int keysOffset, float[] v, int valuesOffset, CachedToken token) {
-        if (length == capacity) grow();
+        if (length == capacity) reserve(capacity + Math.max(16, capacity / 2));
         for (int h = 0; h < kvHeads; h++) {
             write(keys[h], k, keysOffset + h * headDim);
             write(values[h], v, valuesOffset + h * headDim);
@@ -91,17 +100,25 @@ public final class DenseKeyValueStore implements KeyValueStore {
         }
     }
 
-    /** Doubles the capacity; the old rows are copied and their memory freed by the GC (automatic arena). */
-    private void grow() {
-        capacity *= 2;
+    /**
+     * Room for at least {@code tokens} rows: the rows move to memory of that size (decode grows by
+     * half, so a long generation copies each row a few times, not at every step) and the old memory
+     * is freed at once.
+     */
+    void reserve(long tokens) {
+        if (tokens <= capacity) return;
+        capacity = tokens;
+        Arena arena = memory.fresh();
         for (int h = 0; h < kvHeads; h++) {
-            keys[h] = allocate(capacity).copyFrom(keys[h]);
-            values[h] = allocate(capacity).copyFrom(values[h]);
+            keys[h] = arena.allocate(capacity * rowBytes, 64).copyFrom(keys[h].asSlice(0, (long) length * rowBytes));
+            values[h] = arena.allocate(capacity * rowBytes, 64).copyFrom(values[h].asSlice(0, (long) length * rowBytes));
         }
+        memory.freeOutgrown();
     }
 
-    private MemorySegment allocate(long rows) {
-        return Arena.ofAuto().allocate(rows * rowBytes, 64);
+    /** Frees the rows now (a quantizing store's F32 copy of the prompt once the prompt's attention is done); the store is unusable afterwards. */
+    void free() {
+        memory.free();
     }
 
     /** The prompt reads the rows as stored: F32, or rounded to F16. */

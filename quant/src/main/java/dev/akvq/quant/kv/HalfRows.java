@@ -25,21 +25,36 @@ final class HalfRows {
     private int capacity = 16, live;
     private int[] free = new int[16];
     private int freeCount, highWater;
+    /** The rows' memory: outgrown rows are freed when copied, not at the next GC. */
+    private final StoreMemory memory = new StoreMemory(this);
 
     HalfRows(int kvHeads, int headDim) {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         keys = new MatrixView[kvHeads];
         values = new MatrixView[kvHeads];
+        reserve(capacity, true);
+    }
+
+    /** Room for at least {@code slots} rows (a store that knows its window and pivots asks once, before its prompt). */
+    void reserve(int slots) {
+        if (slots > capacity) reserve(slots, false);
+    }
+
+    /** Moves the rows to {@code [slots, headDim]} F16 matrices and frees the old ones at once. */
+    private void reserve(int slots, boolean first) {
+        capacity = slots;
+        Arena arena = memory.fresh();
         for (int h = 0; h < kvHeads; h++) {
-            keys[h] = allocate(null);
-            values[h] = allocate(null);
+            keys[h] = allocate(arena, first ? null : keys[h]);
+            values[h] = allocate(arena, first ? null : values[h]);
         }
+        memory.freeOutgrown();
     }
 
     /** A fresh {@code [capacity, headDim]} F16 matrix holding {@code old}'s rows (if any). */
-    private MatrixView allocate(MatrixView old) {
-        MemorySegment data = Arena.ofAuto().allocate((long) capacity * headDim * 2, 64);
+    private MatrixView allocate(Arena arena, MatrixView old) {
+        MemorySegment data = arena.allocate((long) capacity * headDim * 2, 64);
         if (old != null) data.copyFrom(old.data());
         return new MatrixView(DType.F16, capacity, headDim, data);
     }
@@ -71,11 +86,7 @@ final class HalfRows {
     }
 
     private void grow() {
-        capacity *= 2;
-        for (int h = 0; h < kvHeads; h++) {
-            keys[h] = allocate(keys[h]);
-            values[h] = allocate(values[h]);
-        }
+        reserve(capacity + Math.max(16, capacity / 2), false);
     }
 
     /** {@code out[outOffset + g·outStride] = q_g · k(slot)} for the {@code heads} queries {@code headDim} apart from {@code qOffset}. */

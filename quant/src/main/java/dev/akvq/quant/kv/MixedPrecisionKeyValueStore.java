@@ -45,6 +45,8 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     private int length, promptLength = -1;
     private DenseKeyValueStore prefillRows;
     private final float[] rowK, rowV;
+    /** Per thread: the weighted sums of one attention call ({@code queryHeads · headDim}), reused by every decode step. */
+    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
 
     public MixedPrecisionKeyValueStore(int kvHeads, int headDim, int group, LayerPattern pattern, int window, int pivots,
                                        PivotRule pivotRule, float clip2, float clip4, boolean prefillQuantized) {
@@ -92,6 +94,8 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         promptLength = tokens;
         pivotSet = pattern == LayerPattern.PSA ? PivotDetector.find(residual, tokens, hidden, pivots, pivotRule) : new BitSet();
         prefillRows = prefillQuantized ? null : new DenseKeyValueStore(DType.F32, kvHeads, headDim);
+        if (prefillRows != null) prefillRows.reserve(tokens);
+        half.reserve(Math.min(tokens, window) + pivotSet.cardinality() + 1);   // + 1: a decode token enters before one leaves
     }
 
     @Override
@@ -142,6 +146,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
 
     @Override
     public void endPrefill() {
+        if (prefillRows != null) prefillRows.free();   // now, not at the next GC: decode makes too little garbage to bring one on
         prefillRows = null;
         promptLength = -1;
     }
@@ -180,7 +185,9 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
             Softmax.inPlace(probabilities, h * n, n);
         }
         // One weighted sum of values per head; quantized tokens in runs of consecutive slots of one segment.
-        float[] acc = new float[queryHeads * headDim];
+        float[] acc = ACC.get();
+        if (acc.length < queryHeads * headDim) ACC.set(acc = new float[queryHeads * headDim]);
+        Arrays.fill(acc, 0, queryHeads * headDim, 0f);
         for (int j = from, end; j < to; j = end) {
             end = runEnd(j, to);
             if (kind[j] == HALF) half.accumulate(kvHead, slot[j], probabilities, j - from, n, queryHeads, acc);

@@ -90,6 +90,32 @@ class DenseKeyValueStoreTest {
         assertEquals(2L * 2 * n * 3 * 4, store.bytes());
     }
 
+    /** A prompt's rows reserved at once, then grown by decode: every row kept; freed rows cannot be read. */
+    @Test
+    void reservedPromptThenDecodeGrowthKeepsEveryRowAndFreeReleasesThem() {
+        DenseKeyValueStore store = new DenseKeyValueStore(DType.F16, 2, 4);
+        int prompt = 37, n = 120;      // past the reservation twice
+        store.beginPrefill(new float[prompt], prompt, 1);
+        for (int t = 0; t < n; t++) {
+            float[] k = new float[8], v = new float[8];
+            for (int i = 0; i < 8; i++) {
+                k[i] = t + i / 8f;
+                v[i] = -t;
+            }
+            store.append(k, 0, v, 0, new CachedToken(t, Modality.TEXT, t >= prompt));
+            if (t == prompt - 1) store.endPrefill();
+        }
+        float[] keys = store.keysForTrace(), values = store.valuesForTrace();
+        for (int h = 0; h < 2; h++) {
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < 4; i++) assertEquals(t + (h * 4 + i) / 8f, keys[(h * n + t) * 4 + i], "head " + h + " token " + t);
+                assertEquals(-t, values[(h * n + t) * 4]);
+            }
+        }
+        store.free();
+        assertThrows(IllegalStateException.class, store::keysForTrace);
+    }
+
     @Test
     void f16StoreHalvesTheBytesAndRoundsToNearestEven() {
         DenseKeyValueStore store = new DenseKeyValueStore(DType.F16, 1, 2);
