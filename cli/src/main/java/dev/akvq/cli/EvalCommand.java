@@ -126,7 +126,11 @@ final class EvalCommand implements Command {
     public int run(String[] args, PrintStream out, PrintStream err) {
         Set<String> switches = Set.of("json", "kv-prefill-quantized", "kv-stats", "allow-unused-weights");
         Flags flags = Flags.parse(name(), args, KvFlags.withValue(Set.of("model", "set", "limit", "threads", "kv-bits", "plot", "from",
-                "title")), switches);
+                "title", "text", "text-ids", "window", "stride", "max-tokens")), switches);
+        if (flags.has("text") || flags.has("text-ids")) return EvalText.run(flags, out, err);
+        for (String textOnly : List.of("window", "stride", "max-tokens")) {
+            if (flags.has(textOnly)) throw new UsageException("--" + textOnly + " belongs to eval --text");
+        }
         if (flags.has("from")) {
             // Re-plot an earlier --json run without running anything.
             Path plotFile = Path.of(flags.require("plot"));
@@ -158,39 +162,51 @@ final class EvalCommand implements Command {
                     rows.size(), set, threads);
             if (!targets.isEmpty()) modes = matchBits(modes, targets, eval, rows, err);
             for (LlavaEval.Mode m : modes) err.printf("akvq eval: %-14s %s%n", m.name(), m.settings().describe());
-            // Ctrl-C: no new prompt starts, the ones in flight finish, and the table covers what finished.
-            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-            java.util.concurrent.CountDownLatch printed = new java.util.concurrent.CountDownLatch(1);
-            Thread onCtrlC = new Thread(() -> {
-                stop.set(true);
-                try {
-                    printed.await(120, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(onCtrlC);
-            try {
-                report = eval.evaluate(rows, modes, err::println, stop);
-                out.print(report.table());
+            List<LlavaEval.Mode> scored = modes;
+            report = untilCtrlC(stop -> eval.evaluate(rows, scored, err::println, stop), r -> {
+                out.print(r.table());
                 if (flags.has("kv-stats")) {
-                    for (EvalReport.ModeResult m : report.modes()) {
+                    for (EvalReport.ModeResult m : r.modes()) {
                         KvFlags.printStats(m.layerFootprints(), m.name() + ", summed over " + m.rows() + " prompts (" + m.settings() + ")", err);
                     }
                 }
                 if (plot.isPresent()) {
-                    EvalPlot.write(plot.get(), report.modes().stream().map(EvalPlot.Point::of).toList(),
-                            dir.getFileName() + ", " + report.total() + " prompts of " + set.getFileName());
+                    EvalPlot.write(plot.get(), r.modes().stream().map(EvalPlot.Point::of).toList(),
+                            dir.getFileName() + ", " + r.total() + " prompts of " + set.getFileName());
                     err.println("akvq eval: wrote " + plot.get());
                 }
-                if (flags.has("json")) out.println(report.json());
+                if (flags.has("json")) out.println(r.json());
                 out.flush();
-            } finally {
-                printed.countDown();
-                if (!stop.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
-            }
+            });
         }
         return report.promptMismatches().isEmpty() && report.fp32Disagreements().isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * Runs {@code work} with a stop flag that Ctrl-C sets: no new prompt or window starts, the
+     * work in flight finishes, and {@code print} shows what finished before the JVM exits.
+     */
+    static <R> R untilCtrlC(java.util.function.Function<java.util.concurrent.atomic.AtomicBoolean, R> work,
+                            java.util.function.Consumer<R> print) {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch printed = new java.util.concurrent.CountDownLatch(1);
+        Thread onCtrlC = new Thread(() -> {
+            stop.set(true);
+            try {
+                printed.await(120, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try {
+            R result = work.apply(stop);
+            print.accept(result);
+            return result;
+        } finally {
+            printed.countDown();
+            if (!stop.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
+        }
     }
 
     /** {@code --kv-bits 3.0,4.5}: the budgets of the matched-bits view, each in (0, 32]. */

@@ -174,7 +174,7 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
         return b.append(']').toString();
     }
 
-    private static String number(double v) {
+    static String number(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
     }
 
