@@ -2,7 +2,7 @@ package dev.akvq.cli;
 
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
-import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.eval.PromptSetEval;
 import dev.akvq.model.layout.CheckpointLayout;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.weights.Checkpoint;
@@ -21,7 +21,7 @@ import java.util.Set;
 
 /**
  * {@code akvq eval}: accuracy of KV-cache modes on an evaluation set (the work is
- * {@link LlavaEval}; this class parses flags and prints).
+ * {@link PromptSetEval}; this class parses flags and prints).
  */
 final class EvalCommand implements Command {
     /** The ablation ladder: rtn2, then one change per rung up to AKVQ-VL at its defaults. */
@@ -144,7 +144,7 @@ final class EvalCommand implements Command {
         Path set = flags.existingFile("set");
         int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
         Set<String> notes = new java.util.LinkedHashSet<>();
-        List<LlavaEval.Mode> modes = modes(flags, dir, notes);
+        List<PromptSetEval.Mode> modes = modes(flags, dir, notes);
         notes.forEach(err::println);
         List<EvalRow> rows = EvalRow.read(set, limit);
         int threads = Math.min(flags.threads(err), rows.size());
@@ -157,12 +157,12 @@ final class EvalCommand implements Command {
         try (Checkpoint checkpoint = Checkpoint.open(dir)) {   // the loader's check, as run and trace make it
             CheckpointLayout.check(ModelConfig.load(dir), checkpoint).requireAllRead(dir, flags.has("allow-unused-weights"));
         }
-        try (LlavaEval eval = new LlavaEval(dir, threads)) {
+        try (PromptSetEval eval = new PromptSetEval(dir, threads)) {
             err.printf("akvq eval: %s loaded in %.2f s; %d prompts of %s, %d threads%n", dir, (System.nanoTime() - start) / 1e9,
                     rows.size(), set, threads);
             if (!targets.isEmpty()) modes = matchBits(modes, targets, eval, rows, err);
-            for (LlavaEval.Mode m : modes) err.printf("akvq eval: %-14s %s%n", m.name(), m.settings().describe());
-            List<LlavaEval.Mode> scored = modes;
+            for (PromptSetEval.Mode m : modes) err.printf("akvq eval: %-14s %s%n", m.name(), m.settings().describe());
+            List<PromptSetEval.Mode> scored = modes;
             report = untilCtrlC(stop -> eval.evaluate(rows, scored, err::println, stop), r -> {
                 out.print(r.table());
                 if (flags.has("kv-stats")) {
@@ -234,19 +234,19 @@ final class EvalCommand implements Command {
      * {@value MatchedBits#TOLERANCE} bits per value of each target on this set's sequences, named
      * {@code mode@target}; a mode that cannot is reported on stderr and left out.
      */
-    static List<LlavaEval.Mode> matchBits(List<LlavaEval.Mode> modes, List<Double> targets, LlavaEval eval, List<EvalRow> rows,
+    static List<PromptSetEval.Mode> matchBits(List<PromptSetEval.Mode> modes, List<Double> targets, PromptSetEval eval, List<EvalRow> rows,
                                           PrintStream err) {
         List<EvalRow> sample = new ArrayList<>();
         int every = Math.max(1, rows.size() / 12);
         for (int i = 0; i < rows.size(); i += every) sample.add(rows.get(i));
         List<MatchedBits.Layout> layouts = eval.layouts(sample);
-        List<LlavaEval.Mode> matched = new ArrayList<>();
+        List<PromptSetEval.Mode> matched = new ArrayList<>();
         for (double target : targets) {
-            for (LlavaEval.Mode m : modes) {
+            for (PromptSetEval.Mode m : modes) {
                 MatchedBits.Match match = MatchedBits.configure(m.settings(), target, eval.cacheShape(), layouts);
                 String name = String.format(java.util.Locale.ROOT, "%s@%.1f", m.name(), target);
                 err.printf("akvq eval: %-14s %s%n", name, match.note());
-                match.settings().ifPresent(s -> matched.add(new LlavaEval.Mode(name, s)));
+                match.settings().ifPresent(s -> matched.add(new PromptSetEval.Mode(name, s)));
             }
         }
         if (matched.isEmpty()) throw new UsageException("--kv-bits: no mode can be configured within " + MatchedBits.TOLERANCE
@@ -261,12 +261,12 @@ final class EvalCommand implements Command {
     }
 
     /** The --kv entries, presets expanded, each with its settings (entry flags over the command's --kv-... flags). */
-    static List<LlavaEval.Mode> modes(Flags flags, Path dir) {
+    static List<PromptSetEval.Mode> modes(Flags flags, Path dir) {
         return modes(flags, dir, new java.util.LinkedHashSet<>());
     }
 
     /** As {@link #modes(Flags, Path)}, adding each entry's {@link KvFlags#calibrationNote} to {@code notes}. */
-    static List<LlavaEval.Mode> modes(Flags flags, Path dir, Set<String> notes) {
+    static List<PromptSetEval.Mode> modes(Flags flags, Path dir, Set<String> notes) {
         List<String> entries = new ArrayList<>();
         for (String value : flags.all("kv").isEmpty() ? List.of("fp32") : flags.all("kv")) {
             for (String entry : value.split(",")) {
@@ -275,7 +275,7 @@ final class EvalCommand implements Command {
                 entries.addAll(PRESETS.getOrDefault(e, List.of(e)));
             }
         }
-        List<LlavaEval.Mode> modes = new ArrayList<>();
+        List<PromptSetEval.Mode> modes = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (String entry : entries) {
             int eq = entry.indexOf('=');
@@ -304,13 +304,13 @@ final class EvalCommand implements Command {
             KvFlags.calibrationNote(entryFlags, settings, dir).ifPresent(notes::add);
             String name = named ? entry.substring(0, eq) : spec;
             if (!names.add(name)) throw new UsageException("--kv: '" + name + "' given twice");
-            modes.add(new LlavaEval.Mode(name, settings));
+            modes.add(new PromptSetEval.Mode(name, settings));
         }
         // a command-wide --kv-... flag must reach at least one mode
         for (String flag : flags.names()) {
             if (flag.startsWith("kv-") && !flag.equals("kv-bits") && modes.stream().noneMatch(m -> KvFlags.applying(m.settings().mode()).contains(flag))) {
                 throw new UsageException("--" + flag + " does not apply to any of the --kv modes given ("
-                        + String.join(", ", modes.stream().map(LlavaEval.Mode::name).toList()) + ")");
+                        + String.join(", ", modes.stream().map(PromptSetEval.Mode::name).toList()) + ")");
             }
         }
         return modes;

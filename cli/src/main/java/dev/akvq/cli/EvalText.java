@@ -1,7 +1,7 @@
 package dev.akvq.cli;
 
 import dev.akvq.model.VisionLanguageModel;
-import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.eval.PromptSetEval;
 import dev.akvq.model.eval.TextPerplexity;
 import dev.akvq.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -39,7 +39,7 @@ final class EvalText {
         if (stride > window) throw new UsageException("--stride " + stride + " is longer than --window " + window + ": tokens between windows would never be scored");
         int maxTokens = flags.positiveInt("max-tokens", Integer.MAX_VALUE);
         Set<String> notes = new LinkedHashSet<>();
-        List<LlavaEval.Mode> modes = EvalCommand.modes(flags, dir, notes);
+        List<PromptSetEval.Mode> modes = EvalCommand.modes(flags, dir, notes);
         notes.forEach(err::println);
 
         long start = System.nanoTime();
@@ -54,7 +54,7 @@ final class EvalText {
             }
             err.printf("akvq eval: %s loaded in %.2f s; %d tokens of %s, window %d, stride %d%n", dir, (System.nanoTime() - start) / 1e9,
                     ids.length, file, Math.min(window, ids.length), stride);
-            for (LlavaEval.Mode m : modes) err.printf("akvq eval: %-14s %s%n", m.name(), m.settings().describe());
+            for (PromptSetEval.Mode m : modes) err.printf("akvq eval: %-14s %s%n", m.name(), m.settings().describe());
             int[] text = ids;
             EvalCommand.untilCtrlC(stop -> TextPerplexity.evaluate(model, text, modes, window, stride, err::println, stop), report -> {
                 out.print(report.table());

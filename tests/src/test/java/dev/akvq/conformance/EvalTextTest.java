@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
-import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.eval.PromptSetEval;
 import dev.akvq.model.eval.TextPerplexity;
 import dev.akvq.model.generate.TokenSequence;
 import dev.akvq.quant.kv.KvCacheSettings;
@@ -121,8 +121,8 @@ class EvalTextTest {
     @ValueSource(strings = {"llama", "qwen2vl"})
     void fp32NllEqualsAFullForwardTwinAndKlAgainstItselfIsZero(String fixture) {
         int[] ids = ids(30);
-        List<LlavaEval.Mode> modes = List.of(new LlavaEval.Mode("fp32", KvCacheSettings.defaults(KvMode.FP32)),
-                new LlavaEval.Mode("rtn2", KvCacheSettings.defaults(KvMode.RTN2)));
+        List<PromptSetEval.Mode> modes = List.of(new PromptSetEval.Mode("fp32", KvCacheSettings.defaults(KvMode.FP32)),
+                new PromptSetEval.Mode("rtn2", KvCacheSettings.defaults(KvMode.RTN2)));
         try (VisionLanguageModel model = VisionLanguageModel.load(Fixtures.model(fixture), 1)) {
             TextPerplexity.Report report = TextPerplexity.evaluate(model, ids, modes, 12, 8, line -> {}, new AtomicBoolean());
             double twin = twinMeanNll(model, ids, 12, 8, 0);

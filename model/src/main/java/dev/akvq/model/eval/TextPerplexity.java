@@ -137,7 +137,7 @@ public final class TextPerplexity {
      * receives a line per window; once {@code stop} is set no new window starts and the report
      * covers the windows done.
      */
-    public static Report evaluate(VisionLanguageModel model, int[] ids, List<LlavaEval.Mode> modes, int window, int stride,
+    public static Report evaluate(VisionLanguageModel model, int[] ids, List<PromptSetEval.Mode> modes, int window, int stride,
                                   Consumer<String> progress, AtomicBoolean stop) {
         if (ids.length < 2) throw new IllegalArgumentException("the text has " + ids.length + " token(s); at least 2 are needed to score one");
         int maxPositions = model.decoder().config().maxPositionEmbeddings();
@@ -213,7 +213,7 @@ public final class TextPerplexity {
 
     /** log softmax of {@code logits} in double. */
     static double[] logSoftmax(float[] logits) {
-        double lse = LlavaEval.logSumExp(logits);
+        double lse = PromptSetEval.logSumExp(logits);
         double[] logP = new double[logits.length];
         for (int i = 0; i < logits.length; i++) logP[i] = logits[i] - lse;
         return logP;
