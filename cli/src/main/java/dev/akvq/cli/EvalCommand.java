@@ -21,7 +21,8 @@ import java.util.Set;
 
 /**
  * {@code akvq eval}: accuracy of KV-cache modes on an evaluation set (the work is
- * {@link PromptSetEval}; this class parses flags and prints).
+ * {@link PromptSetEval}; this class parses flags and prints), or with {@code --text} perplexity
+ * over a text ({@link EvalText}).
  */
 final class EvalCommand implements Command {
     /** The ablation ladder: rtn2, then one change per rung up to AKVQ-VL at its defaults. */
@@ -53,39 +54,84 @@ final class EvalCommand implements Command {
 
     @Override
     public String summary() {
-        return "accuracy of KV-cache modes on a prompt set";
+        return "accuracy of KV-cache modes on a prompt set, or perplexity over a text";
     }
 
     @Override
     public String help() {
         return """
-                akvq eval: accuracy of KV-cache modes on an evaluation set
+                akvq eval: accuracy of KV-cache modes on an evaluation set, or perplexity over a text
 
                 Usage: akvq eval --model DIR --set FILE.jsonl [--kv MODE]... [--kv-... settings] [--kv-stats] [--json]
                                  [--limit N] [--threads N] [--kv-bits B[,B...]] [--plot FILE.svg]
+                       akvq eval --model DIR (--text FILE | --text-ids FILE) [--window N] [--stride N] [--max-tokens N]
+                                 [--kv MODE]... [--kv-... settings] [--json] [--threads N]
                        akvq eval --plot FILE.svg --from EARLIER.json [--title TEXT]
 
-                The set is JSON lines in the llava-shapes format (id, images relative to the set file,
-                prompt, input_ids, answer_ids, answer_token_index, fp32.generated_ids); the model is a
-                LLaVA checkpoint. For each prompt it builds the ids itself (tokenizer.json, <image>
-                expansion) and checks them against input_ids: a row that differs is reported and
-                counted as failed. FP32 always runs and must reproduce fp32.generated_ids. Each mode
-                decodes greedily (at most 12 new tokens, stop at EOS of generation_config.json).
+                --set: JSON lines, one prompt per line, the same for every family (LLaVA, Idefics3,
+                Qwen2-VL, text models; the llava-shapes sets are in this format). Fields:
+                  images               image files relative to the set file, in prompt order (optional)
+                  prompt               the prompt text. With the family's image marker (<image> for LLaVA and
+                                       Idefics3, <|image_pad|> for Qwen2-VL), one per image, it is taken as
+                                       written and each marker expanded as the family's processor does;
+                                       without one, the family lays it out as run --no-template --prompt does
+                                       (LLaVA's "USER: Image 1: <image>\\n... ASSISTANT:", Idefics3's images
+                                       first, Qwen2-VL's chat layout). No BOS: the tokenizer adds its own.
+                  input_ids            with prompt: the ids the prompt must build (a row that differs is
+                                       reported and counted as failed); without prompt: the prompt itself, image
+                                       placeholders expanded (for checkpoints without tokenizer.json)
+                  answer_ids           the expected reply's ids, EOS included; else answer_text: the expected
+                                       reply's text (compared with the generated text, special tokens skipped,
+                                       white space trimmed). Both optional.
+                  answer_token_index   index in answer_ids of the answer word (optional)
+                  fp32.generated_ids   the reference's FP32 greedy ids, which FP32 must reproduce (optional)
+                  id                   a name for the row (default "line N"); answer, question, qtype,
+                                       target_image, n_images (checked against images) and fp32's other
+                                       fields are read as notes. Any other field is an error.
+                FP32 always runs. Each mode decodes greedily (at most 12 new tokens, stop at EOS of
+                generation_config.json).
 
-                Metrics per mode: exact match of the generated ids with answer_ids, answer-word
-                accuracy, agreement with fp32.generated_ids, the cache's bytes per prompt and bits per
+                Metrics per mode: exact match with the expected answer (over the rows that have one; "-"
+                when none has), answer-word accuracy (rows with answer_token_index), agreement with
+                fp32.generated_ids (else FP32's own ids), the cache's bytes per prompt and bits per
                 cached value (the stores' exact accounting, at the end of decoding), mean
                 KL(p_fp32 || p_mode) of every step's next-token distribution with the mode's cache fed
-                FP32's tokens (nats), mean top-1 minus top-2 logit at the answer word's step, and
-                decode tokens/s of one sequence. Progress goes to stderr, the table to stdout; with
-                --json the last stdout line is one JSON object: the first mode's fields (correct,
-                total, accuracy, answer_accuracy, agreement_fp32, kv_bytes [per prompt], bits_per_value,
+                FP32's tokens (nats), mean top-1 minus top-2 logit at the answer word's step (the first
+                step without answer_token_index), and decode tokens/s of one sequence. Progress goes
+                to stderr, the table to stdout; with --json the last stdout line is one JSON object:
+                the first mode's fields (correct, answered, total, accuracy, answer_accuracy, agreement_fp32, kv_bytes [per prompt], bits_per_value,
                 kl_vs_fp32, mean_answer_margin, tokens_per_s), prompt_mismatches, fp32_disagreements
                 and every mode under "modes". Exit status 1 when a prompt mismatched or FP32 disagreed.
 
+                --text FILE: teacher-forced perplexity and KL from FP32 of every mode over a UTF-8 text,
+                encoded once with the model's tokenizer.json (its post-processor adds BOS where the
+                tokenizer says so, so only the first window starts with it); --text-ids FILE reads token
+                ids (spaces, commas or lines) instead. A VLM scores its language model on the text alone.
+                Windows of --window tokens start every --stride tokens, as Hugging Face's perplexity
+                guide does: each window scores only the tokens the previous one did not (its last
+                end - previous end), each from every earlier token of the window; a window's first token
+                is never scored, so with stride = window (the default) the first token of every window
+                goes unscored and with stride < window every token but the text's first is scored once.
+                In a window, the tokens before the first scored one are the prompt, prefilled as --set
+                prefills one (over unquantized K/V, over the quantized cache with --kv-prefill-quantized);
+                every scored token is then fed as one decode step, attending over the mode's store as
+                decode reads it. All modes run in lockstep, each in its own cache, beside an FP32
+                reference (an fp32 entry runs its own cache: its KL is exactly 0). Per mode: tokens
+                scored, mean NLL (nats), perplexity = exp(mean NLL), mean KL(p_fp32 || p_mode) per
+                scored token, bits per value (the stores' accounting at the end of each window) and KV
+                bytes of the longest window's cache. A window longer than the model's
+                max_position_embeddings is refused. --json ends with one JSON line (tokens_scored,
+                mean_nll, perplexity, kl_vs_fp32, bits_per_value, kv_bytes; tokens, window, stride,
+                windows, fp32_perplexity; every mode under "modes").
+
                 Options:
-                  --model DIR      a LLaVA model directory
+                  --model DIR      a model directory (any family run takes)
                   --set FILE       the evaluation set (JSON lines)
+                  --text FILE      score a text (perplexity, KL) instead of a set
+                  --text-ids FILE  as --text, the text given as token ids
+                  --window N       with --text: tokens per window (default 2048)
+                  --stride N       with --text: tokens between window starts, 1 to --window (default --window)
+                  --max-tokens N   with --text: the first N tokens of the text only
                   --kv ENTRY       a mode to score, repeatable, or a comma-separated list. An entry is a
                                    mode with its own settings ("akvq --kv-window 32"), optionally named
                                    ("w32=akvq --kv-window 32"), or a preset: ladder (rtn2; + rotation;
@@ -105,7 +151,7 @@ final class EvalCommand implements Command {
                   --plot FILE.svg  write bits per value against KL from fp32 (log) and accuracy
                   --from FILE      with --plot: re-plot the JSON line of an earlier --json run
                   --limit N        the first N prompts only
-                  --threads N      prompts decoded at a time (default: all cores)
+                  --threads N      prompts decoded at a time (default: all cores); with --text, the model's threads
                   --allow-unused-weights  run although the checkpoint holds tensors the architecture does not read
                 """ + KvFlags.HELP.replace("  --kv MODE            fp32 (default), fp16, rtn2, kivi2, akvq\n", "")
                 .replace("print the cache's exact bytes per layer and segment", "per mode, summed over the prompts: exact bytes per layer and segment")
@@ -119,6 +165,11 @@ final class EvalCommand implements Command {
                       --kv all --kv-layers /tmp/llava-shapes-layers.json --json
                   akvq eval --model DIR --set FILE --kv "akvq --kv-window 32" --kv "akvq --kv-window 128" --limit 20
                   akvq eval --model DIR --set FILE --kv baselines --kv-bits 3.0,4.5 --plot matched.svg --limit 20
+                  akvq eval --model tests/src/test/resources/fixtures/models/llava-shapes --text notes.txt --window 256 \\
+                      --stride 128 --kv fp32,rtn2,kivi2,akvq
+                  akvq eval --model tests/src/test/resources/fixtures/models/llama --text-ids ids.txt --window 64 --kv ladder --json
+                  akvq eval --model ~/models/SmolVLM-Instruct --set my-set.jsonl --kv fp32,akvq
+                     (my-set.jsonl: {"images": ["cat.jpg"], "prompt": "What animal is this?", "answer_text": "A cat."})
                 """;
     }
 
