@@ -27,7 +27,7 @@ final class EvalText {
     private EvalText() {}
 
     static int run(Flags flags, PrintStream out, PrintStream err) {
-        for (String setOnly : List.of("set", "limit", "kv-bits", "plot", "from")) {
+        for (String setOnly : List.of("set", "limit", "kv-bits", "plot", "from", "kv-stats")) {
             if (flags.has(setOnly)) throw new UsageException("--" + setOnly + " belongs to eval --set; --text scores a text (see --max-tokens, --window)");
         }
         if (flags.has("text") == flags.has("text-ids")) throw new UsageException("give one of --text FILE and --text-ids FILE");
@@ -56,7 +56,13 @@ final class EvalText {
                     ids.length, file, Math.min(window, ids.length), stride);
             for (PromptSetEval.Mode m : modes) err.printf("akvq eval: %-14s %s%n", m.name(), m.settings().describe());
             int[] text = ids;
-            EvalCommand.untilCtrlC(stop -> TextPerplexity.evaluate(model, text, modes, window, stride, err::println, stop), report -> {
+            EvalCommand.untilCtrlC(stop -> {
+                try {
+                    return TextPerplexity.evaluate(model, text, modes, window, stride, err::println, stop);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+                }
+            }, report -> {
                 out.print(report.table());
                 if (flags.has("json")) out.println(report.json());
                 out.flush();

@@ -172,6 +172,11 @@ class EvalTextTest {
         Cli.Result emptyText = Cli.akvq("eval", "--model", shapes, "--text", empty.toString());
         assertEquals(1, emptyText.status(), emptyText.err());
         assertTrue(emptyText.err().contains(empty + ": the text is empty"), emptyText.err());
+        Path marker = Files.writeString(tmp.resolve("marker.txt"), "A text that names the <image> placeholder.");
+        Cli.Result image = Cli.akvq("eval", "--model", shapes, "--text", marker.toString(), "--threads", "1");
+        assertEquals(1, image.status(), image.err());
+        assertTrue(image.err().contains(marker + ": tokens 0-") && image.err().contains("image tokens"), image.err());
+        assertTrue(!image.err().contains("akvq eval: window 1/"), "refused before any window runs: " + image.err());
         Cli.Result badId = Cli.akvq("eval", "--model", llama, "--text-ids", bad.toString());
         assertEquals(1, badId.status(), badId.err());
         assertTrue(badId.err().contains(bad + ": item 3 'x3' is not a token id in [0, 512)"), badId.err());

@@ -147,6 +147,15 @@ public final class TextPerplexity {
         }
         long start = System.nanoTime();
         List<Window> windows = windows(ids.length, window, stride);
+        // Before any work: every window must be a prompt the family takes (ids in the vocabulary, no
+        // image placeholder without its image: a VLM scores its language model on text only).
+        for (Window w : windows) {
+            try {
+                model.prepare(PromptInput.ids(Arrays.copyOfRange(ids, w.begin(), w.end())), Trace.NONE);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tokens " + w.begin() + "-" + w.end() + " of the text: " + e.getMessage(), e);
+            }
+        }
         KvCacheSettings fp32 = KvCacheSettings.defaults(KvMode.FP32);
         Totals reference = new Totals();
         Totals[] totals = new Totals[modes.size()];
