@@ -148,7 +148,8 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
                     r.bitsPerValue(), r.kvBytesPerPrompt(), r.klVsFp32(), r.meanAnswerMargin(), r.tokensPerS()));
         }
         b.append(String.format(Locale.ROOT, "prompt mismatches: %d; fp32 differs from fp32.generated_ids on %d of %d prompts (%.1f s)%n",
-                promptMismatches.size(), fp32Disagreements.size(), total - promptMismatches.size(), seconds));
+                promptMismatches.size(), fp32Disagreements.size(),
+                answers.stream().filter(a -> a.perMode() != null && a.row().fp32Generated().isPresent()).count(), seconds));
         for (int m = 0; m < modes.size(); m++) {
             List<String> wrong = new ArrayList<>();
             for (RowAnswers a : answers) {
