@@ -99,9 +99,10 @@ final class EvalCommand implements Command {
                 FP32's tokens (nats), mean top-1 minus top-2 logit at the answer word's step (the first
                 step without answer_token_index), and decode tokens/s of one sequence. Progress goes
                 to stderr, the table to stdout; with --json the last stdout line is one JSON object:
-                the first mode's fields (correct, answered, total, accuracy, answer_accuracy, agreement_fp32, kv_bytes [per prompt], bits_per_value,
-                kl_vs_fp32, mean_answer_margin, tokens_per_s), prompt_mismatches, fp32_disagreements
-                and every mode under "modes". Exit status 1 when a prompt mismatched or FP32 disagreed.
+                the first mode's fields (correct, answered, total, accuracy, answer_accuracy,
+                agreement_fp32, kv_bytes [per prompt], bits_per_value, kl_vs_fp32, mean_answer_margin,
+                tokens_per_s), prompt_mismatches, fp32_disagreements and every mode under "modes".
+                Exit status 1 when a prompt mismatched or FP32 disagreed.
 
                 --text FILE: teacher-forced perplexity and KL from FP32 of every mode over a UTF-8 text,
                 encoded once with the model's tokenizer.json (its post-processor adds BOS where the
