@@ -118,7 +118,10 @@ public final class LlamaSequence implements BatchedSequence {
 
     @Override
     public void close() {
+        if (closed) return;
         closed = true;
+        cache.forEach(KeyValueStore::close);
+        stepBatch = null;
         cache = List.of();
     }
 

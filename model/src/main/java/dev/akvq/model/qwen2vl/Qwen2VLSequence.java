@@ -177,7 +177,10 @@ public final class Qwen2VLSequence implements BatchedSequence {
 
     @Override
     public void close() {
+        if (closed) return;
         closed = true;
+        cache.forEach(KeyValueStore::close);
+        stepBatch = null;
         cache = List.of();
     }
 }

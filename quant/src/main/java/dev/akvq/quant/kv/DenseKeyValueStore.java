@@ -8,7 +8,6 @@ import dev.akvq.tensor.Scale;
 import dev.akvq.tensor.Softmax;
 import dev.akvq.tensor.WeightedRowSum;
 import dev.akvq.tensor.WorkerPool;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -32,10 +31,10 @@ public final class DenseKeyValueStore implements KeyValueStore {
     private final int kvHeads, headDim, rowBytes;
     /** Per KV head: {@code [capacity, headDim]} rows of {@code dtype}, little-endian, off-heap. */
     private final MemorySegment[] keys, values;
+    /** Where {@link #keys} and {@link #values} live; replaced (and the old freed) when they grow. */
+    private CacheMemory memory = new CacheMemory(this);
     private long capacity = 16;
     private int length;
-    /** The rows' memory: outgrown rows are freed when copied, not at the next GC. */
-    private final StoreMemory memory = new StoreMemory(this);
     /** The attention runs on the caller's thread; heads are what callers parallelise over. */
     private final WorkerPool serial = WorkerPool.create(1);
 
@@ -54,10 +53,9 @@ public final class DenseKeyValueStore implements KeyValueStore {
         this.rowBytes = headDim * dtype.size;
         this.keys = new MemorySegment[kvHeads];
         this.values = new MemorySegment[kvHeads];
-        Arena arena = memory.fresh();
         for (int h = 0; h < kvHeads; h++) {
-            keys[h] = arena.allocate(capacity * rowBytes, 64);
-            values[h] = arena.allocate(capacity * rowBytes, 64);
+            keys[h] = allocate(capacity);
+            values[h] = allocate(capacity);
         }
     }
 
@@ -74,12 +72,6 @@ public final class DenseKeyValueStore implements KeyValueStore {
     @Override
     public int length() {
         return length;
-    }
-
-    /** Room for the prompt's rows at once: no copies while it is appended, and no rows to spare. */
-    @Override
-    public void beginPrefill(float[] residual, int tokens, int hidden) {
-        reserve(tokens);
     }
 
     @Override
@@ -100,25 +92,36 @@ public final class DenseKeyValueStore implements KeyValueStore {
         }
     }
 
+    /** Room for the prompt's rows at once: no copies while it is appended, and no rows to spare. */
+    @Override
+    public void beginPrefill(float[] residual, int tokens, int hidden) {
+        reserve(tokens);
+    }
+
     /**
-     * Room for at least {@code tokens} rows: the rows move to memory of that size (decode grows by
-     * half, so a long generation copies each row a few times, not at every step) and the old memory
-     * is freed at once.
+     * Room for at least {@code tokens} rows: the rows are copied to memory of that size and the old
+     * memory freed at once. Decode grows by half, so that a long generation copies each row a few
+     * times and keeps at most a third of its rows spare.
      */
     void reserve(long tokens) {
         if (tokens <= capacity) return;
         capacity = tokens;
-        Arena arena = memory.fresh();
+        CacheMemory old = memory;
+        memory = new CacheMemory(this);
         for (int h = 0; h < kvHeads; h++) {
-            keys[h] = arena.allocate(capacity * rowBytes, 64).copyFrom(keys[h].asSlice(0, (long) length * rowBytes));
-            values[h] = arena.allocate(capacity * rowBytes, 64).copyFrom(values[h].asSlice(0, (long) length * rowBytes));
+            keys[h] = allocate(capacity).copyFrom(keys[h].asSlice(0, (long) length * rowBytes));
+            values[h] = allocate(capacity).copyFrom(values[h].asSlice(0, (long) length * rowBytes));
         }
-        memory.freeOutgrown();
+        old.close();
     }
 
-    /** Frees the rows now (a quantizing store's F32 copy of the prompt once the prompt's attention is done); the store is unusable afterwards. */
-    void free() {
-        memory.free();
+    private MemorySegment allocate(long rows) {
+        return memory.allocate(rows * rowBytes);
+    }
+
+    @Override
+    public void close() {
+        memory.close();
     }
 
     /** The prompt reads the rows as stored: F32, or rounded to F16. */

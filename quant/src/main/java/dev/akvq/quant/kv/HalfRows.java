@@ -3,7 +3,6 @@ package dev.akvq.quant.kv;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -22,39 +21,27 @@ final class HalfRows {
     private final int kvHeads, headDim;
     /** Per KV head: the F16 rows of every slot. */
     private MatrixView[] keys, values;
+    /** Where the rows live; replaced (and the old freed) when they grow. */
+    private CacheMemory memory;
     private int capacity = 16, live;
     private int[] free = new int[16];
     private int freeCount, highWater;
-    /** The rows' memory: outgrown rows are freed when copied, not at the next GC. */
-    private final StoreMemory memory = new StoreMemory(this);
 
     HalfRows(int kvHeads, int headDim) {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
+        this.memory = new CacheMemory(this);
         keys = new MatrixView[kvHeads];
         values = new MatrixView[kvHeads];
-        reserve(capacity, true);
-    }
-
-    /** Room for at least {@code slots} rows (a store that knows its window and pivots asks once, before its prompt). */
-    void reserve(int slots) {
-        if (slots > capacity) reserve(slots, false);
-    }
-
-    /** Moves the rows to {@code [slots, headDim]} F16 matrices and frees the old ones at once. */
-    private void reserve(int slots, boolean first) {
-        capacity = slots;
-        Arena arena = memory.fresh();
         for (int h = 0; h < kvHeads; h++) {
-            keys[h] = allocate(arena, first ? null : keys[h]);
-            values[h] = allocate(arena, first ? null : values[h]);
+            keys[h] = allocate(null);
+            values[h] = allocate(null);
         }
-        memory.freeOutgrown();
     }
 
     /** A fresh {@code [capacity, headDim]} F16 matrix holding {@code old}'s rows (if any). */
-    private MatrixView allocate(Arena arena, MatrixView old) {
-        MemorySegment data = arena.allocate((long) capacity * headDim * 2, 64);
+    private MatrixView allocate(MatrixView old) {
+        MemorySegment data = memory.allocate((long) capacity * headDim * 2);
         if (old != null) data.copyFrom(old.data());
         return new MatrixView(DType.F16, capacity, headDim, data);
     }
@@ -65,7 +52,7 @@ final class HalfRows {
         if (freeCount > 0) {
             slot = free[--freeCount];
         } else {
-            if (highWater == capacity) grow();
+            if (highWater == capacity) grow(capacity + Math.max(16, capacity / 2));
             slot = highWater++;
         }
         for (int h = 0; h < kvHeads; h++) {
@@ -85,8 +72,26 @@ final class HalfRows {
         live--;
     }
 
-    private void grow() {
-        reserve(capacity + Math.max(16, capacity / 2), false);
+    /** Room for at least {@code slots} rows (a store that knows its window and pivots asks once, before its prompt). */
+    void reserve(int slots) {
+        if (slots > capacity) grow(slots);
+    }
+
+    /** Moves the rows to {@code [slots, headDim]} F16 matrices and frees the old ones at once. */
+    private void grow(int slots) {
+        capacity = slots;
+        CacheMemory old = memory;
+        memory = new CacheMemory(this);
+        for (int h = 0; h < kvHeads; h++) {
+            keys[h] = allocate(keys[h]);
+            values[h] = allocate(values[h]);
+        }
+        old.close();
+    }
+
+    /** Frees the rows' memory (the store that owns them was closed). */
+    void close() {
+        memory.close();
     }
 
     /** {@code out[outOffset + g·outStride] = q_g · k(slot)} for the {@code heads} queries {@code headDim} apart from {@code qOffset}. */

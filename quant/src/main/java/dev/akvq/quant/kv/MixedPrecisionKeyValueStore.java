@@ -69,6 +69,18 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     }
 
     @Override
+    public void close() {
+        half.close();
+        freePrefillRows();
+    }
+
+    /** The prompt's F32 copy goes as soon as the prompt's attention is done, not when the GC runs. */
+    private void freePrefillRows() {
+        if (prefillRows != null) prefillRows.close();
+        prefillRows = null;
+    }
+
+    @Override
     public int kvHeads() {
         return kvHeads;
     }
@@ -146,8 +158,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
 
     @Override
     public void endPrefill() {
-        if (prefillRows != null) prefillRows.free();   // now, not at the next GC: decode makes too little garbage to bring one on
-        prefillRows = null;
+        freePrefillRows();
         promptLength = -1;
     }
 

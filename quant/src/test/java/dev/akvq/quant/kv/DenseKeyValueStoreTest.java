@@ -90,9 +90,9 @@ class DenseKeyValueStoreTest {
         assertEquals(2L * 2 * n * 3 * 4, store.bytes());
     }
 
-    /** A prompt's rows reserved at once, then grown by decode: every row kept; freed rows cannot be read. */
+    /** A prompt's rows reserved at once, then grown by decode: every row kept; closed, the rows cannot be read. */
     @Test
-    void reservedPromptThenDecodeGrowthKeepsEveryRowAndFreeReleasesThem() {
+    void reservedPromptThenDecodeGrowthKeepsEveryRowAndCloseReleasesThem() {
         DenseKeyValueStore store = new DenseKeyValueStore(DType.F16, 2, 4);
         int prompt = 37, n = 120;      // past the reservation twice
         store.beginPrefill(new float[prompt], prompt, 1);
@@ -112,7 +112,7 @@ class DenseKeyValueStoreTest {
                 assertEquals(-t, values[(h * n + t) * 4]);
             }
         }
-        store.free();
+        store.close();
         assertThrows(IllegalStateException.class, store::keysForTrace);
     }
 
@@ -122,6 +122,21 @@ class DenseKeyValueStoreTest {
         store.append(new float[] {1.0f + 0x1p-11f, 70000f}, 0, new float[] {0.1f, -0f}, 0, new CachedToken(0, Modality.TEXT, false));
         assertArrayEquals(new float[] {1.0f, Float.POSITIVE_INFINITY}, store.keysForTrace());
         assertEquals(2L * 2 * 2, store.bytes());
+    }
+
+    /**
+     * Closing returns the rows' off-heap memory at once (an automatic arena would keep it until a
+     * GC that off-heap rows never trigger): reading the rows afterwards fails with the arena's
+     * error, not with stale values, across growth too.
+     */
+    @Test
+    void closeFreesTheRowsAtOnce() {
+        DenseKeyValueStore store = new DenseKeyValueStore(DType.F32, 2, 3);
+        for (int t = 0; t < 40; t++) store.append(new float[6], 0, new float[6], 0, new CachedToken(t, Modality.TEXT, false));
+        store.keysForTrace();
+        store.close();
+        assertThrows(IllegalStateException.class, store::keysForTrace);
+        store.close();  // idempotent
     }
 
     @Test
