@@ -39,13 +39,19 @@ public final class WorkerPool implements AutoCloseable {
     private final int threads;
     private final Helper[] helpers;
     private final ReentrantLock oneRangeAtATime = new ReentrantLock();
-    // The range in progress. Its body and chunking are plain fields written before `claims`, a
-    // volatile write, publishes them: claims = (range number << 32) | next unclaimed chunk. A
-    // chunk is claimed by a compare-and-set of `claims`, so a thread holding a stale range number
-    // claims nothing of a later range.
+    /** Chunks of one range at most: the count and the next chunk share {@link #claims} with the range number. */
+    static final int MAX_CHUNKS = (1 << 20) - 1;
+    private static final long CHUNK_BITS = 20, RANGE_SHIFT = 2 * CHUNK_BITS, CHUNK_MASK = (1L << CHUNK_BITS) - 1;
+
+    // The range in progress. Its body and size are plain fields written before `claims`, a volatile
+    // write, publishes them: claims = range number (24 bits) | chunk count (20) | next unclaimed
+    // chunk (20). A chunk is claimed by a compare-and-set of the whole word while next < count, both
+    // read from that word: a thread that read an older range's word can claim nothing (its CAS
+    // fails), and a claim that succeeds proves the range still running, so body and size are its own.
+    // (With the count in a field of its own, a helper could read an exhausted range's word and the
+    // next range's larger count, and claim a chunk past the end: a lost decrement, a hung caller.)
     private RangeBody body;
     private int size;
-    private int parts;
     private final AtomicLong claims = new AtomicLong();
     private final AtomicInteger unfinished = new AtomicInteger();
     private final Object failureLock = new Object();
@@ -91,7 +97,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into {@code min(chunks, n)} contiguous chunks of
+     * Runs {@code body} over {@code [0, n)} split into {@code min(chunks, n)} (at most {@link #MAX_CHUNKS}) contiguous chunks of
      * sizes differing by at most one, claimed by whichever thread is free, and returns when every
      * chunk is done. More chunks than threads keep every thread busy to the end when threads start
      * late or run at different speeds (decode's matrix-vector products). With one thread, or
@@ -102,7 +108,7 @@ public final class WorkerPool implements AutoCloseable {
         if (chunks < 1) throw new IllegalArgumentException("WorkerPool.forChunks: chunks must be >= 1, got " + chunks);
         if (closed) throw new IllegalStateException("WorkerPool.forRange: the pool is closed");
         if (n == 0) return;
-        int count = Math.min(chunks, n);
+        int count = Math.min(Math.min(chunks, n), MAX_CHUNKS);
         if (count == 1 || threads == 1 || Thread.currentThread() instanceof Helper || oneRangeAtATime.isHeldByCurrentThread()) {
             body.run(0, n);
             return;
@@ -111,11 +117,10 @@ public final class WorkerPool implements AutoCloseable {
         try {
             this.body = body;
             this.size = n;
-            this.parts = count;
             caller = Thread.currentThread();
             unfinished.set(count);
-            long range = ((claims.get() >>> 32) + 1) & 0xFFFF_FFFFL;
-            claims.set(range << 32);
+            long range = ((claims.get() >>> RANGE_SHIFT) + 1) & 0xFF_FFFFL;
+            claims.set(range << RANGE_SHIFT | (long) count << CHUNK_BITS);
             for (int h = 0; h < Math.min(helpers.length, count - 1); h++) LockSupport.unpark(helpers[h]);
             work(range);
             awaitUnfinished();
@@ -142,10 +147,10 @@ public final class WorkerPool implements AutoCloseable {
     private void work(long range) {
         while (true) {
             long c = claims.get();
-            int chunk = (int) c, count = parts;
-            if (c >>> 32 != range || chunk >= count) return;
+            int chunk = (int) (c & CHUNK_MASK), count = (int) (c >>> CHUNK_BITS & CHUNK_MASK);
+            if (c >>> RANGE_SHIFT != range || chunk >= count) return;
             if (!claims.compareAndSet(c, c + 1)) continue;
-            // The claim succeeded, so the range is still running and body, size and parts are its own.
+            // The claim succeeded with chunk < count, so the range is still running and body and size are its own.
             try {
                 body.run(chunkStart(size, count, chunk), chunkStart(size, count, chunk + 1));
             } catch (Throwable t) {
@@ -190,7 +195,7 @@ public final class WorkerPool implements AutoCloseable {
             int spins = 0;
             long seen = 0;     // ranges are numbered from 1
             while (!closed) {
-                long range = claims.get() >>> 32;
+                long range = claims.get() >>> RANGE_SHIFT;
                 if (range != seen) {
                     seen = range;
                     work(range);

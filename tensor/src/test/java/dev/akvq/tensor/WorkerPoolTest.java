@@ -2,8 +2,10 @@ package dev.akvq.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,6 +76,25 @@ class WorkerPoolTest {
                 }
             }
             assertThrows(IllegalArgumentException.class, () -> pool.forChunks(4, 0, (s, e) -> {}));
+        }
+    }
+
+    @Test
+    void rangesOfDifferentChunkCountsInQuickSuccessionRunEachIndexOnce() {
+        // A helper that reads an exhausted range's claims and then the next range's (larger) chunk
+        // count must not claim a chunk past the end: that once lost a decrement and hung a caller.
+        try (WorkerPool pool = WorkerPool.create(2)) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(16);
+            assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+                for (int r = 0; r < 50_000; r++) {
+                    pool.forChunks(16, r % 2 == 0 ? 2 : 16, (start, end) -> {
+                        for (int i = start; i < end; i++) hits.incrementAndGet(i);
+                    });
+                    for (int i = 0; i < 16; i++) {
+                        assertEquals(1, hits.getAndSet(i, 0), "index " + i + " of range " + r);
+                    }
+                }
+            });
         }
     }
 
