@@ -73,12 +73,13 @@ class PackedCodesGroupTest {
             byte[] codes = randomCodes(r, co + tokens * rowStride), zeros = randomCodes(r, 1 + tokens * zStride);
             float[] a = gaussian(r, heads * aStride);
             float[] vector = gaussian(r, heads * accStride), scalar = vector.clone(), start = vector.clone();
-            PackedCodes.accumulateRunVector(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, vector, 0, accStride);
+            // accumulateRun: the vector form where this width has code vectors (QuantKernelMode.CODE_VECTORS), else the scalar one.
+            PackedCodes.accumulateRun(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, vector, 0, accStride);
             PackedCodes.accumulateRunScalar(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, scalar, 0, accStride);
             int h = r.nextInt(heads);
             float[] alone = new float[n];
             System.arraycopy(start, h * accStride, alone, 0, n);
-            PackedCodes.accumulateRunVector(a, h * aStride, aStride, 1, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, alone, 0, n);
+            PackedCodes.accumulateRun(a, h * aStride, aStride, 1, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, alone, 0, n);
             for (int hh = 0; hh < heads; hh++) {
                 for (int i = 0; i < n; i++) {
                     int j = i % (n / per), m = i / (n / per);
