@@ -38,11 +38,11 @@ class PackedCodesGroupTest {
             float[] w = gaussian(r, wo + (heads - 1) * wStride + n);
             byte[] codes = randomCodes(r, co + n / per);
             float[] dots = new float[heads + 1];
-            PackedCodes.dots(w, wo, wStride, heads, codes, co, n, bits, zero, dots, 1);
+            PackedCodes.dotsRun(HeadRows.of(w, wo, wStride, heads), PackedRun.withZero(codes, co, 0, 1, n, bits, zero), new HeadRows(dots, 1, 1, 0, heads));
             float[] a = gaussian(r, heads + 2);
             int accStride = n + r.nextInt(3);
             float[] acc = gaussian(r, 2 + (heads - 1) * accStride + n), expected = acc.clone();
-            PackedCodes.accumulates(a, 2, heads, codes, co, n, bits, zero, acc, 2, accStride);
+            PackedCodes.accumulates(HeadRows.of(a, 2, 1, heads), PackedRun.withZero(codes, co, 0, 1, n, bits, zero), HeadRows.of(acc, 2, accStride, heads));
             for (int h = 0; h < heads; h++) {
                 String what = "seed " + seed + ", " + bits + " bits, n " + n + ", head " + h + " of " + heads;
                 float single = PackedCodes.dot(w, wo + h * wStride, codes, co, n, bits, zero);
@@ -116,8 +116,10 @@ class PackedCodesGroupTest {
             byte[] codes = randomCodes(r, 1 + rowBytes);
             float[] vector = new float[heads * channels], scalar = new float[heads * channels];
             boolean vectorForm = NarrowCodes.narrowRows(n, bits, rowBytes);
-            if (vectorForm) NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, vector, 0, channels);
-            NarrowCodes.accumulateNarrowScalar(lanes, a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, scalar, 0, channels);
+            HeadRows factors = HeadRows.of(a, 0, aStride, heads);
+            NarrowRow row = new NarrowRow(codes, 1, rowBytes, n, bits, zeros, 0);
+            if (vectorForm) NarrowCodes.accumulateNarrow(factors, row, HeadRows.of(vector, 0, channels, heads));
+            NarrowCodes.accumulateNarrowScalar(lanes, factors, row, HeadRows.of(scalar, 0, channels, heads));
             for (int h = 0; h < heads; h++) {
                 float[] inOrder = new float[channels + 1];
                 NarrowCodes.narrowToChannels(lanes, scalar, h * channels, rowBytes, n, bits, inOrder, 1);
