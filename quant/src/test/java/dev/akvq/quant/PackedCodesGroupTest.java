@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The grouped code kernels (several query heads per unpacked code byte): {@link PackedCodes#dots}
+ * The grouped code kernels (several query heads per unpacked code byte): {@link PackedCodes#dotsRun}
  * and {@link PackedCodes#accumulates} give each head exactly the single-head kernel's bits; the
  * narrow-row kernel (groups narrower than the lanes, KIVI's values) equals its scalar twin in the
  * same order and, put back in channel order, a double oracle; {@link PackedCodes#channelWeights}
