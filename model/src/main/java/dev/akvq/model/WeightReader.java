@@ -21,32 +21,38 @@ import java.util.Set;
 /**
  * How every family reads its weights: only the tensors {@link ArchitectureLayout} declares for
  * it, the list {@code akvq inspect} checks a checkpoint against, so the two cannot disagree.
- * {@link #of} finds every declared tensor (through the rename table of {@link CheckpointNaming})
- * and checks its shape and dtype before any data is touched; the loaders then take tensors by
- * canonical name with the declared shape. Taking a name the layout does not declare, or leaving a
- * declared tensor untaken ({@link #requireAllTaken}), is a programming error.
+ * The first tensor taken finds every declared tensor (through the rename table of
+ * {@link CheckpointNaming}) and checks its shape and dtype, before any data is touched (not at
+ * {@link #of}: Qwen2-VL reads its weights on first use, after its prompt checks); the loaders
+ * then take tensors by canonical name with the declared shape. Taking a name the layout does not
+ * declare, or leaving a declared tensor untaken ({@link #requireAllTaken}), is a programming error.
  */
 public final class WeightReader {
     private final Checkpoint checkpoint;
+    private final List<ExpectedTensor> expected;
     private final Map<String, WeightTensor> declared = new LinkedHashMap<>();
     private final Set<String> taken = new LinkedHashSet<>();
 
-    private WeightReader(Checkpoint checkpoint) {
+    private WeightReader(Checkpoint checkpoint, List<ExpectedTensor> expected) {
         this.checkpoint = checkpoint;
+        this.expected = List.copyOf(expected);
     }
 
-    /** The declared tensors of {@code checkpoint}; an error naming the directory, the tensor and its shape at the first one missing or wrong. */
+    /** The tensors {@code expected} declares, read from {@code checkpoint} once a loader takes the first. */
     public static WeightReader of(Checkpoint checkpoint, List<ExpectedTensor> expected) {
-        WeightReader reader = new WeightReader(checkpoint);
+        return new WeightReader(checkpoint, expected);
+    }
+
+    /** Finds and checks every declared tensor; an error naming the directory, the tensor and its shape at the first one missing or wrong. */
+    private void checkDeclared() {
         CheckpointNaming naming = new CheckpointNaming(name -> checkpoint.find(name).isPresent());
         for (ExpectedTensor e : expected) {
             String stored = naming.resolve(e.name()).orElseThrow(() -> new WeightsFormatException(checkpoint.directory()
                     + ": tensor \"" + e.name() + "\" " + Arrays.toString(e.shape()) + " is missing"
                     + " (HINT: 'akvq inspect --model DIR' lists every missing tensor)"));
             WeightTensor t = checkpoint.require(stored).requireShape(e.shape()).requireDType(DType.F32, DType.BF16, DType.F16);
-            if (reader.declared.put(e.name(), t) != null) throw new IllegalStateException("tensor " + e.name() + " declared twice");
+            if (declared.put(e.name(), t) != null) throw new IllegalStateException("tensor " + e.name() + " declared twice");
         }
-        return reader;
     }
 
     /** The declared tensors of the whole model {@code config} describes. */
@@ -56,6 +62,7 @@ public final class WeightReader {
 
     /** The declared tensor {@code name} (canonical name), its shape checked against the config. */
     public WeightTensor tensor(String name) {
+        if (declared.isEmpty() && !expected.isEmpty()) checkDeclared();
         WeightTensor t = declared.get(name);
         if (t == null) {
             throw new IllegalStateException("tensor " + name + " is read but not declared in ArchitectureLayout,"
@@ -101,8 +108,8 @@ public final class WeightReader {
 
     /** Throws unless every declared tensor was taken: the loaders read exactly what inspect checks. */
     public void requireAllTaken() {
-        if (taken.size() == declared.size()) return;
-        List<String> left = declared.keySet().stream().filter(n -> !taken.contains(n)).toList();
+        if (taken.size() == expected.size()) return;
+        List<String> left = expected.stream().map(ExpectedTensor::name).filter(n -> !taken.contains(n)).toList();
         throw new IllegalStateException(left.size() + " tensor(s) declared in ArchitectureLayout but not read by the loader: "
                 + left.subList(0, Math.min(5, left.size())) + (left.size() > 5 ? " ..." : ""));
     }
