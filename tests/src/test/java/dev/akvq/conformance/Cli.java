@@ -24,6 +24,18 @@ final class Cli {
             }
             return lines.get(0);
         }
+
+        /**
+         * The message of a usage error (exit 2), whole: stderr is exactly that line and the
+         * {@code See 'akvq COMMAND --help'.} line after it, and nothing was written to stdout.
+         */
+        String usageError() {
+            List<String> lines = err.lines().toList();
+            if (lines.size() != 2 || !lines.get(1).matches("See 'akvq [a-z]+ --help'\\.") || !out.isEmpty()) {
+                throw new AssertionError("expected a usage line and the --help hint, no output; stdout:\n" + out + "\nstderr:\n" + err);
+            }
+            return lines.get(0);
+        }
     }
 
     static Result akvq(String... args) {

@@ -60,6 +60,9 @@ class RunCommandTest {
         assertThrows(AssertionError.class, () -> new Cli.Result(1, "text", "akvq run: error: x\n").errorLine());
         assertThrows(AssertionError.class, () -> new Cli.Result(1, "", "akvq run: failed\n").errorLine());
         assertThrows(AssertionError.class, () -> new Cli.Result(1, "", "akvq run: error: x\nakvq run: error: y\n").errorLine());
+        assertEquals("akvq run: bad", new Cli.Result(2, "", "akvq run: bad\nSee 'akvq run --help'.\n").usageError());
+        assertThrows(AssertionError.class, () -> new Cli.Result(2, "", "akvq run: bad\n").usageError());
+        assertThrows(AssertionError.class, () -> new Cli.Result(2, "x", "akvq run: bad\nSee 'akvq run --help'.\n").usageError());
     }
 
     @Test
