@@ -30,7 +30,7 @@ import java.util.Set;
 public final class WeightReader {
     private final Checkpoint checkpoint;
     private final List<ExpectedTensor> expected;
-    private final Map<String, WeightTensor> declared = new LinkedHashMap<>();
+    private Map<String, WeightTensor> declared;     // found and checked on the first take
     private final Set<String> taken = new LinkedHashSet<>();
 
     private WeightReader(Checkpoint checkpoint, List<ExpectedTensor> expected) {
@@ -43,26 +43,28 @@ public final class WeightReader {
         return new WeightReader(checkpoint, expected);
     }
 
-    /** Finds and checks every declared tensor; an error naming the directory, the tensor and its shape at the first one missing or wrong. */
-    private void checkDeclared() {
-        CheckpointNaming naming = new CheckpointNaming(name -> checkpoint.find(name).isPresent());
-        for (ExpectedTensor e : expected) {
-            String stored = naming.resolve(e.name()).orElseThrow(() -> new WeightsFormatException(checkpoint.directory()
-                    + ": tensor \"" + e.name() + "\" " + Arrays.toString(e.shape()) + " is missing"
-                    + " (HINT: 'akvq inspect --model DIR' lists every missing tensor)"));
-            WeightTensor t = checkpoint.require(stored).requireShape(e.shape()).requireDType(DType.F32, DType.BF16, DType.F16);
-            if (declared.put(e.name(), t) != null) throw new IllegalStateException("tensor " + e.name() + " declared twice");
-        }
-    }
-
     /** The declared tensors of the whole model {@code config} describes. */
     public static WeightReader of(Checkpoint checkpoint, ModelConfig config) {
         return of(checkpoint, ArchitectureLayout.of(config));
     }
 
+    /** Finds and checks every declared tensor; an error naming the directory, the tensor and its shape at the first one missing or wrong. */
+    private Map<String, WeightTensor> checkDeclared() {
+        CheckpointNaming naming = new CheckpointNaming(name -> checkpoint.find(name).isPresent());
+        Map<String, WeightTensor> found = new LinkedHashMap<>();
+        for (ExpectedTensor e : expected) {
+            String stored = naming.resolve(e.name()).orElseThrow(() -> new WeightsFormatException(checkpoint.directory()
+                    + ": tensor \"" + e.name() + "\" " + Arrays.toString(e.shape()) + " is missing"
+                    + " (HINT: 'akvq inspect --model DIR' lists every missing tensor)"));
+            WeightTensor t = checkpoint.require(stored).requireShape(e.shape()).requireDType(DType.F32, DType.BF16, DType.F16);
+            if (found.put(e.name(), t) != null) throw new IllegalStateException("tensor " + e.name() + " declared twice");
+        }
+        return found;
+    }
+
     /** The declared tensor {@code name} (canonical name), its shape checked against the config. */
     public WeightTensor tensor(String name) {
-        if (declared.isEmpty() && !expected.isEmpty()) checkDeclared();
+        if (declared == null) declared = checkDeclared();
         WeightTensor t = declared.get(name);
         if (t == null) {
             throw new IllegalStateException("tensor " + name + " is read but not declared in ArchitectureLayout,"
@@ -101,7 +103,7 @@ public final class WeightReader {
         return checkpoint.directory();
     }
 
-    /** Canonical names taken so far, in the order taken. */
+    /** Canonical names taken so far. */
     public Set<String> taken() {
         return Set.copyOf(taken);
     }
