@@ -1,8 +1,8 @@
 package dev.akvq.model.llama;
 
-import dev.akvq.model.WeightReader;
 import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
+import dev.akvq.model.WeightReader;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;

@@ -1,11 +1,11 @@
 package dev.akvq.model.llama;
 
-import dev.akvq.model.WeightReader;
 import dev.akvq.model.ModelDirectory;
 import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.WeightReader;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;

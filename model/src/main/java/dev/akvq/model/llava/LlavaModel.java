@@ -1,12 +1,12 @@
 package dev.akvq.model.llava;
 
-import dev.akvq.model.WeightReader;
 import dev.akvq.image.ProcessedImages;
 import dev.akvq.model.ModelDirectory;
 import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.WeightReader;
 import dev.akvq.model.clip.ClipVisionTower;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;

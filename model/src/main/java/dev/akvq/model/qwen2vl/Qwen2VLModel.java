@@ -1,6 +1,5 @@
 package dev.akvq.model.qwen2vl;
 
-import dev.akvq.model.WeightReader;
 import dev.akvq.image.ImageProcessor;
 import dev.akvq.image.ProcessedImages;
 import dev.akvq.image.Qwen2VLImageProcessor;
@@ -9,6 +8,7 @@ import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.WeightReader;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
