@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class Idefics3RunTest {
     /** The text ids of the golden prompt, around its image: 4 before, 6 after, 3 after the end of utterance. */
-    private static final long[] TEXT = {26, 245, 174, 178, 467, 155, 153, 92, 243, 413, 299, 286, 259};
+    static final long[] TEXT = {26, 245, 174, 178, 467, 155, 153, 92, 243, 413, 299, 286, 259};
 
     @Test
     void imageAndPromptGiveTheGoldenGreedyTokens(@TempDir Path tmp) throws IOException {
@@ -42,6 +42,7 @@ class Idefics3RunTest {
     void anImageForATextModelIsABadUsage(@TempDir Path tmp) {
         var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--image", "x.png", "--prompt-ids", "1,2");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("--image needs a vision family (llava, idefics3, qwen2_vl in this build)"), r.err());
+        assertEquals("akvq run: --image needs a vision family (llava, idefics3, qwen2_vl in this build); " + Fixtures.model("llama")
+                + " is llama", r.usageError());
     }
 }

@@ -8,7 +8,7 @@ import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
-import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.eval.PromptSetEval;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPixels;
 import dev.akvq.quant.kv.KvCacheSettings;
@@ -23,7 +23,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link LlavaEval}'s shortcuts against the plain way: the teacher-forced run stands for the
+ * {@link PromptSetEval}'s shortcuts against the plain way: the teacher-forced run stands for the
  * mode's greedy run only while their tokens agree, so every mode's answers must equal a direct
  * prefill-and-step greedy decode of the same cache (a harshly clipped rtn2 leaves FP32's tokens,
  * so the second decode is exercised); and the results must
@@ -39,25 +39,28 @@ class LlavaEvalTest {
         KvCacheSettings d = KvCacheSettings.defaults(KvMode.RTN2);
         KvCacheSettings harsh = new KvCacheSettings(KvMode.RTN2, 0, d.pivots(), d.group(), 0.2f, d.clip4(), d.pivotRule(), true,
                 false, d.layers());
-        List<LlavaEval.Mode> modes = List.of(new LlavaEval.Mode("kivi2", KvCacheSettings.defaults(KvMode.KIVI2)),
-                new LlavaEval.Mode("akvq-w0", KvCacheSettings.defaults(KvMode.AKVQ).withWindow(0)),
-                new LlavaEval.Mode("rtn2-clip0.2", harsh));
+        List<PromptSetEval.Mode> modes = List.of(new PromptSetEval.Mode("kivi2", KvCacheSettings.defaults(KvMode.KIVI2)),
+                new PromptSetEval.Mode("akvq-w0", KvCacheSettings.defaults(KvMode.AKVQ).withWindow(0)),
+                new PromptSetEval.Mode("rtn2-clip0.2", harsh));
         EvalReport two, one;
-        try (LlavaEval eval = new LlavaEval(MODEL, 2)) {
+        try (PromptSetEval eval = new PromptSetEval(MODEL, 2)) {
             two = eval.evaluate(rows, modes, line -> {});
         }
-        try (LlavaEval eval = new LlavaEval(MODEL, 1)) {
+        try (PromptSetEval eval = new PromptSetEval(MODEL, 1)) {
             one = eval.evaluate(rows, modes, line -> {});
         }
-        // KL to 1e-6 relative, not bit for bit: quant's PackedCodes.dotVector sums its lanes with reduceLanes(ADD),
-        // whose order differs between the interpreter and C2 (tensor/'s LaneSum explains), so a row's last bits
-        // depend on when the JIT compiled it. Everything else is exact.
+        // KL to 1e-6 relative, not bit for bit. The thread count alone moves nothing (each result is computed whole
+        // by one thread, every lane sum in LaneSum's fixed order). What can move a last bit is when the JIT compiled a
+        // loop: softmax and the activations take exp in double (VectorOperators.EXP: a compiled stub in C2, Math.exp
+        // per lane before), which may differ in a double's last bit; rounded once to float that shows only for a value
+        // within a double ulp of a float rounding boundary, rare but possible over a whole eval. Answers, bytes and
+        // counts stay exact.
         for (int m = 0; m < modes.size(); m++) {
             EvalReport.ModeResult a = one.modes().get(m), b = two.modes().get(m);
             assertEquals(a.klVsFp32(), b.klVsFp32(), 1e-6 * a.klVsFp32(), a.name());
             assertEquals(a.kvBytes(), b.kvBytes(), a.name());
             assertEquals(a.correct(), b.correct(), a.name());
-            assertEquals(a.meanAnswerMargin(), b.meanAnswerMargin(), 1e-4, a.name());
+            assertEquals(a.meanAnswerMargin(), b.meanAnswerMargin(), 1e-6 * Math.max(1, Math.abs(a.meanAnswerMargin())), a.name());
         }
 
         LlavaConfig config = (LlavaConfig) ModelConfig.load(MODEL);
@@ -68,11 +71,11 @@ class LlavaEvalTest {
                 EvalRow row = rows.get(i);
                 float[] pixels = LlavaPixels.pixelValues(MODEL, row.images(), config);
                 for (int m = 0; m < modes.size(); m++) {
-                    int[] direct = LlavaShapesTest.greedy(model.prefill(PromptInput.ids(row.inputIds())
+                    int[] direct = LlavaShapesTest.greedy(model.prefill(PromptInput.ids(row.inputIds().orElseThrow())
                             .withPixels(LlavaShapesTest.pixelValues(pixels, row.images().size(), config)), modes.get(m).settings(), Trace.NONE));
                     assertArrayEquals(direct, two.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
                     assertArrayEquals(direct, one.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
-                    if (!Arrays.equals(direct, row.fp32Generated())) disagreements++;
+                    if (!Arrays.equals(direct, row.fp32Generated().orElseThrow())) disagreements++;
                 }
             }
         }

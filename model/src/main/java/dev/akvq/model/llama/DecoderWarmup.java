@@ -109,6 +109,7 @@ final class DecoderWarmup {
         for (int layer : new int[] {0, c.numHiddenLayers() - 1}) {
             attention(decoder, cache.get(layer), layer, random, hidden, q, out);
         }
+        cache.forEach(KeyValueStore::close);
     }
 
     private static void attention(LlamaDecoder decoder, KeyValueStore store, int layer, SplittableRandom random, int hidden,

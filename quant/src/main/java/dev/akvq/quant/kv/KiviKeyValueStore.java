@@ -3,13 +3,13 @@ package dev.akvq.quant.kv;
 import dev.akvq.quant.HeadRows;
 import dev.akvq.quant.KiviQuantizer;
 import dev.akvq.quant.NarrowCodes;
+import dev.akvq.quant.NarrowRow;
 import dev.akvq.quant.PackedCodes;
 import dev.akvq.quant.PackedRun;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
 import dev.akvq.tensor.Softmax;
-import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -55,6 +55,8 @@ public final class KiviKeyValueStore implements KeyValueStore {
      * token mod capacity; off-heap {@code [capacity, headDim]} matrices, read by {@link MultiQueryRows}.
      */
     private final MatrixView[] keyRows, valueRows;
+    /** Where {@link #keyRows} and {@link #valueRows} live (their capacity is fixed). */
+    private final CacheMemory residualMemory = new CacheMemory(this);
     private final int rowCapacity;
     private int length, keyQuantized, valueQuantized, promptLength = -1;
     private DenseKeyValueStore prefillRows;
@@ -94,9 +96,21 @@ public final class KiviKeyValueStore implements KeyValueStore {
         keyRows = new MatrixView[kvHeads];
         valueRows = new MatrixView[kvHeads];
         for (int h = 0; h < kvHeads; h++) {
-            keyRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, Arena.ofAuto().allocate((long) rowCapacity * headDim * 2, 64));
-            valueRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, Arena.ofAuto().allocate((long) rowCapacity * headDim * 2, 64));
+            keyRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, residualMemory.allocate((long) rowCapacity * headDim * 2));
+            valueRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, residualMemory.allocate((long) rowCapacity * headDim * 2));
         }
+    }
+
+    @Override
+    public void close() {
+        residualMemory.close();
+        freePrefillRows();
+    }
+
+    /** The prompt's F32 copy goes as soon as the prompt's attention is done, not when the GC runs. */
+    private void freePrefillRows() {
+        if (prefillRows != null) prefillRows.close();
+        prefillRows = null;
     }
 
     @Override
@@ -145,7 +159,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
     @Override
     public void endPrefill() {
         if (promptLength >= 0 && promptKeys != null) compressPrompt();
-        prefillRows = null;
+        freePrefillRows();
         promptLength = -1;
     }
 
@@ -340,13 +354,14 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 }
             }
             if (narrow) {
-                NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
-                        valueGroup, bits, sums, 0, headDim);
+                NarrowCodes.accumulateNarrow(HeadRows.of(a, 0, aStride, heads),
+                        new NarrowRow(valueCodes[kvHead], t * valueRowBytes, valueRowBytes, valueGroup, bits, zeros, 0), HeadRows.of(sums, 0, headDim, heads));
             } else {
                 for (int g = 0; g < valueGroups; g++) {
                     for (int h = 0; h < heads; h++) perHead[h] = a[h * aStride + g];
-                    PackedCodes.accumulates(perHead, 0, heads, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes,
-                            valueGroup, bits, 0, sums, g * valueGroup, headDim);
+                    PackedCodes.accumulates(HeadRows.of(perHead, 0, 1, heads),
+                            PackedRun.withZero(valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, 0, 1, valueGroup, bits, 0),
+                            HeadRows.of(sums, g * valueGroup, headDim, heads));
                 }
             }
         }

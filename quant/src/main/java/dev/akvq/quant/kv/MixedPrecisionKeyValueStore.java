@@ -67,6 +67,18 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     }
 
     @Override
+    public void close() {
+        half.close();
+        freePrefillRows();
+    }
+
+    /** The prompt's F32 copy goes as soon as the prompt's attention is done, not when the GC runs. */
+    private void freePrefillRows() {
+        if (prefillRows != null) prefillRows.close();
+        prefillRows = null;
+    }
+
+    @Override
     public int kvHeads() {
         return kvHeads;
     }
@@ -142,7 +154,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
 
     @Override
     public void endPrefill() {
-        prefillRows = null;
+        freePrefillRows();
         promptLength = -1;
     }
 
