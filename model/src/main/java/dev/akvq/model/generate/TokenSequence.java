@@ -19,7 +19,11 @@ public interface TokenSequence extends AutoCloseable {
     /** The logits {@code [vocab]} of the last position fed: the prompt's last token, then each step's token. */
     float[] logits();
 
-    /** Feeds one generated token; returns its logits {@code [vocab]} (also {@link #logits()} from now on). */
+    /**
+     * Feeds one generated token; returns its logits {@code [vocab]} (also {@link #logits()} from now
+     * on). The array is the sequence's own buffer, overwritten by the next step (decode allocates
+     * nothing per step for it): copy what must outlive the step.
+     */
     float[] step(int token);
 
     /** The per-layer KV stores, for memory statistics. */
