@@ -56,7 +56,7 @@ class QuantizedStoresTest {
                     r.nextBoolean());
             case 1 -> new KiviKeyValueStore(kvHeads, headDim, r.nextBoolean() ? 2 : 4, Math.min(32, headDim), 32 * (1 + r.nextInt(4)),
                     r.nextBoolean());
-            case 2 -> new PerTokenKeyValueStore(kvHeads, headDim, r.nextBoolean() ? 2 : 4, group, r.nextBoolean() ? 1f : 0.9f,
+            case 2 -> MixedPrecisionKeyValueStore.perToken(kvHeads, headDim, r.nextBoolean() ? 2 : 4, group, r.nextBoolean() ? 1f : 0.9f,
                     r.nextInt(6), r.nextInt(40), r.nextBoolean());
             case 3 -> BaselineStoresTest.randomChannelMapped(r, kvHeads, headDim, group);
             default -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group,
