@@ -81,11 +81,8 @@ class BaselineStoresTest {
                 boolean viaWindow = window > 0 && t >= prompt - window;
                 for (int h = 0; h < heads; h++) {
                     for (int g = 0; g < dim; g += group) {
-                        float[] kIn = new float[group], vIn = new float[group];
-                        for (int i = 0; i < group; i++) {
-                            kIn[i] = viaWindow ? half(f.keys()[t][h * dim + g + i]) : f.keys()[t][h * dim + g + i];
-                            vIn[i] = viaWindow ? half(f.values()[t][h * dim + g + i]) : f.values()[t][h * dim + g + i];
-                        }
+                        float[] kIn = QuantizedStoresTest.quantizerInput(f.keys()[t], h * dim + g, group, viaWindow);
+                        float[] vIn = QuantizedStoresTest.quantizerInput(f.values()[t], h * dim + g, group, viaWindow);
                         for (int i = 0; i < group; i++) {
                             int at = (h * length + t) * dim + g + i;
                             if (fp16) {

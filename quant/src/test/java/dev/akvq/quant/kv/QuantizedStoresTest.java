@@ -224,6 +224,13 @@ class QuantizedStoresTest {
         return Float.float16ToFloat(Float.floatToFloat16(x));
     }
 
+    /** {@code row[offset, offset + n)} as a quantizer received it: FP16-rounded if it came from the FP16 window, else as given. */
+    static float[] quantizerInput(float[] row, int offset, int n, boolean viaWindow) {
+        float[] in = new float[n];
+        for (int i = 0; i < n; i++) in[i] = viaWindow ? half(row[offset + i]) : row[offset + i];
+        return in;
+    }
+
     /**
      * What an akvq ({@code keyBlock} 0) or akvq-kc store decodes, against what it was given: the
      * window's and the pivots' rows are the FP16-rounded inputs; a quantized token lies in its layer's
@@ -264,11 +271,8 @@ class QuantizedStoresTest {
                 boolean viaWindow = window > 0 && t >= f.prompt() - window;
                 for (int h = 0; h < heads; h++) {
                     for (int g = 0; g < dim; g += group) {
-                        float[] kIn = new float[group], vIn = new float[group];
-                        for (int i = 0; i < group; i++) {
-                            kIn[i] = viaWindow ? half(f.keys()[t][h * dim + g + i]) : f.keys()[t][h * dim + g + i];
-                            vIn[i] = viaWindow ? half(f.values()[t][h * dim + g + i]) : f.values()[t][h * dim + g + i];
-                        }
+                        float[] kIn = quantizerInput(f.keys()[t], h * dim + g, group, viaWindow);
+                        float[] vIn = quantizerInput(f.values()[t], h * dim + g, group, viaWindow);
                         for (int i = 0; i < group; i++) {
                             int at = (h * length + t) * dim + g + i, c = g + i;
                             String where = what + ": " + (s == 0 ? "int2" : "int4") + " token " + t + " head " + h + " channel " + c;
