@@ -128,7 +128,7 @@ final class CalibrateCommand implements Command {
                         err.println("akvq calibrate: stopped by Ctrl-C after " + calibration.prompts() + " of " + rows.size() + " prompts");
                         break;
                     }
-                    calibration.add(PromptInput.text(row.prompt()).withImageFiles(row.images()));
+                    calibration.add(row.promptInput());
                     images += row.images().size();
                     err.printf(Locale.ROOT, "\rakvq calibrate: %d/%d prompts (%.1f s)%s", calibration.prompts(), rows.size(),
                             (System.nanoTime() - start) / 1e9, calibration.prompts() == rows.size() ? "\n" : "");

@@ -2,10 +2,9 @@ package dev.akvq.cli;
 
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
-import dev.akvq.model.PromptInput;
 import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.eval.LayerCalibration;
-import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.eval.PromptSetEval;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPrompt;
 import dev.akvq.quant.kv.KvCacheSettings;
@@ -19,7 +18,6 @@ import dev.akvq.weights.config.ModelConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -45,13 +43,13 @@ final class LlavaDemo {
         KvLayerTable layers = calibrate(dir, config, tokenizer, rows.subList(0, EVAL_ROWS.length), threads);
         out.printf(Locale.ROOT, "  AKVQ-VL layer table from FP32 attention on the three eval/ prompts: %s (%.1f s)%n",
                 describe(layers, config.textConfig().numHiddenLayers()), (System.nanoTime() - start) / 1e9);
-        List<LlavaEval.Mode> modes = List.of(
-                new LlavaEval.Mode("fp16", KvCacheSettings.defaults(KvMode.FP16)),
-                new LlavaEval.Mode("rtn2", KvCacheSettings.defaults(KvMode.RTN2)),
-                new LlavaEval.Mode("kivi2", KvCacheSettings.defaults(KvMode.KIVI2)),
-                new LlavaEval.Mode("akvq", KvCacheSettings.defaults(KvMode.AKVQ).withLayers(layers)));
+        List<PromptSetEval.Mode> modes = List.of(
+                new PromptSetEval.Mode("fp16", KvCacheSettings.defaults(KvMode.FP16)),
+                new PromptSetEval.Mode("rtn2", KvCacheSettings.defaults(KvMode.RTN2)),
+                new PromptSetEval.Mode("kivi2", KvCacheSettings.defaults(KvMode.KIVI2)),
+                new PromptSetEval.Mode("akvq", KvCacheSettings.defaults(KvMode.AKVQ).withLayers(layers)));
         EvalReport report;
-        try (LlavaEval evaluation = new LlavaEval(dir, Math.min(threads, rows.size()))) {
+        try (PromptSetEval evaluation = new PromptSetEval(dir, Math.min(threads, rows.size()))) {
             report = evaluation.evaluate(rows, modes, line -> {});
         }
 
@@ -63,10 +61,10 @@ final class LlavaDemo {
         for (EvalReport.RowAnswers a : report.answers()) {
             EvalRow row = a.row();
             List<String> line = new ArrayList<>(List.of(row.id(), String.valueOf(row.images().size()), question(row),
-                    tokenizer.decode(row.answerIds(), true).strip()));
+                    tokenizer.decode(row.answerIds().orElseThrow(), true).strip()));
             for (int m = 0; m < modes.size(); m++) {
                 if (a.perMode() == null) line.add("(prompt mismatch)");
-                else if (Arrays.equals(a.perMode()[m], row.answerIds())) line.add("ok");
+                else if (a.exact()[m]) line.add("ok");
                 else line.add("\"" + tokenizer.decode(a.perMode()[m], true).strip() + "\"");
             }
             cells.add(line.toArray(String[]::new));
@@ -91,7 +89,7 @@ final class LlavaDemo {
     }
 
     private static String question(EvalRow row) {
-        String p = row.prompt();
+        String p = row.prompt().orElse("");
         int from = p.lastIndexOf('\n') + 1, to = p.lastIndexOf(" ASSISTANT:");
         return to > from ? p.substring(from, to) : p;
     }
@@ -99,7 +97,7 @@ final class LlavaDemo {
     private static KvLayerTable calibrate(Path dir, LlavaConfig config, Tokenizer tokenizer, List<EvalRow> rows, int threads) {
         try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads)) {
             LayerCalibration calibration = new LayerCalibration(model);
-            for (EvalRow row : rows) calibration.add(PromptInput.text(row.prompt()).withImageFiles(row.images()));
+            for (EvalRow row : rows) calibration.add(row.promptInput());
             return calibration.statistic().table("calibrated on the demo's eval/ prompts");
         }
     }

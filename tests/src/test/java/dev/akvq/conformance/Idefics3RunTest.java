@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class Idefics3RunTest {
     /** The text ids of the golden prompt, around its image: 4 before, 6 after, 3 after the end of utterance. */
-    private static final long[] TEXT = {26, 245, 174, 178, 467, 155, 153, 92, 243, 413, 299, 286, 259};
+    static final long[] TEXT = {26, 245, 174, 178, 467, 155, 153, 92, 243, 413, 299, 286, 259};
 
     @Test
     void imageAndPromptGiveTheGoldenGreedyTokens(@TempDir Path tmp) throws IOException {

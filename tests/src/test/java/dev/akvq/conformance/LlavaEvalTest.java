@@ -8,7 +8,7 @@ import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.eval.EvalReport;
 import dev.akvq.model.eval.EvalRow;
-import dev.akvq.model.eval.LlavaEval;
+import dev.akvq.model.eval.PromptSetEval;
 import dev.akvq.model.llava.LlavaModel;
 import dev.akvq.model.llava.LlavaPixels;
 import dev.akvq.quant.kv.KvCacheSettings;
@@ -23,7 +23,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link LlavaEval}'s shortcuts against the plain way: the teacher-forced run stands for the
+ * {@link PromptSetEval}'s shortcuts against the plain way: the teacher-forced run stands for the
  * mode's greedy run only while their tokens agree, so every mode's answers must equal a direct
  * prefill-and-step greedy decode of the same cache (a harshly clipped rtn2 leaves FP32's tokens,
  * so the second decode is exercised); and the results must
@@ -39,14 +39,14 @@ class LlavaEvalTest {
         KvCacheSettings d = KvCacheSettings.defaults(KvMode.RTN2);
         KvCacheSettings harsh = new KvCacheSettings(KvMode.RTN2, 0, d.pivots(), d.group(), 0.2f, d.clip4(), d.pivotRule(), true,
                 false, d.layers());
-        List<LlavaEval.Mode> modes = List.of(new LlavaEval.Mode("kivi2", KvCacheSettings.defaults(KvMode.KIVI2)),
-                new LlavaEval.Mode("akvq-w0", KvCacheSettings.defaults(KvMode.AKVQ).withWindow(0)),
-                new LlavaEval.Mode("rtn2-clip0.2", harsh));
+        List<PromptSetEval.Mode> modes = List.of(new PromptSetEval.Mode("kivi2", KvCacheSettings.defaults(KvMode.KIVI2)),
+                new PromptSetEval.Mode("akvq-w0", KvCacheSettings.defaults(KvMode.AKVQ).withWindow(0)),
+                new PromptSetEval.Mode("rtn2-clip0.2", harsh));
         EvalReport two, one;
-        try (LlavaEval eval = new LlavaEval(MODEL, 2)) {
+        try (PromptSetEval eval = new PromptSetEval(MODEL, 2)) {
             two = eval.evaluate(rows, modes, line -> {});
         }
-        try (LlavaEval eval = new LlavaEval(MODEL, 1)) {
+        try (PromptSetEval eval = new PromptSetEval(MODEL, 1)) {
             one = eval.evaluate(rows, modes, line -> {});
         }
         // KL to 1e-6 relative, not bit for bit: quant's PackedCodes.dotVector sums its lanes with reduceLanes(ADD),
@@ -68,11 +68,11 @@ class LlavaEvalTest {
                 EvalRow row = rows.get(i);
                 float[] pixels = LlavaPixels.pixelValues(MODEL, row.images(), config);
                 for (int m = 0; m < modes.size(); m++) {
-                    int[] direct = LlavaShapesTest.greedy(model.prefill(PromptInput.ids(row.inputIds())
+                    int[] direct = LlavaShapesTest.greedy(model.prefill(PromptInput.ids(row.inputIds().orElseThrow())
                             .withPixels(LlavaShapesTest.pixelValues(pixels, row.images().size(), config)), modes.get(m).settings(), Trace.NONE));
                     assertArrayEquals(direct, two.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
                     assertArrayEquals(direct, one.answers().get(i).perMode()[m], row.id() + " " + modes.get(m).name());
-                    if (!Arrays.equals(direct, row.fp32Generated())) disagreements++;
+                    if (!Arrays.equals(direct, row.fp32Generated().orElseThrow())) disagreements++;
                 }
             }
         }

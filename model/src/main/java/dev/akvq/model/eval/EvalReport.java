@@ -1,9 +1,9 @@
 package dev.akvq.model.eval;
 
-import dev.akvq.model.eval.LlavaEval.Mode;
-import dev.akvq.model.eval.LlavaEval.ModeOutcome;
-import dev.akvq.model.eval.LlavaEval.Problem;
-import dev.akvq.model.eval.LlavaEval.RowResult;
+import dev.akvq.model.eval.PromptSetEval.Mode;
+import dev.akvq.model.eval.PromptSetEval.ModeOutcome;
+import dev.akvq.model.eval.PromptSetEval.Problem;
+import dev.akvq.model.eval.PromptSetEval.RowResult;
 import dev.akvq.quant.kv.KvFootprint;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,15 +20,20 @@ import java.util.Locale;
 public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches, List<Problem> fp32Disagreements, int total,
                          double seconds, List<RowAnswers> answers) {
 
-    /** What each mode generated for one row, in the modes' order; {@code perMode} is null for a mismatched row. */
-    public record RowAnswers(EvalRow row, int[][] perMode) {}
+    /**
+     * What each mode generated for one row, in the modes' order, and whether it was the expected
+     * answer; both are null for a mismatched row.
+     */
+    public record RowAnswers(EvalRow row, int[][] perMode, boolean[] exact) {}
 
     /**
      * One mode over the set. A row whose prompt mismatched counts in {@code total} as failed and in nothing else.
      *
-     * @param correct          generated ids equal to answer_ids
+     * @param correct          generated ids equal to answer_ids (else the text to answer_text)
+     * @param answered         rows with an expected answer (mismatched ones included): what {@code correct} counts in
      * @param answerCorrect    the answer word (answer_ids[answer_token_index]) generated at its step
-     * @param agreeFp32        generated ids equal to fp32.generated_ids
+     * @param answerRows       rows with an answer_token_index (mismatched ones included)
+     * @param agreeFp32        generated ids equal to fp32.generated_ids (else to FP32's own)
      * @param kvBytes          the cache's exact bytes at the end of each row's decode, summed over rows; {@code kvValues} the values they hold
      * @param klVsFp32         mean over rows and steps of KL(p_fp32 || p_mode), the mode's cache fed FP32's tokens, nats
      * @param tokensPerS       decode steps (tokens fed back) per second of one sequence
@@ -36,15 +41,17 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
      * @param meanAnswerMargin top-1 minus top-2 logit at the answer word's step of the mode's own run, mean over {@code marginRows}
      * @param layerFootprints  each layer's cache (segments: codes, scales, zeros, FP16 rows) summed over rows, for --kv-stats
      */
-    public record ModeResult(String name, String settings, int correct, int total, int answerCorrect, int agreeFp32, int rows,
+    public record ModeResult(String name, String settings, int correct, int answered, int total, int answerCorrect, int answerRows,
+                             int agreeFp32, int rows,
                              long kvBytes, long kvValues, double klVsFp32, double tokensPerS, double prefillTokensPerS,
                              double meanAnswerMargin, int marginRows, List<KvFootprint> layerFootprints) {
+        /** Exact matches over the rows with an expected answer (NaN without any). */
         public double accuracy() {
-            return (double) correct / total;
+            return answered == 0 ? Double.NaN : (double) correct / answered;
         }
 
         public double answerAccuracy() {
-            return (double) answerCorrect / total;
+            return answerRows == 0 ? Double.NaN : (double) answerCorrect / answerRows;
         }
 
         public double agreement() {
@@ -61,11 +68,11 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
         }
 
         String jsonFields() {
-            return String.format(Locale.ROOT, "\"mode\": %s, \"settings\": %s, \"correct\": %d, \"total\": %d, \"accuracy\": %s, "
+            return String.format(Locale.ROOT, "\"mode\": %s, \"settings\": %s, \"correct\": %d, \"answered\": %d, \"total\": %d, \"accuracy\": %s, "
                             + "\"answer_accuracy\": %s, \"agreement_fp32\": %s, \"kv_bytes\": %d, \"kv_bytes_total\": %d, "
                             + "\"kv_values\": %d, \"bits_per_value\": %s, \"kl_vs_fp32\": %s, \"mean_answer_margin\": %s, "
                             + "\"tokens_per_s\": %s, \"prefill_tokens_per_s\": %s",
-                    quote(name), quote(settings), correct, total, number(accuracy()), number(answerAccuracy()), number(agreement()),
+                    quote(name), quote(settings), correct, answered, total, number(accuracy()), number(answerAccuracy()), number(agreement()),
                     kvBytesPerPrompt(), kvBytes, kvValues, number(bitsPerValue()), number(klVsFp32), number(meanAnswerMargin),
                     number(tokensPerS), number(prefillTokensPerS));
         }
@@ -75,12 +82,19 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
         List<Problem> mismatches = new ArrayList<>(), disagreements = new ArrayList<>();
         List<RowAnswers> answers = new ArrayList<>();
         for (RowResult r : rows) {
+            boolean[] exact = null;
+            if (r.perMode() != null) {
+                exact = new boolean[r.perMode().length];
+                for (int m = 0; m < exact.length; m++) exact[m] = r.perMode()[m].exact();
+            }
             answers.add(new RowAnswers(r.row(), r.perMode() == null ? null
-                    : Arrays.stream(r.perMode()).map(ModeOutcome::generated).toArray(int[][]::new)));
+                    : Arrays.stream(r.perMode()).map(ModeOutcome::generated).toArray(int[][]::new), exact));
             if (r.mismatch() != null) mismatches.add(new Problem(r.row().id(), r.mismatch()));
             if (r.fp32Disagreement() != null) disagreements.add(new Problem(r.row().id(), r.fp32Disagreement()));
         }
         List<ModeResult> results = new ArrayList<>();
+        int answered = (int) rows.stream().filter(r -> r.row().hasExpectedAnswer()).count();
+        int answerRows = (int) rows.stream().filter(r -> r.row().answerTokenIndex().isPresent()).count();
         for (int m = 0; m < modes.size(); m++) {
             int correct = 0, answer = 0, agree = 0, run = 0, klSteps = 0, decodeSteps = 0, promptTokens = 0, marginRows = 0;
             long bytes = 0, values = 0, decodeNanos = 0, prefillNanos = 0;
@@ -89,12 +103,10 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
             for (RowResult r : rows) {
                 if (r.perMode() == null) continue;
                 ModeOutcome o = r.perMode()[m];
-                EvalRow row = r.row();
                 run++;
-                if (Arrays.equals(o.generated(), row.answerIds())) correct++;
-                int i = row.answerTokenIndex();
-                if (o.generated().length > i && o.generated()[i] == row.answerIds()[i]) answer++;
-                if (Arrays.equals(o.generated(), row.fp32Generated())) agree++;
+                if (o.exact()) correct++;
+                if (o.answerWord()) answer++;
+                if (Arrays.equals(o.generated(), r.reference())) agree++;
                 bytes += o.footprint().bytes();
                 values += o.footprint().values();
                 for (int l = 0; l < o.layerFootprints().size(); l++) {
@@ -112,7 +124,8 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
                     marginRows++;
                 }
             }
-            results.add(new ModeResult(modes.get(m).name(), modes.get(m).settings().describe(), correct, rows.size(), answer, agree,
+            results.add(new ModeResult(modes.get(m).name(), modes.get(m).settings().describe(), correct, answered, rows.size(), answer,
+                    answerRows, agree,
                     run, bytes, values, klSteps == 0 ? Double.NaN : kl / klSteps,
                     decodeNanos == 0 ? Double.NaN : decodeSteps / (decodeNanos / 1e9),
                     prefillNanos == 0 ? Double.NaN : promptTokens / (prefillNanos / 1e9),
@@ -130,15 +143,17 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
                 "=fp32", "bits/val", "KV B/prompt", "KL vs fp32", "margin", "tok/s"));
         for (ModeResult r : modes) {
             b.append(String.format(Locale.ROOT, "%-" + width + "s  %9s  %9s  %9s  %8.4f  %11d  %10.3e  %7.3f  %8.1f%n", r.name(),
-                    r.correct() + "/" + r.total(), r.answerCorrect() + "/" + r.total(), r.agreeFp32() + "/" + r.total(),
+                    r.answered() == 0 ? "-" : r.correct() + "/" + r.answered(), r.answerRows() == 0 ? "-" : r.answerCorrect() + "/" + r.answerRows(),
+                    r.agreeFp32() + "/" + r.total(),
                     r.bitsPerValue(), r.kvBytesPerPrompt(), r.klVsFp32(), r.meanAnswerMargin(), r.tokensPerS()));
         }
         b.append(String.format(Locale.ROOT, "prompt mismatches: %d; fp32 differs from fp32.generated_ids on %d of %d prompts (%.1f s)%n",
-                promptMismatches.size(), fp32Disagreements.size(), total - promptMismatches.size(), seconds));
+                promptMismatches.size(), fp32Disagreements.size(),
+                answers.stream().filter(a -> a.perMode() != null && a.row().fp32Generated().isPresent()).count(), seconds));
         for (int m = 0; m < modes.size(); m++) {
             List<String> wrong = new ArrayList<>();
             for (RowAnswers a : answers) {
-                if (a.perMode() != null && !Arrays.equals(a.perMode()[m], a.row().answerIds())) wrong.add(a.row().id());
+                if (a.perMode() != null && a.row().hasExpectedAnswer() && !a.exact()[m]) wrong.add(a.row().id());
             }
             if (!wrong.isEmpty()) {
                 b.append("  ").append(modes.get(m).name()).append(" misses ").append(wrong.size()).append(": ")
@@ -174,7 +189,7 @@ public record EvalReport(List<ModeResult> modes, List<Problem> promptMismatches,
         return b.append(']').toString();
     }
 
-    private static String number(double v) {
+    static String number(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
     }
 

@@ -12,7 +12,7 @@ import java.util.List;
  * distribution.
  *
  * <p>Lifecycle: prefill (by the family), any number of {@link #step}s, {@link #close()}. A closed
- * sequence drops its cache (the stores' memory goes back when nothing else holds them) and refuses
+ * sequence frees its cache's memory at once ({@code KeyValueStore.close}) and refuses
  * further steps.
  */
 public interface TokenSequence extends AutoCloseable {

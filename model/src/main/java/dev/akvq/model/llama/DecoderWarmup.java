@@ -13,6 +13,7 @@ import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.SwiGlu;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.config.TextDecoderConfig;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -94,7 +95,8 @@ final class DecoderWarmup {
         int width = c.numKeyValueHeads() * c.headDim(), qWidth = c.numAttentionHeads() * c.headDim();
         int layer = c.numHiddenLayers() - 1;                         // a PSA layer in the default table
         // The whole cache, as a sequence builds it (so bad settings fail here as they would there); one layer is used.
-        KeyValueStore store = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim()).get(layer);
+        List<KeyValueStore> cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
+        KeyValueStore store = cache.get(layer);
         float[] k = noise(random, STORED * width), v = noise(random, STORED * width);
         float[] prompt = noise(random, 8 * qWidth), promptOut = new float[8 * qWidth];
         store.beginPrefill(noise(random, STORED * hidden), STORED, hidden);
@@ -107,6 +109,7 @@ final class DecoderWarmup {
             store.append(k, t * width, v, t * width, new CachedToken(STORED + t, Modality.TEXT, true));
             decoder.attend(store, layer, q, k, v, 1, store.length() - 1, out, false);
         }
+        cache.forEach(KeyValueStore::close);
     }
 
     private static MatrixView rowsOf(MatrixView w, int rows) {

@@ -114,7 +114,9 @@ public final class LlamaSequence implements BatchedSequence {
 
     @Override
     public void close() {
+        if (closed) return;
         closed = true;
+        cache.forEach(KeyValueStore::close);
         cache = List.of();
     }
 

@@ -175,7 +175,9 @@ public final class Qwen2VLSequence implements BatchedSequence {
 
     @Override
     public void close() {
+        if (closed) return;
         closed = true;
+        cache.forEach(KeyValueStore::close);
         cache = List.of();
     }
 }

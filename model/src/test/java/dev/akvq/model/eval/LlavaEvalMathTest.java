@@ -32,13 +32,13 @@ class LlavaEvalMathTest {
     }
 
     static double kl(float[] a, float[] b) {
-        double lse = LlavaEval.logSumExp(a);
+        double lse = PromptSetEval.logSumExp(a);
         double[] logP = new double[a.length], p = new double[a.length];
         for (int i = 0; i < a.length; i++) {
             logP[i] = a[i] - lse;
             p[i] = Math.exp(logP[i]);
         }
-        return LlavaEval.kl(p, logP, b);
+        return PromptSetEval.kl(p, logP, b);
     }
 
     @Test
@@ -60,7 +60,7 @@ class LlavaEvalMathTest {
             for (int i = 1; i < n; i++) if (a[i] > a[top]) top = i;
             double second = Double.NEGATIVE_INFINITY;
             for (int i = 0; i < n; i++) if (i != top) second = Math.max(second, a[i]);
-            float margin = LlavaEval.topTwoMargin(a, top);
+            float margin = PromptSetEval.topTwoMargin(a, top);
             if (n == 1) assertEquals(Float.POSITIVE_INFINITY, margin);
             else assertEquals((float) (a[top] - second), margin);
             assertTrue(margin >= 0);
@@ -69,11 +69,11 @@ class LlavaEvalMathTest {
 
     @Test
     void promptComparisonNamesTheFirstDifference() {
-        assertNull(LlavaEval.compare(new int[] {1, 2, 3}, new int[] {1, 2, 3}));
+        assertNull(PromptSetEval.compare(new int[] {1, 2, 3}, new int[] {1, 2, 3}));
         assertEquals("prompt ids differ from input_ids at index 1: built 3 ids (7 there), input_ids has 3 (2 there)",
-                LlavaEval.compare(new int[] {1, 7, 3}, new int[] {1, 2, 3}));
+                PromptSetEval.compare(new int[] {1, 7, 3}, new int[] {1, 2, 3}));
         assertEquals("prompt ids differ from input_ids at index 2: built 2 ids, input_ids has 3 (3 there)",
-                LlavaEval.compare(new int[] {1, 2}, new int[] {1, 2, 3}));
+                PromptSetEval.compare(new int[] {1, 2}, new int[] {1, 2, 3}));
     }
 
     @Test

@@ -5,7 +5,6 @@ import dev.akvq.quant.KiviQuantizer;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
-import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
@@ -26,6 +25,8 @@ final class ChannelKeyRows implements QuantizedSegment {
     private final TokenGroupCodes values;
     /** Per KV head: the FP16 keys of the block being filled, {@code [keyBlock, headDim]}, slot {@code s} at row {@code s mod keyBlock}. */
     private final MatrixView[] residual;
+    /** Where {@link #residual} lives (its capacity is fixed). */
+    private final CacheMemory residualMemory = new CacheMemory(this);
     private int size;
 
     /**
@@ -45,8 +46,13 @@ final class ChannelKeyRows implements QuantizedSegment {
         this.values = new TokenGroupCodes(values, kvHeads, headDim, group);
         this.residual = new MatrixView[kvHeads];
         for (int h = 0; h < kvHeads; h++) {
-            residual[h] = new MatrixView(DType.F16, keyBlock, headDim, Arena.ofAuto().allocate((long) keyBlock * headDim * 2, 64));
+            residual[h] = new MatrixView(DType.F16, keyBlock, headDim, residualMemory.allocate((long) keyBlock * headDim * 2));
         }
+    }
+
+    @Override
+    public void close() {
+        residualMemory.close();
     }
 
     @Override

@@ -8,7 +8,6 @@ import dev.akvq.tensor.Scale;
 import dev.akvq.tensor.Softmax;
 import dev.akvq.tensor.WeightedRowSum;
 import dev.akvq.tensor.WorkerPool;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -32,6 +31,8 @@ public final class DenseKeyValueStore implements KeyValueStore {
     private final int kvHeads, headDim, rowBytes;
     /** Per KV head: {@code [capacity, headDim]} rows of {@code dtype}, little-endian, off-heap. */
     private final MemorySegment[] keys, values;
+    /** Where {@link #keys} and {@link #values} live; replaced (and the old freed) when they grow. */
+    private CacheMemory memory = new CacheMemory(this);
     private long capacity = 16;
     private int length;
     /** The attention runs on the caller's thread; heads are what callers parallelise over. */
@@ -91,17 +92,25 @@ public final class DenseKeyValueStore implements KeyValueStore {
         }
     }
 
-    /** Doubles the capacity; the old rows are copied and their memory freed by the GC (automatic arena). */
+    /** Doubles the capacity; the old rows are copied and their memory freed at once. */
     private void grow() {
         capacity *= 2;
+        CacheMemory old = memory;
+        memory = new CacheMemory(this);
         for (int h = 0; h < kvHeads; h++) {
             keys[h] = allocate(capacity).copyFrom(keys[h]);
             values[h] = allocate(capacity).copyFrom(values[h]);
         }
+        old.close();
     }
 
     private MemorySegment allocate(long rows) {
-        return Arena.ofAuto().allocate(rows * rowBytes, 64);
+        return memory.allocate(rows * rowBytes);
+    }
+
+    @Override
+    public void close() {
+        memory.close();
     }
 
     /** The prompt reads the rows as stored: F32, or rounded to F16. */

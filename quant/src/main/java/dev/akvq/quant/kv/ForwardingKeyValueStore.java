@@ -9,6 +9,11 @@ abstract class ForwardingKeyValueStore implements KeyValueStore {
     }
 
     @Override
+    public void close() {
+        inner.close();
+    }
+
+    @Override
     public int kvHeads() {
         return inner.kvHeads();
     }

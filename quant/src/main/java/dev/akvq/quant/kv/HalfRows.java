@@ -3,7 +3,6 @@ package dev.akvq.quant.kv;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -22,6 +21,8 @@ final class HalfRows {
     private final int kvHeads, headDim;
     /** Per KV head: the F16 rows of every slot. */
     private MatrixView[] keys, values;
+    /** Where the rows live; replaced (and the old freed) when they grow. */
+    private CacheMemory memory;
     private int capacity = 16, live;
     private int[] free = new int[16];
     private int freeCount, highWater;
@@ -29,6 +30,7 @@ final class HalfRows {
     HalfRows(int kvHeads, int headDim) {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
+        this.memory = new CacheMemory(this);
         keys = new MatrixView[kvHeads];
         values = new MatrixView[kvHeads];
         for (int h = 0; h < kvHeads; h++) {
@@ -39,7 +41,7 @@ final class HalfRows {
 
     /** A fresh {@code [capacity, headDim]} F16 matrix holding {@code old}'s rows (if any). */
     private MatrixView allocate(MatrixView old) {
-        MemorySegment data = Arena.ofAuto().allocate((long) capacity * headDim * 2, 64);
+        MemorySegment data = memory.allocate((long) capacity * headDim * 2);
         if (old != null) data.copyFrom(old.data());
         return new MatrixView(DType.F16, capacity, headDim, data);
     }
@@ -72,10 +74,18 @@ final class HalfRows {
 
     private void grow() {
         capacity *= 2;
+        CacheMemory old = memory;
+        memory = new CacheMemory(this);
         for (int h = 0; h < kvHeads; h++) {
             keys[h] = allocate(keys[h]);
             values[h] = allocate(values[h]);
         }
+        old.close();
+    }
+
+    /** Frees the rows' memory (the store that owns them was closed). */
+    void close() {
+        memory.close();
     }
 
     /** {@code out[outOffset + g·outStride] = q_g · k(slot)} for the {@code heads} queries {@code headDim} apart from {@code qOffset}. */

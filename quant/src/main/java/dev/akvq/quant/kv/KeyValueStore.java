@@ -116,6 +116,12 @@ public interface KeyValueStore {
         return footprint().bookkeepingBytes();
     }
 
+    /**
+     * Frees the store's off-heap memory at once (its sequence ended); the store must not be used
+     * afterwards. Stores whose memory is all on the heap need not do anything.
+     */
+    default void close() {}
+
     /** The bytes by segment and kind, and bits per cached value; a dense store is one segment of rows. */
     default KvFootprint footprint() {
         return new KvFootprint(java.util.List.of(new KvFootprint.Segment("rows", length(), 0, 0, 0, bytes())),

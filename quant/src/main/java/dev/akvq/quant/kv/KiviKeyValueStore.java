@@ -7,7 +7,6 @@ import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
 import dev.akvq.tensor.Softmax;
-import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -52,6 +51,8 @@ public final class KiviKeyValueStore implements KeyValueStore {
      * token mod capacity; off-heap {@code [capacity, headDim]} matrices, read by {@link MultiQueryRows}.
      */
     private final MatrixView[] keyRows, valueRows;
+    /** Where {@link #keyRows} and {@link #valueRows} live (their capacity is fixed). */
+    private final CacheMemory residualMemory = new CacheMemory(this);
     private final int rowCapacity;
     private int length, keyQuantized, valueQuantized, promptLength = -1;
     private DenseKeyValueStore prefillRows;
@@ -88,9 +89,21 @@ public final class KiviKeyValueStore implements KeyValueStore {
         keyRows = new MatrixView[kvHeads];
         valueRows = new MatrixView[kvHeads];
         for (int h = 0; h < kvHeads; h++) {
-            keyRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, Arena.ofAuto().allocate((long) rowCapacity * headDim * 2, 64));
-            valueRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, Arena.ofAuto().allocate((long) rowCapacity * headDim * 2, 64));
+            keyRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, residualMemory.allocate((long) rowCapacity * headDim * 2));
+            valueRows[h] = new MatrixView(DType.F16, rowCapacity, headDim, residualMemory.allocate((long) rowCapacity * headDim * 2));
         }
+    }
+
+    @Override
+    public void close() {
+        residualMemory.close();
+        freePrefillRows();
+    }
+
+    /** The prompt's F32 copy goes as soon as the prompt's attention is done, not when the GC runs. */
+    private void freePrefillRows() {
+        if (prefillRows != null) prefillRows.close();
+        prefillRows = null;
     }
 
     @Override
@@ -139,7 +152,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
     @Override
     public void endPrefill() {
         if (promptLength >= 0 && promptKeys != null) compressPrompt();
-        prefillRows = null;
+        freePrefillRows();
         promptLength = -1;
     }
 

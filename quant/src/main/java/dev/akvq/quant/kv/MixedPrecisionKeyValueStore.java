@@ -132,6 +132,20 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     }
 
     @Override
+    public void close() {
+        half.close();
+        low.close();
+        if (text != null) text.close();
+        freePrefillRows();
+    }
+
+    /** The prompt's F32 copy goes as soon as the prompt's attention is done, not when the GC runs. */
+    private void freePrefillRows() {
+        if (prefillRows != null) prefillRows.close();
+        prefillRows = null;
+    }
+
+    @Override
     public int kvHeads() {
         return kvHeads;
     }
@@ -213,7 +227,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
 
     @Override
     public void endPrefill() {
-        prefillRows = null;
+        freePrefillRows();
         promptLength = -1;
     }
 

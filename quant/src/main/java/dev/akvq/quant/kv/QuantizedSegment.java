@@ -31,4 +31,7 @@ interface QuantizedSegment {
 
     /** The exact bytes of its tokens, named {@code name}. */
     KvFootprint.Segment footprint(String name);
+
+    /** Frees its off-heap memory (the store was closed); one whose memory is all on the heap does nothing. */
+    default void close() {}
 }

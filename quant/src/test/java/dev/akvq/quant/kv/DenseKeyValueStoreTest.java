@@ -98,6 +98,21 @@ class DenseKeyValueStoreTest {
         assertEquals(2L * 2 * 2, store.bytes());
     }
 
+    /**
+     * Closing returns the rows' off-heap memory at once (an automatic arena would keep it until a
+     * GC that off-heap rows never trigger): reading the rows afterwards fails with the arena's
+     * error, not with stale values, across growth too.
+     */
+    @Test
+    void closeFreesTheRowsAtOnce() {
+        DenseKeyValueStore store = new DenseKeyValueStore(DType.F32, 2, 3);
+        for (int t = 0; t < 40; t++) store.append(new float[6], 0, new float[6], 0, new CachedToken(t, Modality.TEXT, false));
+        store.keysForTrace();
+        store.close();
+        assertThrows(IllegalStateException.class, store::keysForTrace);
+        store.close();  // idempotent
+    }
+
     @Test
     void attendOutsideTheStoredTokensIsAnError() {
         DenseKeyValueStore store = new DenseKeyValueStore(DType.F32, 1, 4);

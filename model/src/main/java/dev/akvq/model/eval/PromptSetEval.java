@@ -1,34 +1,27 @@
 package dev.akvq.model.eval;
 
-import dev.akvq.image.ImageProcessor;
 import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.Trace;
+import dev.akvq.model.VisionLanguageModel;
 import dev.akvq.model.generate.Greedy;
 import dev.akvq.model.generate.StopCondition;
 import dev.akvq.model.generate.TokenSequence;
-import dev.akvq.model.llava.LlavaModel;
-import dev.akvq.model.llava.LlavaPixels;
-import dev.akvq.model.llava.LlavaPrompt;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.KvFootprint;
 import dev.akvq.quant.kv.KvMode;
 import dev.akvq.quant.kv.MatchedBits;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.tokenizer.Tokenizer;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.GenerationConfig;
-import dev.akvq.weights.config.LlavaConfig;
 import dev.akvq.weights.config.ModelConfig;
+import dev.akvq.weights.config.TextDecoderConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,15 +30,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Scores KV-cache modes on an evaluation set (the llava-shapes format, {@link EvalRow}) with a
- * LLaVA model, as the fixture's README describes: greedy, at most {@value #MAX_NEW_TOKENS} new
- * tokens, stop at EOS, exact match of the generated ids against {@code answer_ids}.
+ * Scores KV-cache modes on an evaluation set ({@link EvalRow}: one format for every family) with
+ * any model {@link VisionLanguageModel#load} opens, as llava-shapes' README describes: greedy, at
+ * most {@value #MAX_NEW_TOKENS} new tokens, stop at EOS, exact match against the expected answer.
  *
- * <p>Per row, once for every mode: the prompt is built from {@code prompt} (tokenizer.json,
- * LlavaProcessor's {@code <image>} expansion) and must equal the row's {@code input_ids} (a row
- * that does not is reported and counted as failed, never run); the images go through
- * preprocessor_config.json and the vision tower (each distinct file once: a tower row depends only
- * on its own image); FP32 decodes greedily and must give {@code fp32.generated_ids}. Then each
+ * <p>Per row, once for every mode: the family's {@code prepare} lays out the prompt and runs the
+ * images through its preprocessing, vision tower and projector; where the row has both
+ * {@code prompt} and {@code input_ids}, the ids built must equal {@code input_ids} (a row that does
+ * not, or whose prompt does not fit its images, is reported and counted as failed, never run);
+ * FP32 decodes greedily and must give {@code fp32.generated_ids} where the row has them (FP32's own
+ * ids are the reference for agreement where it has not). Then each
  * mode's cache is fed FP32's tokens (teacher forcing): every step's next-token distribution gives
  * {@code KL(p_fp32 || p_mode)}. While the mode's own argmax equals FP32's token at every step,
  * that run <em>is</em> the mode's greedy run; where it first differs, the mode decodes again on
@@ -53,7 +47,7 @@ import java.util.function.Consumer;
  * do not depend on the thread count (to the last bits of quant's packed-code dot, whose lane sum order varies with
  * the JIT).
  */
-public final class LlavaEval implements AutoCloseable {
+public final class PromptSetEval implements AutoCloseable {
     public static final int MAX_NEW_TOKENS = 12;
 
     /** A mode to score: a name for the table and its cache settings. */
@@ -66,38 +60,32 @@ public final class LlavaEval implements AutoCloseable {
     /** A row that failed a check: its id and what was wrong. */
     public record Problem(String id, String problem) {}
 
-    private final Path dir;
-    private final LlavaConfig config;
-    private final LlavaPrompt prompt;
-    private final ImageProcessor processor;
+    private final TextDecoderConfig text;
     private final StopCondition stop;
     private final Checkpoint checkpoint;
     private final List<WorkerPool> pools = new ArrayList<>();
-    private final BlockingQueue<LlavaModel> models;
+    private final BlockingQueue<VisionLanguageModel> models;
     private final int workers;
-    /** Projector rows [tokensPerImage, hidden] per image file. */
-    private final Map<Path, float[]> features = new ConcurrentHashMap<>();
 
-    /** Loads the model in {@code dir} once per worker ({@code workers} rows decode at a time). */
-    public LlavaEval(Path dir, int workers) {
-        if (!(ModelConfig.load(dir) instanceof LlavaConfig llava)) {
-            throw new IllegalArgumentException(dir + "/config.json: eval needs a LLaVA model (model_type llava), found "
-                    + ModelConfig.load(dir).modelType());
-        }
-        this.dir = dir;
-        this.config = llava;
-        this.prompt = LlavaPrompt.load(dir, llava, Tokenizer.load(dir));
-        this.processor = ImageProcessor.load(dir);
-        GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
-        this.stop = StopCondition.of(generation, llava.textConfig(), MAX_NEW_TOKENS);
+    /** Loads the model in {@code dir} once per worker ({@code workers} rows decode at a time), its family by config.json. */
+    public PromptSetEval(Path dir, int workers) {
+        ModelConfig config = ModelConfig.load(dir);
         this.workers = workers;
         this.checkpoint = Checkpoint.open(dir);
         this.models = new ArrayBlockingQueue<>(workers);
-        for (int i = 0; i < workers; i++) {
-            WorkerPool pool = WorkerPool.create(1);
-            pools.add(pool);
-            models.add(LlavaModel.load(checkpoint, llava, pool));
+        try {
+            for (int i = 0; i < workers; i++) {
+                WorkerPool pool = WorkerPool.create(1);
+                pools.add(pool);
+                models.add(VisionLanguageModel.load(config, checkpoint, pool));
+            }
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
         }
+        this.text = models.peek().decoder().config();
+        GenerationConfig generation = GenerationConfig.find(dir).orElse(GenerationConfig.DEFAULTS);
+        this.stop = StopCondition.of(generation, text, MAX_NEW_TOKENS);
     }
 
     @Override
@@ -108,16 +96,17 @@ public final class LlavaEval implements AutoCloseable {
 
     /**
      * The set's sequences as a cache sees them (each prompt position's modality, tokens fed back
-     * after the prompt: fp32.generated_ids less the last), for {@link MatchedBits}; rows whose
-     * prompt does not encode are left out (eval reports them).
+     * after the prompt: fp32.generated_ids less the last, else {@value #MAX_NEW_TOKENS} less one),
+     * for {@link MatchedBits}; rows whose prompt does not fit are left out (eval reports them).
      */
     public List<MatchedBits.Layout> layouts(List<EvalRow> rows) {
-        LlavaModel model = models.peek();
+        VisionLanguageModel model = models.peek();
         List<MatchedBits.Layout> layouts = new ArrayList<>();
         for (EvalRow row : rows) {
             try {
-                int[] ids = prompt.encode(row.prompt(), row.images().size());
-                layouts.add(new MatchedBits.Layout(model.modality(ids), Math.max(0, row.fp32Generated().length - 1)));
+                PreparedPrompt prepared = model.prepare(row.promptInput(), Trace.NONE);
+                int fed = row.fp32Generated().map(g -> g.length).orElse(MAX_NEW_TOKENS) - 1;
+                layouts.add(new MatchedBits.Layout(prepared.modality(), Math.max(0, fed)));
             } catch (IllegalArgumentException e) {
                 // counted as a mismatch by evaluate()
             }
@@ -127,7 +116,7 @@ public final class LlavaEval implements AutoCloseable {
 
     /** The decoder's cache dimensions. */
     public MatchedBits.Shape cacheShape() {
-        var t = config.textConfig();
+        var t = text;
         return new MatchedBits.Shape(t.numHiddenLayers(), t.numKeyValueHeads(), t.headDim(), t.hiddenSize());
     }
 
@@ -158,7 +147,7 @@ public final class LlavaEval implements AutoCloseable {
                 int index = i;
                 futures.add(executor.submit(() -> {
                     if (stop.get()) return null;
-                    LlavaModel model = models.take();
+                    VisionLanguageModel model = models.take();
                     try {
                         results[index] = evaluateRow(model, rows.get(index), modes);
                     } finally {
@@ -189,18 +178,24 @@ public final class LlavaEval implements AutoCloseable {
         return EvalReport.of(modes, finished, (System.nanoTime() - start) / 1e9);
     }
 
-    /** One row's checks and every mode's outcome on it ({@code modes.get(m)} at {@code perMode[m]}). */
-    record RowResult(EvalRow row, String mismatch, String fp32Disagreement, ModeOutcome[] perMode) {}
+    /**
+     * One row's checks and every mode's outcome on it ({@code modes.get(m)} at {@code perMode[m]});
+     * {@code reference} the ids agreement is counted against (fp32.generated_ids, else FP32's own).
+     */
+    record RowResult(EvalRow row, String mismatch, String fp32Disagreement, ModeOutcome[] perMode, int[] reference) {}
 
     /**
      * What one mode did on one row.
      *
      * @param generated    the mode's own greedy ids
+     * @param exact        they are the expected answer (answer_ids, else answer_text); false without one
+     * @param answerWord   the answer word (answer_ids[answer_token_index]) generated at its step; false without one
      * @param klSum        sum over the teacher-forced steps of KL(p_fp32 || p_mode), nats
-     * @param answerMargin top-1 minus top-2 logit at step answer_token_index of the mode's own run (NaN if it stopped before)
+     * @param answerMargin top-1 minus top-2 logit at step answer_token_index (without one, the first step) of the mode's own run
+     *                     (NaN if it stopped before)
      * @param decodeSteps  tokens fed back ({@code step}); {@code decodeNanos} their time
      */
-    record ModeOutcome(int[] generated, double klSum, int klSteps, double answerMargin, List<KvFootprint> layerFootprints,
+    record ModeOutcome(int[] generated, boolean exact, boolean answerWord, double klSum, int klSteps, double answerMargin, List<KvFootprint> layerFootprints,
                        int promptTokens, long prefillNanos, int decodeSteps, long decodeNanos) {
         /** The whole cache: every layer's segments summed. */
         KvFootprint footprint() {
@@ -208,49 +203,33 @@ public final class LlavaEval implements AutoCloseable {
         }
     }
 
-    private RowResult evaluateRow(LlavaModel model, EvalRow row, List<Mode> modes) {
-        int[] ids;
+    private RowResult evaluateRow(VisionLanguageModel model, EvalRow row, List<Mode> modes) {
+        PreparedPrompt prepared;
         try {
-            ids = prompt.encode(row.prompt(), row.images().size());
+            prepared = model.prepare(row.promptInput(), Trace.NONE);
         } catch (IllegalArgumentException e) {
-            return new RowResult(row, e.getMessage(), null, null);
+            return new RowResult(row, e.getMessage(), null, null, null);
         }
-        String mismatch = compare(ids, row.inputIds());
-        if (mismatch != null) return new RowResult(row, mismatch, null, null);
-
-        int perImage = model.tokensPerImage(), hidden = config.textConfig().hiddenSize();
-        float[] imageRows = new float[row.images().size() * perImage * hidden];
-        for (int i = 0; i < row.images().size(); i++) {
-            System.arraycopy(imageFeatures(model, row.images().get(i)), 0, imageRows, i * perImage * hidden, perImage * hidden);
-        }
-        model.checkImageTokens(ids, row.images().size());
-        Prepared p = new Prepared(new PreparedPrompt(ids, model.mergedEmbeddings(ids, imageRows), model.modality(ids),
-                Optional.empty()), row.answerTokenIndex());
+        String mismatch = row.prompt().isPresent() && row.inputIds().isPresent() ? compare(prepared.ids(), row.inputIds().get()) : null;
+        if (mismatch != null) return new RowResult(row, mismatch, null, null, null);
+        Prepared p = new Prepared(prepared, row.answerTokenIndex().orElse(0));
 
         Decoded fp32 = decode(model, p, KvCacheSettings.defaults(KvMode.FP32), null, null, true);
-        String disagreement = Arrays.equals(fp32.tokens, row.fp32Generated()) ? null
-                : "generated " + Arrays.toString(fp32.tokens) + ", fp32.generated_ids " + Arrays.toString(row.fp32Generated());
+        int[] reference = row.fp32Generated().orElse(fp32.tokens);
+        String disagreement = Arrays.equals(fp32.tokens, reference) ? null
+                : "generated " + Arrays.toString(fp32.tokens) + ", fp32.generated_ids " + Arrays.toString(reference);
         ModeOutcome[] perMode = new ModeOutcome[modes.size()];
         for (int m = 0; m < modes.size(); m++) {
             Mode mode = modes.get(m);
             if (mode.isFp32()) {
-                perMode[m] = fp32.outcome(p, 0, fp32.tokens.length);
+                perMode[m] = fp32.outcome(model, row, p, 0, fp32.tokens.length);
                 continue;
             }
             Decoded forced = decode(model, p, mode.settings(), fp32.tokens, fp32, false);
             Decoded own = forced.divergedAt < 0 ? forced : decode(model, p, mode.settings(), null, null, false);
-            perMode[m] = own.outcome(p, forced.klSum, forced.klSteps);
+            perMode[m] = own.outcome(model, row, p, forced.klSum, forced.klSteps);
         }
-        return new RowResult(row, null, disagreement, perMode);
-    }
-
-    private float[] imageFeatures(LlavaModel model, Path file) {
-        float[] cached = features.get(file);
-        if (cached != null) return cached;
-        float[] pixels = LlavaPixels.pixelValues(processor, dir, List.of(file), config);
-        float[] rows = model.imageFeatures(pixels, 1, Trace.NONE);
-        features.putIfAbsent(file, rows);
-        return rows;
+        return new RowResult(row, null, disagreement, perMode, reference);
     }
 
     /** Null when equal, else where the prompt we built and the row's input_ids first differ. */
@@ -278,9 +257,13 @@ public final class LlavaEval implements AutoCloseable {
         long prefillNanos, decodeNanos;
         int decodeSteps;
 
-        ModeOutcome outcome(Prepared p, double kl, int steps) {
+        ModeOutcome outcome(VisionLanguageModel model, EvalRow row, Prepared p, double kl, int steps) {
             double margin = p.answerTokenIndex < margins.length ? margins[p.answerTokenIndex] : Double.NaN;
-            return new ModeOutcome(tokens, kl, steps, margin, layerFootprints, p.prompt.tokens(), prefillNanos, decodeSteps, decodeNanos);
+            boolean exact = row.answerIds().map(a -> Arrays.equals(tokens, a))
+                    .orElseGet(() -> row.answerText().map(t -> model.tokenizer().decode(tokens, true).strip().equals(t.strip())).orElse(false));
+            int i = row.answerTokenIndex().orElse(-1);
+            boolean word = i >= 0 && tokens.length > i && tokens[i] == row.answerIds().orElseThrow()[i];
+            return new ModeOutcome(tokens, exact, word, kl, steps, margin, layerFootprints, p.prompt.tokens(), prefillNanos, decodeSteps, decodeNanos);
         }
     }
 
@@ -289,7 +272,7 @@ public final class LlavaEval implements AutoCloseable {
      * teacher-forced along {@code forced} (one step per token; each step's KL against
      * {@code reference}'s logits of the same step).
      */
-    private Decoded decode(LlavaModel model, Prepared p, KvCacheSettings settings, int[] forced, Decoded reference,
+    private Decoded decode(VisionLanguageModel model, Prepared p, KvCacheSettings settings, int[] forced, Decoded reference,
                            boolean keepLogits) {
         Decoded d = new Decoded();
         long t0 = System.nanoTime();
