@@ -1,7 +1,10 @@
 package dev.akvq.bench;
 
 import dev.akvq.model.Trace;
+import dev.akvq.model.WeightReader;
 import dev.akvq.model.clip.ClipVisionTower;
+import dev.akvq.model.layout.ArchitectureLayout;
+import dev.akvq.model.layout.ExpectedTensor;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.ClipVisionConfig;
@@ -40,6 +43,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class ClipVisionTowerBench {
+    private static final String PREFIX = "vision_tower.vision_model.";
+
     /** CLIP ViT-L/14-336 with {@code layers} encoder layers. */
     static ClipVisionConfig shape(int layers) {
         return new ClipVisionConfig(1024, 4096, 768, layers, 16, 3, 336, 14, "quick_gelu", 1e-5);
@@ -67,11 +72,11 @@ public class ClipVisionTowerBench {
     @Setup(Level.Trial)
     public void load() throws IOException {
         ClipVisionConfig c = shape(layers);
-        Path dir = Path.of(System.getProperty("akvq.bench.dir", "/tmp/akvq-bench"), "clip-vit-l14-336-" + layers + "-layers");
+        Path dir = Path.of(System.getProperty("akvq.bench.dir", "/tmp/akvq-bench"), "clip-vit-l14-336-tower-" + layers + "-layers");
         if (!Files.exists(dir.resolve("model.safetensors"))) write(c, dir);
         pool = WorkerPool.create(threads);
         checkpoint = Checkpoint.open(dir);
-        tower = ClipVisionTower.load(checkpoint, c, "vision_tower.vision_model.", pool);
+        tower = ClipVisionTower.load(WeightReader.of(checkpoint, ArchitectureLayout.clipVisionTower(c, PREFIX)), c, PREFIX, pool);
         SplittableRandom r = new SplittableRandom(336);
         pixels = new float[c.numChannels() * c.imageSize() * c.imageSize()];
         for (int i = 0; i < pixels.length; i++) pixels[i] = (float) (2 * r.nextDouble() - 1);
@@ -89,32 +94,13 @@ public class ClipVisionTowerBench {
         return tower.hiddenStates(pixels, 1, List.of(layers), Trace.NONE).get(layers);
     }
 
-    /** The tower's tensors under LLaVA's names, BF16. */
+    /** The tower's tensors under LLaVA's names, BF16: every tensor the layout declares for it, norm weights near 1. */
     static void write(ClipVisionConfig c, Path dir) throws IOException {
         Files.createDirectories(dir);
-        String p = "vision_tower.vision_model.";
-        long h = c.hiddenSize(), ffn = c.intermediateSize();
         List<RandomCheckpoint.Tensor> t = new ArrayList<>();
-        t.add(new RandomCheckpoint.Tensor(p + "embeddings.class_embedding", new long[] {h}, false));
-        t.add(new RandomCheckpoint.Tensor(p + "embeddings.patch_embedding.weight",
-                new long[] {h, c.numChannels(), c.patchSize(), c.patchSize()}, false));
-        t.add(new RandomCheckpoint.Tensor(p + "embeddings.position_embedding.weight", new long[] {c.numPatches() + 1, h}, false));
-        t.add(new RandomCheckpoint.Tensor(p + "pre_layrnorm.weight", new long[] {h}, true));
-        t.add(new RandomCheckpoint.Tensor(p + "pre_layrnorm.bias", new long[] {h}, false));
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-            String e = p + "encoder.layers." + l + ".";
-            for (String norm : List.of("layer_norm1", "layer_norm2")) {
-                t.add(new RandomCheckpoint.Tensor(e + norm + ".weight", new long[] {h}, true));
-                t.add(new RandomCheckpoint.Tensor(e + norm + ".bias", new long[] {h}, false));
-            }
-            for (String proj : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
-                t.add(new RandomCheckpoint.Tensor(e + "self_attn." + proj + ".weight", new long[] {h, h}, false));
-                t.add(new RandomCheckpoint.Tensor(e + "self_attn." + proj + ".bias", new long[] {h}, false));
-            }
-            t.add(new RandomCheckpoint.Tensor(e + "mlp.fc1.weight", new long[] {ffn, h}, false));
-            t.add(new RandomCheckpoint.Tensor(e + "mlp.fc1.bias", new long[] {ffn}, false));
-            t.add(new RandomCheckpoint.Tensor(e + "mlp.fc2.weight", new long[] {h, ffn}, false));
-            t.add(new RandomCheckpoint.Tensor(e + "mlp.fc2.bias", new long[] {h}, false));
+        for (ExpectedTensor e : ArchitectureLayout.clipVisionTower(c, PREFIX)) {
+            boolean normWeight = e.name().matches(".*(norm|layrnorm)\\d?\\.weight");
+            t.add(new RandomCheckpoint.Tensor(e.name(), e.shape(), normWeight));
         }
         RandomCheckpoint.writeSafetensors(dir.resolve("model.safetensors"), t);
     }

@@ -23,9 +23,15 @@ import java.util.SplittableRandom;
  */
 public final class RandomCheckpoint {
 
-    /** The shape of a published checkpoint (its config.json's sizes). */
+    /** The shape of a published checkpoint (its config.json's sizes); {@code maxPositions} is its max_position_embeddings. */
     public record Shape(String name, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
-                        int vocab, double ropeTheta, String extraConfig) {}
+                        int vocab, double ropeTheta, String extraConfig, int maxPositions) {
+        /** A shape with max_position_embeddings 8192. */
+        public Shape(String name, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
+                     int vocab, double ropeTheta, String extraConfig) {
+            this(name, hidden, intermediate, layers, heads, kvHeads, headDim, vocab, ropeTheta, extraConfig, 8192);
+        }
+    }
 
     public static final Shape SMOLLM2_360M = new Shape("smollm2-360m", 960, 2560, 32, 15, 5, 64, 49152, 100000, "");
     /** Issue 13's side-by-side model: Llama 3's vocabulary and head layout at 374.6 M parameters (16 layers, 4 KV heads of 64, tied). */
@@ -33,6 +39,12 @@ public final class RandomCheckpoint {
     public static final Shape LLAMA32_1B = new Shape("llama3.2-1b", 2048, 8192, 16, 32, 8, 64, 128256, 500000,
             ",\n  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0, \"low_freq_factor\": 1.0,"
                     + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}");
+    /**
+     * Issue 13's long-context shape: multi-head attention (16 KV heads of 64, as LLaVA-1.5's Vicuna
+     * has), 8 layers, 32K positions. At 16K cached tokens its FP16 cache (512 MiB) is twice its
+     * weights (267 MB), so decode reads mostly cache: where a 2-bit cache should pay off.
+     */
+    public static final Shape MHA_8X1024_32K = new Shape("mha-8x1024-32k", 1024, 2816, 8, 16, 16, 64, 32000, 10000, "", 32768);
 
     /** One tensor to write: random N(0, 0.02) BF16 values, or ones for a norm weight. */
     public record Tensor(String name, long[] shape, boolean isNorm) {
@@ -45,14 +57,16 @@ public final class RandomCheckpoint {
 
     public static void main(String[] args) throws IOException {
         if (args.length != 2) {
-            System.err.println("usage: RandomCheckpoint smollm2-360m|llama3.2-1b|llama3-374m OUT_DIR");
+            System.err.println("usage: RandomCheckpoint smollm2-360m|llama3.2-1b|llama3-374m|mha-8x1024-32k OUT_DIR");
             System.exit(2);
         }
         Shape shape = switch (args[0]) {
             case "smollm2-360m" -> SMOLLM2_360M;
             case "llama3.2-1b" -> LLAMA32_1B;
             case "llama3-374m" -> LLAMA3_374M;
-            default -> throw new IllegalArgumentException("unknown shape " + args[0] + "; expected smollm2-360m, llama3.2-1b or llama3-374m");
+            case "mha-8x1024-32k" -> MHA_8X1024_32K;
+            default -> throw new IllegalArgumentException("unknown shape " + args[0]
+                    + "; expected smollm2-360m, llama3.2-1b, llama3-374m or mha-8x1024-32k");
         };
         write(shape, Path.of(args[1]));
     }
@@ -71,7 +85,7 @@ public final class RandomCheckpoint {
                   "num_key_value_heads": %d,
                   "head_dim": %d,
                   "vocab_size": %d,
-                  "max_position_embeddings": 8192,
+                  "max_position_embeddings": %d,
                   "rms_norm_eps": 1e-05,
                   "rope_theta": %s,
                   "tie_word_embeddings": true,
@@ -79,7 +93,7 @@ public final class RandomCheckpoint {
                   "eos_token_id": 2,
                   "torch_dtype": "bfloat16"%s
                 }
-                """.formatted(s.hidden, s.intermediate, s.layers, s.heads, s.kvHeads, s.headDim, s.vocab, s.ropeTheta,
+                """.formatted(s.hidden, s.intermediate, s.layers, s.heads, s.kvHeads, s.headDim, s.vocab, s.maxPositions, s.ropeTheta,
                 s.extraConfig));
         Files.writeString(dir.resolve("generation_config.json"), "{\"bos_token_id\": 1, \"eos_token_id\": 2}\n");
         List<Tensor> tensors = new ArrayList<>();

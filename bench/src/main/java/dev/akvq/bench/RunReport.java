@@ -35,8 +35,13 @@ import java.util.regex.Pattern;
  * Each figure is the median over the runs; each ratio divides two figures of this report.
  *
  * <pre>
- * ./akvq bench run [--model DIR] [--runs 3] [--threads 2] [--long 4000] [--decode 32]
+ * ./akvq bench run [--model DIR] [--runs 3] [--threads 2] [--long 4000] [--decode 32] [--multihead 16384]
  * </pre>
+ *
+ * {@code --multihead N} (off by default: two N-token prefills per run take minutes) adds the
+ * long-context row: akvq against fp16 decode after an N-token prompt on
+ * {@link RandomCheckpoint#MHA_8X1024_32K}, a multi-head shape whose FP16 cache outweighs its
+ * weights at 16K tokens, written once next to the default model.
  */
 public final class RunReport {
     private RunReport() {}
@@ -55,11 +60,20 @@ public final class RunReport {
         int threads = Integer.parseInt(flags.getOrDefault("threads", "2"));
         int longPrompt = Integer.parseInt(flags.getOrDefault("long", "4000"));
         int decode = Integer.parseInt(flags.getOrDefault("decode", "32"));
+        int multihead = Integer.parseInt(flags.getOrDefault("multihead", "0"));
         Path home = Path.of(System.getProperty("akvq.home", "."));
         Path model = Path.of(flags.getOrDefault("model", System.getProperty("akvq.bench.dir", "/tmp/akvq-bench") + "/llama3-374m"));
         if (!Files.exists(model.resolve("model.safetensors"))) {
             System.err.println("bench run: writing a random checkpoint to " + model + " (once)...");
             RandomCheckpoint.write(RandomCheckpoint.LLAMA3_374M, model);
+        }
+        Path mhaModel = model.resolveSibling(RandomCheckpoint.MHA_8X1024_32K.name());
+        if (multihead > 0) {
+            if (multihead + decode > RandomCheckpoint.MHA_8X1024_32K.maxPositions()) usage("--multihead " + multihead + " exceeds the shape's positions");
+            if (!Files.exists(mhaModel.resolve("model.safetensors"))) {
+                System.err.println("bench run: writing a random multi-head checkpoint to " + mhaModel + " (once)...");
+                RandomCheckpoint.write(RandomCheckpoint.MHA_8X1024_32K, mhaModel);
+            }
         }
 
         System.out.println("# akvq whole-command report (issue 13)");
@@ -80,6 +94,12 @@ public final class RunReport {
                 System.err.printf("bench run: %s run %d: prefill %.1f tok/s, decode %.2f tok/s, %.1f s, peak RSS %s%n",
                         row, r + 1, run.prefillTokS, run.decodeTokS, run.wallS, mib(run.peakRssBytes));
                 cold.computeIfAbsent(row, k -> new ArrayList<>()).add(run);
+            }
+            for (String kv : multihead > 0 ? List.of("fp16", "akvq") : List.<String>of()) {
+                ColdRun run = coldRun(home, mhaModel, kv, multihead, Math.max(decode / 2, 8), threads);
+                System.err.printf("bench run: multi-head %s %d run %d: prefill %.1f tok/s, decode %.2f tok/s, %.1f s, peak RSS %s%n",
+                        kv, multihead, r + 1, run.prefillTokS, run.decodeTokS, run.wallS, mib(run.peakRssBytes));
+                cold.computeIfAbsent("multihead " + kv, k -> new ArrayList<>()).add(run);
             }
         }
 
@@ -131,6 +151,13 @@ public final class RunReport {
         }
         System.out.printf("| peak RSS saved by akvq vs fp16 | %+.0f MiB | KV bytes saved %s | | about equal |%n",
                 (longFp16.peakRssBytes - longAkvq.peakRssBytes) / 1048576.0, mib(longFp16.kvBytes - longAkvq.kvBytes));
+        if (multihead > 0) {
+            ColdRun mhaFp16 = medianRun(cold.get("multihead fp16")), mhaAkvq = medianRun(cold.get("multihead akvq"));
+            row("decode at " + multihead + ", multi-head " + RandomCheckpoint.MHA_8X1024_32K.name() + " (fp16 cache "
+                            + mib(mhaFp16.kvBytes) + ", weights " + mib(checkpoint(mhaModel)) + "), akvq vs fp16",
+                    "%.2f tok/s".formatted(mhaAkvq.decodeTokS), "%.2f tok/s".formatted(mhaFp16.decodeTokS),
+                    mhaAkvq.decodeTokS / mhaFp16.decodeTokS, ">= 150%");
+        }
         System.out.printf("%ncold wall time of the 128-token run (JVM start to exit): %.2f s; spread of decode over runs: %s%n",
                 short128.wallS, spread(cold.get("fp16 128")));
     }
@@ -143,8 +170,13 @@ public final class RunReport {
     static ColdRun coldRun(Path home, Path model, String kv, int prompt, int newTokens, int threads) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (Files.isExecutable(Path.of("/usr/bin/time"))) command.addAll(List.of("/usr/bin/time", "-v"));
+        String ids = join(promptIds(prompt, ((TextDecoderConfig) ModelConfig.load(model)).vocabSize()));
+        if (ids.length() >= 131072) {   // Linux's limit on one argument (MAX_ARG_STRLEN)
+            throw new IllegalArgumentException("a " + prompt + "-token prompt's ids take " + ids.length()
+                    + " characters, over the 128 KiB an argument may hold; use a shorter prompt");
+        }
         command.addAll(List.of(home.resolve("akvq").toString(), "run", "--model", model.toString(), "--prompt-ids",
-                join(promptIds(prompt, 128000)), "--max-new-tokens", Integer.toString(newTokens), "--temperature", "0",
+                ids, "--max-new-tokens", Integer.toString(newTokens), "--temperature", "0",
                 "--threads", Integer.toString(threads), "--kv", kv));
         Path err = Files.createTempFile("akvq-bench-run", ".err");
         long start = System.nanoTime();
@@ -277,7 +309,7 @@ public final class RunReport {
     }
 
     private static void usage(String message) {
-        System.err.println("bench run: " + message + "\nusage: ./akvq bench run [--model DIR] [--runs N] [--threads N] [--long N] [--decode N]");
+        System.err.println("bench run: " + message + "\nusage: ./akvq bench run [--model DIR] [--runs N] [--threads N] [--long N] [--decode N] [--multihead N]");
         System.exit(2);
     }
 }

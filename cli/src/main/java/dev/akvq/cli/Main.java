@@ -56,7 +56,11 @@ public final class Main {
             return 0;
         }
         try {
+            dev.akvq.tensor.VectorWidth.SHAPE.vectorBitSize();      // a bad -Dakvq.vector.bits is named before any work
             return command.run(rest, out, err);
+        } catch (ExceptionInInitializerError e) {
+            err.println("akvq " + command.name() + ": " + e.getCause().getMessage());
+            return 2;
         } catch (Flags.HelpRequested e) {
             out.print(command.help());
             return 0;

@@ -12,17 +12,16 @@ public record VisionEncoderLayer(float[] norm1Weight, float[] norm1Bias, MatrixV
                                  MatrixView v, float[] vBias, MatrixView out, float[] outBias, float[] norm2Weight,
                                  float[] norm2Bias, MatrixView fc1, float[] fc1Bias, MatrixView fc2, float[] fc2Bias) {
 
-    /** Reads the layer under {@code prefix} (e.g. "model.vision_model.encoder.layers.3."), each shape checked. */
-    public static VisionEncoderLayer load(WeightReader r, String prefix, int hidden, int intermediate) {
-        int h = hidden, ffn = intermediate;
+    /** Reads the layer under {@code prefix} (e.g. "model.vision_model.encoder.layers.3."), shapes as {@code ArchitectureLayout} declares. */
+    public static VisionEncoderLayer load(WeightReader r, String prefix) {
         return new VisionEncoderLayer(
-                r.vector(prefix + "layer_norm1.weight", h), r.vector(prefix + "layer_norm1.bias", h),
-                r.matrix(prefix + "self_attn.q_proj.weight", h, h), r.vector(prefix + "self_attn.q_proj.bias", h),
-                r.matrix(prefix + "self_attn.k_proj.weight", h, h), r.vector(prefix + "self_attn.k_proj.bias", h),
-                r.matrix(prefix + "self_attn.v_proj.weight", h, h), r.vector(prefix + "self_attn.v_proj.bias", h),
-                r.matrix(prefix + "self_attn.out_proj.weight", h, h), r.vector(prefix + "self_attn.out_proj.bias", h),
-                r.vector(prefix + "layer_norm2.weight", h), r.vector(prefix + "layer_norm2.bias", h),
-                r.matrix(prefix + "mlp.fc1.weight", ffn, h), r.vector(prefix + "mlp.fc1.bias", ffn),
-                r.matrix(prefix + "mlp.fc2.weight", h, ffn), r.vector(prefix + "mlp.fc2.bias", h));
+                r.vector(prefix + "layer_norm1.weight"), r.vector(prefix + "layer_norm1.bias"),
+                r.matrix(prefix + "self_attn.q_proj.weight"), r.vector(prefix + "self_attn.q_proj.bias"),
+                r.matrix(prefix + "self_attn.k_proj.weight"), r.vector(prefix + "self_attn.k_proj.bias"),
+                r.matrix(prefix + "self_attn.v_proj.weight"), r.vector(prefix + "self_attn.v_proj.bias"),
+                r.matrix(prefix + "self_attn.out_proj.weight"), r.vector(prefix + "self_attn.out_proj.bias"),
+                r.vector(prefix + "layer_norm2.weight"), r.vector(prefix + "layer_norm2.bias"),
+                r.matrix(prefix + "mlp.fc1.weight"), r.vector(prefix + "mlp.fc1.bias"),
+                r.matrix(prefix + "mlp.fc2.weight"), r.vector(prefix + "mlp.fc2.bias"));
     }
 }

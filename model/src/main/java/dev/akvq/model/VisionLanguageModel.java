@@ -74,11 +74,20 @@ public interface VisionLanguageModel extends AutoCloseable {
      * ownership of {@code checkpoint} and {@code pool} ({@link #close()} leaves them open).
      */
     static VisionLanguageModel load(ModelConfig config, Checkpoint checkpoint, WorkerPool pool) {
+        return load(config, WeightReader.of(checkpoint, config), pool);
+    }
+
+    /**
+     * The model whose tensors {@code weights} holds (the ones {@code ArchitectureLayout} declares for
+     * {@code config}, which {@code akvq inspect} checks), its family chosen by {@code config}. A family
+     * may read them on first use (Qwen2-VL, so that its prompt checks come first).
+     */
+    static VisionLanguageModel load(ModelConfig config, WeightReader weights, WorkerPool pool) {
         return switch (config) {
-            case TextDecoderConfig text -> LlamaModel.load(checkpoint, text, pool);
-            case LlavaConfig llava -> LlavaModel.load(checkpoint, llava, pool);
-            case Idefics3Config idefics -> Idefics3Model.load(checkpoint, idefics, pool);
-            case Qwen2VLConfig qwen -> Qwen2VLModel.load(checkpoint, qwen, pool);
+            case TextDecoderConfig text -> LlamaModel.load(weights, text, pool);
+            case LlavaConfig llava -> LlavaModel.load(weights, llava, pool);
+            case Idefics3Config idefics -> Idefics3Model.load(weights, idefics, pool);
+            case Qwen2VLConfig qwen -> Qwen2VLModel.load(weights, qwen, pool);
         };
     }
 

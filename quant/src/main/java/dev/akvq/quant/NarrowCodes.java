@@ -43,13 +43,34 @@ public final class NarrowCodes {
 
     /**
      * One token's row of packed groups into several heads' sums, in narrow order:
-     * {@code acc[accOffset + h·accStride + narrow(i)] += a[aOffset + h·aStride + g] · (code_i − zeros[zOffset + g])}
-     * for channel {@code i} of group {@code g}. {@code a} and {@code zeros} need {@code lanes} readable
+     * {@code acc_h[narrow(i)] += a_h[g] · (code_i − zero_g)} for channel {@code i} of group {@code g}
+     * and every head {@code h} of {@code a} ({@code a}'s elements are groups, step 1; {@code acc}'s
+     * rows hold the narrow-order sums). {@code a} and the row's zeros need {@code lanes} readable
      * floats past each head's (and the row's) first group. Only where {@link #narrowRows}.
      */
-    public static void accumulateNarrow(float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
-                                        byte[] codes, int codeOffset, int rowBytes, int n, int bits,
-                                        float[] acc, int accOffset, int accStride) {
+    public static void accumulateNarrow(HeadRows a, NarrowRow row, HeadRows acc) {
+        requireHeads("accumulateNarrow", a, acc);
+        accumulateNarrow(a.data(), a.offset(), a.stride(), a.heads(), row.zeros(), row.zeroOffset(), row.codes(), row.offset(),
+                row.rowBytes(), row.n(), row.bits(), acc.data(), acc.offset(), acc.stride());
+    }
+
+    /** The scalar twin of {@link #accumulateNarrow(HeadRows, NarrowRow, HeadRows)} (same narrow order, any lane count given). */
+    static void accumulateNarrowScalar(int lanes, HeadRows a, NarrowRow row, HeadRows acc) {
+        requireHeads("accumulateNarrowScalar", a, acc);
+        accumulateNarrowScalar(lanes, a.data(), a.offset(), a.stride(), a.heads(), row.zeros(), row.zeroOffset(), row.codes(),
+                row.offset(), row.rowBytes(), row.n(), row.bits(), acc.data(), acc.offset(), acc.stride());
+    }
+
+    private static void requireHeads(String kernel, HeadRows a, HeadRows acc) {
+        if (a.heads() != acc.heads() || a.step() != 1 || acc.step() != 1) {
+            throw new IllegalArgumentException(kernel + ": " + a.heads() + " heads of factors (step " + a.step() + "), " + acc.heads()
+                    + " of sums (step " + acc.step() + "); both steps must be 1");
+        }
+    }
+
+    private static void accumulateNarrow(float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
+                                         byte[] codes, int codeOffset, int rowBytes, int n, int bits,
+                                         float[] acc, int accOffset, int accStride) {
         int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length(), groupsPerVector = lanes / stride;
         VectorShuffle<Float> spread = SPREAD[stride];
         for (int c = 0; c < rowBytes / lanes; c++) {
@@ -66,8 +87,7 @@ public final class NarrowCodes {
         }
     }
 
-    /** The scalar twin of {@link #accumulateNarrow} (same narrow order, any lane count given). */
-    static void accumulateNarrowScalar(int lanes, float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
+    private static void accumulateNarrowScalar(int lanes, float[] a, int aOffset, int aStride, int heads, float[] zeros, int zOffset,
                                        byte[] codes, int codeOffset, int rowBytes, int n, int bits,
                                        float[] acc, int accOffset, int accStride) {
         int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1;

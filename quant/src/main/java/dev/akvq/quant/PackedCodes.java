@@ -68,20 +68,11 @@ public final class PackedCodes {
     }
 
     /**
-     * {@code out[outOffset + h] = Σ_{i<n} w[wOffset + h·wStride + i] · (code_i − zero)} for {@code h < heads}:
-     * the logits of several query heads against one packed group, each code byte loaded and
-     * unpacked once per block of four heads. Each head gets exactly {@link #dot}'s result.
-     */
-    public static void dots(float[] w, int wOffset, int wStride, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
-                            float[] out, int outOffset) {
-        dotsRun(w, wOffset, wStride, heads, null, 0, 0, zero, codes, codeOffset, 0, 1, n, bits, out, outOffset, 1, 0);
-    }
-
-    /**
-     * {@link #dots} over a run of packed rows: {@code out} head {@code h}, token {@code t} (at
-     * {@code out.offset + h·out.stride + t·out.step}) receives {@code Σ_i w_h[i] · (code_{t,i} − z_t)},
-     * with {@code w}'s head rows contiguous. One loop over the run keeps the unpacking and the four
-     * heads' FMAs in one compiled body.
+     * The logits of several query heads against a run of packed rows: {@code out} head {@code h},
+     * token {@code t} (at {@code out.offset + h·out.stride + t·out.step}) receives
+     * {@code Σ_i w_h[i] · (code_{t,i} − z_t)}, with {@code w}'s head rows contiguous; each code byte
+     * is loaded and unpacked once per block of four heads, and each logit is exactly {@link #dot}'s
+     * result. One loop over the run keeps the unpacking and the four heads' FMAs in one compiled body.
      */
     public static void dotsRun(HeadRows w, PackedRun run, HeadRows out) {
         if (out.heads() != w.heads() || w.step() != 1) {
@@ -92,7 +83,7 @@ public final class PackedCodes {
     }
 
     /**
-     * {@link #dots} over a run of {@code tokens} rows of one packed group, {@code rowStride} bytes
+     * {@link #dotsRun(HeadRows, PackedRun, HeadRows)} over a run of {@code tokens} rows of one packed group, {@code rowStride} bytes
      * apart, with row {@code t}'s zero point {@code zeros[zOffset + t·zStride]} ({@code zero} for
      * every row when {@code zeros} is null):
      * {@code out[outOffset + h·headStride + t·tokenStride] = Σ_i w_h[i] · (code_{t,i} − z_t)}.
@@ -187,24 +178,35 @@ public final class PackedCodes {
     }
 
     static void accumulateVector(float a, byte[] codes, int codeOffset, int n, int bits, int zero, float[] acc, int accOffset) {
-        accumulatesVector(new float[] {a}, 0, 1, codes, codeOffset, n, bits, zero, acc, accOffset, 0);
+        accumulatesVector(new float[] {a}, 0, 0, 1, codes, codeOffset, n, bits, zero, acc, accOffset, 0);
     }
 
     /**
-     * {@code acc[accOffset + h·accStride + i] += a[aOffset + h] · (code_i − zero)} for {@code h < heads}:
-     * one token's value group into several heads' sums, each code byte unpacked once for all heads.
-     * Each head gets exactly {@link #accumulate}'s result.
+     * One token's value group into several heads' sums: {@code acc_h[i] += a_h · (code_i − zero)} for
+     * every head {@code h} of {@code a} ({@code a_h} is head {@code h}'s element 0), each code byte
+     * unpacked once for all heads. {@code row} is a one-row run with one zero point. Each head gets
+     * exactly {@link #accumulate}'s result.
      */
-    public static void accumulates(float[] a, int aOffset, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
-                                   float[] acc, int accOffset, int accStride) {
+    public static void accumulates(HeadRows a, PackedRun row, HeadRows acc) {
+        if (row.tokens() != 1 || row.zeros() != null || a.heads() != acc.heads() || acc.step() != 1) {
+            throw new IllegalArgumentException("accumulates: one row with one zero point (got " + row.tokens() + " rows"
+                    + (row.zeros() != null ? ", per-row zeros" : "") + "), " + a.heads() + " heads of factors, " + acc.heads()
+                    + " of sums (step " + acc.step() + ", must be 1)");
+        }
+        accumulates(a.data(), a.offset(), a.stride(), a.heads(), row.codes(), row.offset(), row.n(), row.bits(), row.zero(),
+                acc.data(), acc.offset(), acc.stride());
+    }
+
+    private static void accumulates(float[] a, int aOffset, int aStride, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
+                                    float[] acc, int accOffset, int accStride) {
         if (QuantKernelMode.CODE_VECTORS) {
-            accumulatesVector(a, aOffset, heads, codes, codeOffset, n, bits, zero, acc, accOffset, accStride);
+            accumulatesVector(a, aOffset, aStride, heads, codes, codeOffset, n, bits, zero, acc, accOffset, accStride);
         } else {
-            for (int h = 0; h < heads; h++) accumulateScalar(a[aOffset + h], codes, codeOffset, n, bits, zero, acc, accOffset + h * accStride);
+            for (int h = 0; h < heads; h++) accumulateScalar(a[aOffset + h * aStride], codes, codeOffset, n, bits, zero, acc, accOffset + h * accStride);
         }
     }
 
-    static void accumulatesVector(float[] a, int aOffset, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
+    static void accumulatesVector(float[] a, int aOffset, int aStride, int heads, byte[] codes, int codeOffset, int n, int bits, int zero,
                                   float[] acc, int accOffset, int accStride) {
         int per = 8 / bits, stride = n / per, mask = (1 << bits) - 1, lanes = F.length();
         int vectorEnd = stride - stride % lanes;
@@ -215,12 +217,12 @@ public final class PackedCodes {
                 FloatVector c = plane(packed, bits, m, mask, z);
                 for (int h = 0; h < heads; h++) {
                     int at = accOffset + h * accStride + m * stride + j;
-                    c.fma(FloatVector.broadcast(F, a[aOffset + h]), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+                    c.fma(FloatVector.broadcast(F, a[aOffset + h * aStride]), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
                 }
             }
         }
         for (int h = 0; h < heads; h++) {
-            float ah = a[aOffset + h];
+            float ah = a[aOffset + h * aStride];
             for (int m = 0; m < per; m++) {
                 for (int j = vectorEnd; j < stride; j++) {
                     acc[accOffset + h * accStride + m * stride + j] += ah * (((codes[codeOffset + j] >> (bits * m)) & mask) - zero);

@@ -1,21 +1,21 @@
 package dev.akvq.quant;
 
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
+import dev.akvq.tensor.VectorWidth;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Which form of each quant kernel runs: the Vector API form unless {@code -Dakvq.vector=false}
  * (the same switch as tensor/'s kernels), which forces the scalar twins. Tests reach both forms
- * package-privately and need no switch.
+ * package-privately and need no switch. The width is tensor/'s {@link VectorWidth#SHAPE} (the
+ * preferred one unless {@code -Dakvq.vector.bits} names a narrower one).
  */
 final class QuantKernelMode {
     private QuantKernelMode() {}
 
     static final boolean VECTOR = !"false".equalsIgnoreCase(System.getProperty("akvq.vector", "true"));
 
-    static final VectorSpecies<Float> FLOAT = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> FLOAT = VectorSpecies.of(float.class, VectorWidth.SHAPE);
 
     /** Byte lanes as many as {@link #FLOAT}'s: one byte of packed codes widens to one float lane. */
     static final VectorSpecies<Byte> BYTE_FOR_FLOAT = FLOAT.length() * 8 >= 64

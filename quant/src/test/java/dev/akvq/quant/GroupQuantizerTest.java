@@ -57,7 +57,8 @@ class GroupQuantizerTest {
             int n = q.codesPerByte() * (1 + r.nextInt(80));
             float[] x = group(r, n);
             byte[] fast = new byte[q.packedBytes(n) + 2], ref = new byte[q.packedBytes(n) + 2];
-            int pf = q.encodeVector(x, 1, n, fast, 1), pr = q.encodeReference(x, 1, n, ref, 1);
+            // encode: the vector form where this width has code vectors (QuantKernelMode.CODE_VECTORS), else the scalar one.
+            int pf = q.encode(x, 1, n, fast, 1), pr = q.encodeReference(x, 1, n, ref, 1);
             assertEquals(pr, pf, "parameters");
             assertArrayEquals(ref, fast, "codes");
             float s = GroupQuantizer.scale(pr);
@@ -165,14 +166,14 @@ class GroupQuantizerTest {
                 ref += (double) w[3 + i] * s * (c - z);
                 mag += Math.abs((double) w[3 + i] * s * (c - z));
             }
-            for (float dot : new float[] {PackedCodes.dotVector(w, 3, codes, 1, n, q.bits(), z),
+            for (float dot : new float[] {PackedCodes.dot(w, 3, codes, 1, n, q.bits(), z),      // the vector form where the width has one
                     PackedCodes.dotScalar(w, 3, codes, 1, n, q.bits(), z)}) {
                 assertEquals(ref, s * dot, 1e-5 * Math.max(mag, 1e-6), "quantized dot product");
             }
             float a = (float) r.nextGaussian();
             float[] accV = new float[n + 2], accS = new float[n + 2];
             accV[2] = accS[2] = 1f;
-            PackedCodes.accumulateVector(a, codes, 1, n, q.bits(), z, accV, 2);
+            PackedCodes.accumulate(a, codes, 1, n, q.bits(), z, accV, 2);
             PackedCodes.accumulateScalar(a, codes, 1, n, q.bits(), z, accS, 2);
             for (int i = 0; i < n; i++) {
                 double expected = (i == 0 ? 1 : 0) + (double) a * (q.code(codes, 1, n, i) - z);

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The grouped code kernels (several query heads per unpacked code byte): {@link PackedCodes#dots}
+ * The grouped code kernels (several query heads per unpacked code byte): {@link PackedCodes#dotsRun}
  * and {@link PackedCodes#accumulates} give each head exactly the single-head kernel's bits; the
  * narrow-row kernel (groups narrower than the lanes, KIVI's values) equals its scalar twin in the
  * same order and, put back in channel order, a double oracle; {@link PackedCodes#channelWeights}
@@ -38,11 +38,11 @@ class PackedCodesGroupTest {
             float[] w = gaussian(r, wo + (heads - 1) * wStride + n);
             byte[] codes = randomCodes(r, co + n / per);
             float[] dots = new float[heads + 1];
-            PackedCodes.dots(w, wo, wStride, heads, codes, co, n, bits, zero, dots, 1);
+            PackedCodes.dotsRun(HeadRows.of(w, wo, wStride, heads), PackedRun.withZero(codes, co, 0, 1, n, bits, zero), new HeadRows(dots, 1, 1, 0, heads));
             float[] a = gaussian(r, heads + 2);
             int accStride = n + r.nextInt(3);
             float[] acc = gaussian(r, 2 + (heads - 1) * accStride + n), expected = acc.clone();
-            PackedCodes.accumulates(a, 2, heads, codes, co, n, bits, zero, acc, 2, accStride);
+            PackedCodes.accumulates(HeadRows.of(a, 2, 1, heads), PackedRun.withZero(codes, co, 0, 1, n, bits, zero), HeadRows.of(acc, 2, accStride, heads));
             for (int h = 0; h < heads; h++) {
                 String what = "seed " + seed + ", " + bits + " bits, n " + n + ", head " + h + " of " + heads;
                 float single = PackedCodes.dot(w, wo + h * wStride, codes, co, n, bits, zero);
@@ -73,12 +73,13 @@ class PackedCodesGroupTest {
             byte[] codes = randomCodes(r, co + tokens * rowStride), zeros = randomCodes(r, 1 + tokens * zStride);
             float[] a = gaussian(r, heads * aStride);
             float[] vector = gaussian(r, heads * accStride), scalar = vector.clone(), start = vector.clone();
-            PackedCodes.accumulateRunVector(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, vector, 0, accStride);
+            // accumulateRun: the vector form where this width has code vectors (QuantKernelMode.CODE_VECTORS), else the scalar one.
+            PackedCodes.accumulateRun(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, vector, 0, accStride);
             PackedCodes.accumulateRunScalar(a, 0, aStride, heads, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, scalar, 0, accStride);
             int h = r.nextInt(heads);
             float[] alone = new float[n];
             System.arraycopy(start, h * accStride, alone, 0, n);
-            PackedCodes.accumulateRunVector(a, h * aStride, aStride, 1, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, alone, 0, n);
+            PackedCodes.accumulateRun(a, h * aStride, aStride, 1, zeros, 1, zStride, codes, co, rowStride, tokens, n, bits, alone, 0, n);
             for (int hh = 0; hh < heads; hh++) {
                 for (int i = 0; i < n; i++) {
                     int j = i % (n / per), m = i / (n / per);
@@ -115,8 +116,10 @@ class PackedCodesGroupTest {
             byte[] codes = randomCodes(r, 1 + rowBytes);
             float[] vector = new float[heads * channels], scalar = new float[heads * channels];
             boolean vectorForm = NarrowCodes.narrowRows(n, bits, rowBytes);
-            if (vectorForm) NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, vector, 0, channels);
-            NarrowCodes.accumulateNarrowScalar(lanes, a, 0, aStride, heads, zeros, 0, codes, 1, rowBytes, n, bits, scalar, 0, channels);
+            HeadRows factors = HeadRows.of(a, 0, aStride, heads);
+            NarrowRow row = new NarrowRow(codes, 1, rowBytes, n, bits, zeros, 0);
+            if (vectorForm) NarrowCodes.accumulateNarrow(factors, row, HeadRows.of(vector, 0, channels, heads));
+            NarrowCodes.accumulateNarrowScalar(lanes, factors, row, HeadRows.of(scalar, 0, channels, heads));
             for (int h = 0; h < heads; h++) {
                 float[] inOrder = new float[channels + 1];
                 NarrowCodes.narrowToChannels(lanes, scalar, h * channels, rowBytes, n, bits, inOrder, 1);

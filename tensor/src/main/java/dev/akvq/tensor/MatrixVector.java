@@ -21,6 +21,12 @@ public final class MatrixVector {
     private MatrixVector() {}
 
     private static final VectorSpecies<Float> F = KernelMode.FLOAT;
+    /**
+     * Row chunks per thread: a thread that starts late or reads slower leaves at most one chunk
+     * (an eighth of its share) to wait for; a chunk of the smallest decode matrix (256 rows of
+     * 1024 BF16 weights) is still 32 KiB, far above a claim's cost.
+     */
+    static final int CHUNKS_PER_THREAD = 8;
 
     /** {@code out[outOffset + o] = Σ_i W[o, i] · x[xOffset + i]} for all rows {@code o}, rows split over {@code pool}. */
     public static void multiply(MatrixView w, float[] x, int xOffset, float[] out, int outOffset, WorkerPool pool) {
@@ -43,7 +49,10 @@ public final class MatrixVector {
         Objects.requireNonNull(pool, "pool");
         Objects.checkFromIndexSize(xOffset, w.cols(), x.length);
         Objects.checkFromIndexSize(outOffset, w.rows(), out.length);
-        pool.forRange(w.rows(), (start, end) -> {
+        // Chunks of whole 4-row blocks, several per thread, claimed as threads come free (WorkerPool).
+        int blocks = (w.rows() + 3) / 4;
+        pool.forChunks(blocks, CHUNKS_PER_THREAD * pool.threads(), (b0, b1) -> {
+            int start = 4 * b0, end = Math.min(w.rows(), 4 * b1);
             if (vector) rowsVector(w, x, xOffset, out, outOffset, start, end);
             else rowsScalar(w, x, xOffset, out, outOffset, start, end);
         });

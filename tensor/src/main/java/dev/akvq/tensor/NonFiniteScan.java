@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class NonFiniteScan {
     private NonFiniteScan() {}
 
-    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, VectorWidth.SHAPE);
     private static final VectorSpecies<Float> FLOATS = KernelMode.FLOAT;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

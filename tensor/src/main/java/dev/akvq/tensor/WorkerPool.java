@@ -1,22 +1,29 @@
 package dev.akvq.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A fixed set of daemon threads that split a range of rows: {@link #forRange} cuts {@code [0, n)}
- * into at most {@link #threads()} contiguous chunks, runs one on the calling thread and the others
- * on the pool's threads, and returns when all are done.
+ * into at most {@link #threads()} contiguous chunks ({@link #forChunks}: into as many as asked),
+ * which the calling thread and the pool's threads claim one at a time until none is left, and
+ * returns when all are done.
  *
  * <p>Why not a ForkJoinPool: a decoder step issues a few hundred small row ranges per token, and
  * handing each one over costs less when the helpers spin for a few tens of microseconds before
- * parking. Chunks are contiguous and each row is computed by exactly one thread with the same
- * arithmetic whatever the chunking, so results are bit-identical for every thread count.
+ * parking. Why claimed rather than assigned chunks: with a fixed share per thread, a helper that
+ * starts late (parked, or descheduled on a busy machine) leaves the caller waiting for its whole
+ * share; claiming, the caller goes on to the chunks nobody has taken and waits at most for chunks
+ * already running (JFR, 2-thread decode at load average 10: a quarter of the CPU samples were
+ * threads waiting on each other with fixed shares).
+ * Chunks are contiguous and each row is computed by exactly one thread with the same arithmetic
+ * whatever the chunking, so results are bit-identical for every thread count.
  *
- * <p>One {@code forRange} runs at a time per pool (callers from other threads queue); a body that
- * itself calls {@code forRange} on the same pool runs that inner range on its own thread. The
- * threads are daemons: an unclosed pool never keeps the JVM alive.
+ * <p>One range runs at a time per pool (callers from other threads queue); a body that itself
+ * calls {@code forRange} on the same pool runs that inner range on its own thread. The threads
+ * are daemons: an unclosed pool never keeps the JVM alive.
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -32,7 +39,23 @@ public final class WorkerPool implements AutoCloseable {
     private final int threads;
     private final Helper[] helpers;
     private final ReentrantLock oneRangeAtATime = new ReentrantLock();
-    private final AtomicInteger pending = new AtomicInteger();
+    /** Chunks of one range at most: the count and the next chunk share {@link #claims} with the range number. */
+    static final int MAX_CHUNKS = (1 << 20) - 1;
+    private static final long CHUNK_BITS = 20, RANGE_SHIFT = 2 * CHUNK_BITS, CHUNK_MASK = (1L << CHUNK_BITS) - 1;
+
+    // The range in progress. Its body and size are plain fields written before `claims`, a volatile
+    // write, publishes them: claims = range number (24 bits) | chunk count (20) | next unclaimed
+    // chunk (20). A chunk is claimed by a compare-and-set of the whole word while next < count, both
+    // read from that word: a thread that read an older range's word can claim nothing (its CAS
+    // fails), and a claim that succeeds proves the range still running, so body and size are its own.
+    // (With the count in a field of its own, a helper could read an exhausted range's word and the
+    // next range's larger count, and claim a chunk past the end: a lost decrement, a hung caller.)
+    private RangeBody body;
+    private int size;
+    private final AtomicLong claims = new AtomicLong();
+    private final AtomicInteger unfinished = new AtomicInteger();
+    private final Object failureLock = new Object();
+    private Throwable failure;
     private volatile Thread caller;
     private volatile boolean closed;
 
@@ -64,42 +87,52 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into contiguous chunks, one per thread, and
-     * returns when every chunk is done. An exception from any chunk is rethrown here after all
-     * chunks have finished.
+     * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous
+     * chunks and returns when every chunk is done; a body that allocates scratch per call does
+     * so at most once a thread. An exception from any chunk is rethrown here after all chunks
+     * have finished.
      */
     public void forRange(int n, RangeBody body) {
+        forChunks(n, threads, body);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} split into {@code min(chunks, n)} (at most {@link #MAX_CHUNKS}) contiguous chunks of
+     * sizes differing by at most one, claimed by whichever thread is free, and returns when every
+     * chunk is done. More chunks than threads keep every thread busy to the end when threads start
+     * late or run at different speeds (decode's matrix-vector products). With one thread, or
+     * nested in a range of this pool, the body runs once over {@code [0, n)}.
+     */
+    public void forChunks(int n, int chunks, RangeBody body) {
         if (n < 0) throw new IllegalArgumentException("WorkerPool.forRange: n must be >= 0, got " + n);
+        if (chunks < 1) throw new IllegalArgumentException("WorkerPool.forChunks: chunks must be >= 1, got " + chunks);
         if (closed) throw new IllegalStateException("WorkerPool.forRange: the pool is closed");
         if (n == 0) return;
-        int parts = Math.min(threads, n);
-        if (parts == 1 || Thread.currentThread() instanceof Helper || oneRangeAtATime.isHeldByCurrentThread()) {
+        int count = Math.min(Math.min(chunks, n), MAX_CHUNKS);
+        if (count == 1 || threads == 1 || Thread.currentThread() instanceof Helper || oneRangeAtATime.isHeldByCurrentThread()) {
             body.run(0, n);
             return;
         }
         oneRangeAtATime.lock();
         try {
+            this.body = body;
+            this.size = n;
             caller = Thread.currentThread();
-            pending.set(parts - 1);
-            for (int p = 1; p < parts; p++) {
-                helpers[p - 1].give(body, chunkStart(n, parts, p), chunkStart(n, parts, p + 1));
+            unfinished.set(count);
+            long range = ((claims.get() >>> RANGE_SHIFT) + 1) & 0xFF_FFFFL;
+            claims.set(range << RANGE_SHIFT | (long) count << CHUNK_BITS);
+            for (int h = 0; h < Math.min(helpers.length, count - 1); h++) LockSupport.unpark(helpers[h]);
+            work(range);
+            awaitUnfinished();
+            this.body = null;
+            Throwable thrown;
+            synchronized (failureLock) {
+                thrown = failure;
+                failure = null;
             }
-            Throwable mine = null;
-            try {
-                body.run(0, chunkStart(n, parts, 1));
-            } catch (Throwable t) {
-                mine = t;
-            }
-            awaitHelpers();
-            Throwable failure = mine;
-            for (int p = 1; p < parts; p++) {
-                Throwable theirs = helpers[p - 1].takeFailure();
-                if (failure == null) failure = theirs;
-                else if (theirs != null) failure.addSuppressed(theirs);
-            }
-            if (failure instanceof RuntimeException e) throw e;
-            if (failure instanceof Error e) throw e;
-            if (failure != null) throw new IllegalStateException(failure);
+            if (thrown instanceof RuntimeException e) throw e;
+            if (thrown instanceof Error e) throw e;
+            if (thrown != null) throw new IllegalStateException(thrown);
         } finally {
             oneRangeAtATime.unlock();
         }
@@ -110,9 +143,31 @@ public final class WorkerPool implements AutoCloseable {
         return (int) ((long) n * p / parts);
     }
 
-    private void awaitHelpers() {
+    /** Claims and runs chunks of range {@code range} until none is left unclaimed (or the range is over). */
+    private void work(long range) {
+        while (true) {
+            long c = claims.get();
+            int chunk = (int) (c & CHUNK_MASK), count = (int) (c >>> CHUNK_BITS & CHUNK_MASK);
+            if (c >>> RANGE_SHIFT != range || chunk >= count) return;
+            if (!claims.compareAndSet(c, c + 1)) continue;
+            // The claim succeeded with chunk < count, so the range is still running and body and size are its own.
+            try {
+                body.run(chunkStart(size, count, chunk), chunkStart(size, count, chunk + 1));
+            } catch (Throwable t) {
+                synchronized (failureLock) {
+                    if (failure == null) failure = t;
+                    else failure.addSuppressed(t);
+                }
+            }
+            // The decrement is a volatile write: the caller that sees zero also sees our rows.
+            if (unfinished.decrementAndGet() == 0 && Thread.currentThread() != caller) LockSupport.unpark(caller);
+        }
+    }
+
+    /** The caller's wait for chunks that helpers are still running. */
+    private void awaitUnfinished() {
         int spins = 0;
-        while (pending.get() != 0) {
+        while (unfinished.get() != 0) {
             if (spins < SPINS_BEFORE_PARK) {
                 spins++;
                 Thread.onSpinWait();
@@ -130,52 +185,27 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final class Helper extends Thread {
-        private volatile RangeBody body;
-        private int start;
-        private int end;
-        private Throwable failure;
-
         Helper(int index) {
             super("akvq-worker-" + index);
             setDaemon(true);
         }
 
-        void give(RangeBody work, int from, int to) {
-            start = from;
-            end = to;
-            body = work; // volatile write publishes start and end
-            LockSupport.unpark(this);
-        }
-
-        Throwable takeFailure() {
-            Throwable t = failure;
-            failure = null;
-            return t;
-        }
-
         @Override
         public void run() {
             int spins = 0;
+            long seen = 0;     // ranges are numbered from 1
             while (!closed) {
-                RangeBody work = body;
-                if (work == null) {
-                    if (spins < SPINS_BEFORE_PARK) {
-                        spins++;
-                        Thread.onSpinWait();
-                    } else {
-                        LockSupport.park(this);
-                    }
-                    continue;
+                long range = claims.get() >>> RANGE_SHIFT;
+                if (range != seen) {
+                    seen = range;
+                    work(range);
+                    spins = 0;
+                } else if (spins < SPINS_BEFORE_PARK) {
+                    spins++;
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
                 }
-                try {
-                    work.run(start, end);
-                } catch (Throwable t) {
-                    failure = t;
-                }
-                body = null;
-                spins = 0;
-                // The decrement is a volatile write: the caller that sees zero also sees our rows.
-                if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
             }
         }
     }

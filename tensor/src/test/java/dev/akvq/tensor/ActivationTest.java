@@ -36,7 +36,7 @@ class ActivationTest {
     }
 
     static void check(String name, Kernel vector, Kernel scalar, DoubleUnaryOperator oracle) {
-        qt().withExamples(150).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, 3), longs().all())
+        qt().withExamples(Inputs.examples(150)).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, 3), longs().all())
                 .checkAssert((size, offset, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int n = Inputs.SIZES[size];
@@ -75,7 +75,7 @@ class ActivationTest {
 
     @Test
     void swiGluRoundsSiluThenMultiplies() {
-        qt().withExamples(150).forAll(integers().between(0, Inputs.SIZES.length - 1), longs().all()).checkAssert((size, seed) -> {
+        qt().withExamples(Inputs.examples(150)).forAll(integers().between(0, Inputs.SIZES.length - 1), longs().all()).checkAssert((size, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int n = Inputs.SIZES[size];
             float[] gate = Inputs.elementwise(random, n), up = Inputs.elementwise(random, n);

@@ -49,7 +49,7 @@ class BidirectionalAttentionTest {
     @Test
     void matchesTheDoubleOracleInBothFormsAtOddSizes() {
         try (WorkerPool pool = WorkerPool.create(3)) {
-            qt().withExamples(150).forAll(integers().between(1, 40), integers().between(1, 5),
+            qt().withExamples(Inputs.examples(150)).forAll(integers().between(1, 40), integers().between(1, 5),
                     integers().between(0, Inputs.SIZES.length - 1), longs().all()).checkAssert((tokens, heads, dimIndex, seed) -> {
                 int headDim = Math.min(Inputs.SIZES[dimIndex], 100);
                 SplittableRandom random = new SplittableRandom(seed);
@@ -97,7 +97,7 @@ class BidirectionalAttentionTest {
     @Test
     void theGeneralFormMatchesItsDoubleTwin() {
         try (WorkerPool pool = WorkerPool.create(3)) {
-            qt().withExamples(120).forAll(integers().between(1, 4), integers().between(0, Inputs.SIZES.length - 1),
+            qt().withExamples(Inputs.examples(120)).forAll(integers().between(1, 4), integers().between(0, Inputs.SIZES.length - 1),
                     integers().between(0, 5), longs().all()).checkAssert((heads, dimIndex, variant, seed) -> {
                 int headDim = Math.min(Inputs.SIZES[dimIndex], 70);
                 SplittableRandom random = new SplittableRandom(seed);

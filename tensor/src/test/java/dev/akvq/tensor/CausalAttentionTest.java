@@ -48,7 +48,7 @@ class CausalAttentionTest {
     @Test
     void matchesPlainAttentionInDoubleAcrossBlocksWindowsAndGroups() {
         try (WorkerPool pool = WorkerPool.create(3)) {
-            qt().withExamples(120).forAll(integers().between(1, 200), integers().between(0, 3),
+            qt().withExamples(Inputs.examples(120)).forAll(integers().between(1, 200), integers().between(0, 3),
                     integers().between(0, Inputs.SIZES.length - 2), longs().all()).checkAssert((tokens, layout, dimIndex, seed) -> {
                 SplittableRandom random = new SplittableRandom(seed);
                 int headDim = Math.min(Inputs.SIZES[dimIndex], 80);

@@ -103,7 +103,7 @@ class DTypeConversionTest {
 
     @Test
     void encodingRoundsToNearestEvenOnRandomBitPatterns() {
-        qt().withExamples(20000).forAll(integers().all()).checkAssert(bits -> checkEncoding(Float.intBitsToFloat(bits)));
+        qt().withExamples(Inputs.examples(20000)).forAll(integers().all()).checkAssert(bits -> checkEncoding(Float.intBitsToFloat(bits)));
     }
 
     @Test

@@ -19,7 +19,7 @@ class ElementwiseTest {
     }
 
     static void checkBinary(String name, Binary vector, Binary scalar, boolean multiply) {
-        qt().withExamples(200).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, 2), longs().all())
+        qt().withExamples(Inputs.examples(200)).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, 2), longs().all())
                 .checkAssert((size, offset, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int n = Inputs.SIZES[size];
@@ -48,7 +48,7 @@ class ElementwiseTest {
 
     @Test
     void scale() {
-        qt().withExamples(200).forAll(integers().between(0, Inputs.SIZES.length - 1), longs().all()).checkAssert((size, seed) -> {
+        qt().withExamples(Inputs.examples(200)).forAll(integers().between(0, Inputs.SIZES.length - 1), longs().all()).checkAssert((size, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int n = Inputs.SIZES[size];
             float[] a = Inputs.elementwise(random, n);

@@ -6,7 +6,16 @@ import java.util.SplittableRandom;
 final class Inputs {
     private Inputs() {}
 
-    /** Below, at and above the float lane count (16 with AVX-512, 8 with AVX2), up to 3x lanes plus odd tails. */
+    /**
+     * Examples for a property of {@code n}: all of them at the preferred width, a third (at least
+     * 20) when tensor/'s pom reruns the kernel properties at a narrower one
+     * ({@code akvq.test.vector.bits}): the same arithmetic on fewer lanes, kept to a few seconds.
+     */
+    static int examples(int n) {
+        return System.getProperty("akvq.test.vector.bits") == null ? n : Math.max(20, n / 3);
+    }
+
+    /** Below, at and above the float lane count (16 with AVX-512, 8 with AVX2, 4 with NEON), up to 3x lanes plus odd tails. */
     static final int[] SIZES = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100, 257};
 
     /** Magnitudes from tiny (products underflow float) to large (but no overflow in the sums tested). */

@@ -24,7 +24,7 @@ class MatrixMatrixTest {
 
     @Test
     void matchesTheOracleForEveryDtypePathAndThreadCount() {
-        qt().withExamples(150).forAll(integers().between(1, 3 * MR + 1), integers().between(0, IN.length - 1),
+        qt().withExamples(Inputs.examples(150)).forAll(integers().between(1, 3 * MR + 1), integers().between(0, IN.length - 1),
                 integers().between(0, OUT.length - 1), longs().all()).checkAssert((tokens, size, outSize, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int in = IN[size], rows = OUT[outSize];

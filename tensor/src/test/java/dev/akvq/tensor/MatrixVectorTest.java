@@ -42,7 +42,7 @@ class MatrixVectorTest {
 
     @Test
     void matchesTheDoubleOracleForEveryDtypeAndPath() {
-        qt().withExamples(300).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(1, 11),
+        qt().withExamples(Inputs.examples(300)).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(1, 11),
                 integers().between(0, Inputs.SCALES.length - 1), longs().all())
                 .checkAssert((size, rows, scale, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
@@ -66,7 +66,7 @@ class MatrixVectorTest {
 
     @Test
     void sameBitsForAnyThreadCount() {
-        qt().withExamples(40).forAll(integers().between(1, 70), integers().between(0, Inputs.SIZES.length - 1), longs().all())
+        qt().withExamples(Inputs.examples(40)).forAll(integers().between(1, 70), integers().between(0, Inputs.SIZES.length - 1), longs().all())
                 .checkAssert((rows, size, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int cols = Inputs.SIZES[size];

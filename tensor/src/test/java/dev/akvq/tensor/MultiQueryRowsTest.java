@@ -20,7 +20,7 @@ class MultiQueryRowsTest {
 
     @Test
     void equalsMatrixVectorAndWeightedRowSumPerHeadBitForBit() {
-        qt().withExamples(250).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(1, 40),
+        qt().withExamples(Inputs.examples(250)).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(1, 40),
                 integers().between(1, 9), longs().all()).checkAssert((size, rows, heads, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int cols = Inputs.SIZES[size];

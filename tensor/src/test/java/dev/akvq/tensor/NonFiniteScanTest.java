@@ -71,7 +71,7 @@ class NonFiniteScanTest {
     @Test
     void vectorAndScalarFindTheFirstNonFiniteElement() {
         DType[] dtypes = {DType.F32, DType.BF16, DType.F16};
-        qt().withExamples(400).forAll(integers().between(0, 2), integers().between(0, 80_000), integers().between(0, 3), longs().all())
+        qt().withExamples(Inputs.examples(400)).forAll(integers().between(0, 2), integers().between(0, 80_000), integers().between(0, 3), longs().all())
                 .checkAssert((d, size, bad, seed) -> {
                     int n = seed % 3 == 0 ? size % 70 : size;   // many small sizes around the lane counts
                     try (Arena arena = Arena.ofConfined()) {
@@ -100,7 +100,7 @@ class NonFiniteScanTest {
 
     @Test
     void floatArraysReportTheFirstNonFiniteValue() {
-        qt().withExamples(300).forAll(integers().between(0, 100), integers().between(-1, 99), longs().all()).checkAssert((n, at, seed) -> {
+        qt().withExamples(Inputs.examples(300)).forAll(integers().between(0, 100), integers().between(-1, 99), longs().all()).checkAssert((n, at, seed) -> {
             Random r = new Random(seed);
             float[] a = new float[n + 3];
             for (int i = 0; i < a.length; i++) a[i] = r.nextInt(10) == 0 ? Float.MAX_VALUE : (float) r.nextGaussian();

@@ -19,7 +19,7 @@ class NormTest {
 
     @Test
     void rmsNormMatchesTheOracle() {
-        qt().withExamples(300).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, Inputs.SCALES.length - 1),
+        qt().withExamples(Inputs.examples(300)).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, Inputs.SCALES.length - 1),
                 integers().between(0, 3), longs().all()).checkAssert((size, scale, corners, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int n = Inputs.SIZES[size];
@@ -56,7 +56,7 @@ class NormTest {
 
     @Test
     void layerNormMatchesTheOracle() {
-        qt().withExamples(300).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, Inputs.SCALES.length - 1),
+        qt().withExamples(Inputs.examples(300)).forAll(integers().between(0, Inputs.SIZES.length - 1), integers().between(0, Inputs.SCALES.length - 1),
                 integers().between(0, 3), longs().all()).checkAssert((size, scale, corners, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int n = Inputs.SIZES[size];

@@ -17,7 +17,7 @@ class RotaryTest {
 
     @Test
     void rotationMatchesTheOracle() {
-        qt().withExamples(300).forAll(integers().between(0, HEAD_DIMS.length - 1), integers().between(1, 3),
+        qt().withExamples(Inputs.examples(300)).forAll(integers().between(0, HEAD_DIMS.length - 1), integers().between(1, 3),
                 integers().between(0, Inputs.SCALES.length - 1), longs().all()).checkAssert((dimIndex, heads, scale, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             int d = HEAD_DIMS[dimIndex], half = d / 2, offset = random.nextInt(3), tableOffset = d * random.nextInt(3);

@@ -62,7 +62,7 @@ class VisionBlocksTest {
     @Test
     void unfoldingPlacesEveryPixelOfEveryPatchAsTheConvolutionReadsIt() {
         try (WorkerPool pool = WorkerPool.create(2)) {
-            qt().withExamples(60).forAll(integers().between(1, 3), integers().between(1, 4), integers().between(1, 5), longs().all())
+            qt().withExamples(Inputs.examples(60)).forAll(integers().between(1, 3), integers().between(1, 4), integers().between(1, 5), longs().all())
                     .checkAssert((images, channels, patch, seed) -> {
                         int size = patch * (1 + new SplittableRandom(seed).nextInt(4)) + new SplittableRandom(seed ^ 1).nextInt(patch);
                         float[] pixels = Inputs.uniform(new SplittableRandom(seed), images * channels * size * size, 1);

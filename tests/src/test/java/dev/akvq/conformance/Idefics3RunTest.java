@@ -42,6 +42,7 @@ class Idefics3RunTest {
     void anImageForATextModelIsABadUsage(@TempDir Path tmp) {
         var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--image", "x.png", "--prompt-ids", "1,2");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("--image needs a vision family (llava, idefics3, qwen2_vl in this build)"), r.err());
+        assertEquals("akvq run: --image needs a vision family (llava, idefics3, qwen2_vl in this build); " + Fixtures.model("llama")
+                + " is llama", r.usageError());
     }
 }

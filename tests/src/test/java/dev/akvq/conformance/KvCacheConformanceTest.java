@@ -52,12 +52,19 @@ class KvCacheConformanceTest {
             if (mode.equals("akvq")) args.addAll(List.of("--kv-window", "8", "--kv-pivots", "2"));   // settings only akvq reads
             var r = Cli.akvq(args.toArray(String[]::new));
             assertEquals(0, r.status(), r.err());
-            assertTrue(r.err().contains("bits per value"), r.err());
+            try (SafetensorsFile trace = SafetensorsFile.open(out)) {
+                assertEquals(4, trace.require("decode_tokens").elementCount(), mode);
+            }
+            // 40 cached tokens (the prompt's 37 and the first 3 decoded; the last one is never fed back) in 2 layers,
+            // 2 KV heads of 16 channels, keys and values.
+            double bits = totalBitsPerValue(r.err(), 40 * 2 * 2 * 16 * 2);
+            // kivi2 keeps its last 128 tokens in FP16: all 40 here.
+            if (mode.equals("kivi2")) assertEquals(16.0, bits, 0.0, r.err());
         }
-        // 40 tokens (36 + 4 decoded) in each of 2 layers, 2 KV heads of 16: rtn2 holds 2 bits + 24 bits per group of 16.
+        // 41 tokens (37 + 4 decoded) in each of 2 layers, 2 KV heads of 16: rtn2 holds 2 bits + 24 bits per group of 16.
         var r = Cli.akvq("trace", "--model", Fixtures.model("llama").toString(), "--inputs", goldens.toString(),
                 "--out", tmp.resolve("x.safetensors").toString(), "--decode", "5", "--kv", "rtn2", "--kv-stats");
-        assertTrue(r.err().contains("3.5000 bits per value"), r.err());
+        assertEquals(3.5, totalBitsPerValue(r.err(), 41 * 2 * 2 * 16 * 2), 0.0, r.err());
         var bad = Cli.akvq("trace", "--model", Fixtures.model("llama").toString(), "--inputs", goldens.toString(),
                 "--out", tmp.resolve("y.safetensors").toString(), "--kv", "akvq", "--kv-window", "-1");
         assertEquals(2, bad.status());
@@ -120,5 +127,27 @@ class KvCacheConformanceTest {
             if (!r.equals(fp32)) assertTrue(r.bitsPerValue() < 32, r.toString());
         }
         assertTrue(rtn2.logitKl() > 1e-6, "rtn2 must differ from fp32 (else the report measures nothing)");
+    }
+
+    @Test
+    void theTotalLineHelperFailsOnAWrongCountOrRatio() {
+        assertEquals(8.0, totalBitsPerValue("    total  100 B for 100 values: 8.0000 bits per value", 100));
+        org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+                () -> totalBitsPerValue("    total  100 B for 100 values: 9.0000 bits per value", 100));
+        org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+                () -> totalBitsPerValue("    total  100 B for 100 values: 8.0000 bits per value", 200));
+    }
+
+    /**
+     * The {@code --kv-stats} total line, "total B B for N values: X bits per value": N must be
+     * {@code values}, X must be 8·B/N as printed (to 4 decimals); returns X.
+     */
+    static double totalBitsPerValue(String err, long values) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("total +(\\d+) B for (\\d+) values: ([0-9.]+) bits per value").matcher(err);
+        assertTrue(m.find(), err);
+        long bytes = Long.parseLong(m.group(1));
+        assertEquals(values, Long.parseLong(m.group(2)), err);
+        assertEquals(String.format(java.util.Locale.ROOT, "%.4f", 8.0 * bytes / values), m.group(3), err);
+        return Double.parseDouble(m.group(3));
     }
 }

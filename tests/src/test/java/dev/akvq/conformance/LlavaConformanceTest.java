@@ -101,7 +101,8 @@ class LlavaConformanceTest {
         var r = Cli.akvq("trace", "--model", Fixtures.model("llava").toString(), "--inputs", inputs.toString(),
                 "--out", tmp.resolve("out.safetensors").toString());
         assertEquals(1, r.status(), r.err());
-        org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("15 image tokens") && r.err().contains("need 16"), r.err());
+        assertEquals("akvq trace: error: the prompt has 15 image tokens (id 511, image_token_index of config.json), 1 image need 16"
+                + " (16 per image) (HINT: expand each <image> to 16 tokens, as LlavaPrompt does)", r.errorLine());
     }
 
     /** goldens.json's task_vocabulary: the ids at which decode_logits_task_vocab was kept. */

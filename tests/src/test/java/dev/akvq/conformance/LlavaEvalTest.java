@@ -49,15 +49,18 @@ class LlavaEvalTest {
         try (PromptSetEval eval = new PromptSetEval(MODEL, 1)) {
             one = eval.evaluate(rows, modes, line -> {});
         }
-        // KL to 1e-6 relative, not bit for bit: quant's PackedCodes.dotVector sums its lanes with reduceLanes(ADD),
-        // whose order differs between the interpreter and C2 (tensor/'s LaneSum explains), so a row's last bits
-        // depend on when the JIT compiled it. Everything else is exact.
+        // KL to 1e-6 relative, not bit for bit. The thread count alone moves nothing (each result is computed whole
+        // by one thread, every lane sum in LaneSum's fixed order). What can move a last bit is when the JIT compiled a
+        // loop: softmax and the activations take exp in double (VectorOperators.EXP: a compiled stub in C2, Math.exp
+        // per lane before), which may differ in a double's last bit; rounded once to float that shows only for a value
+        // within a double ulp of a float rounding boundary, rare but possible over a whole eval. Answers, bytes and
+        // counts stay exact.
         for (int m = 0; m < modes.size(); m++) {
             EvalReport.ModeResult a = one.modes().get(m), b = two.modes().get(m);
             assertEquals(a.klVsFp32(), b.klVsFp32(), 1e-6 * a.klVsFp32(), a.name());
             assertEquals(a.kvBytes(), b.kvBytes(), a.name());
             assertEquals(a.correct(), b.correct(), a.name());
-            assertEquals(a.meanAnswerMargin(), b.meanAnswerMargin(), 1e-4, a.name());
+            assertEquals(a.meanAnswerMargin(), b.meanAnswerMargin(), 1e-6 * Math.max(1, Math.abs(a.meanAnswerMargin())), a.name());
         }
 
         LlavaConfig config = (LlavaConfig) ModelConfig.load(MODEL);

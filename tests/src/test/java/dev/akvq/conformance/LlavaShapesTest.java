@@ -153,7 +153,8 @@ class LlavaShapesTest {
         Cli.Result r = Cli.akvq("run", "--model", DIR.toString(), "--prompt", "USER: <image>\nWhat color is the circle? ASSISTANT:",
                 "--image", png, "--image", png);
         assertEquals(1, r.status(), r.err());
-        assertTrue(r.err().contains("1 <image> placeholder and 2 images were given"), r.err());
+        assertEquals("akvq run: error: the prompt has 1 <image> placeholder and 2 images were given; expected one <image> per image",
+                r.errorLine());
     }
 
     /** LLaVA pixel_values {@code [images, C, S, S]} as the image processor gives them. */

@@ -1,6 +1,7 @@
 package dev.akvq.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.akvq.weights.SafetensorsFile;
@@ -49,7 +50,19 @@ class RunCommandTest {
         String ids = String.join(",", java.util.Collections.nCopies(513, "5"));
         var r = Cli.akvq("run", "--model", Fixtures.model("llama").toString(), "--prompt-ids", ids);
         assertEquals(1, r.status());
-        assertTrue(r.err().contains("513 tokens exceeds max_position_embeddings 512"), r.err());
+        assertEquals("akvq run: error: prompt of 513 tokens exceeds max_position_embeddings 512 of config.json; shorten the prompt"
+                + " or use fewer images", r.errorLine());
+    }
+
+    @Test
+    void theErrorLineHelperFailsOnAnythingButOneWholeErrorLine() {
+        assertEquals("akvq run: error: x", new Cli.Result(1, "", "akvq run: loaded\nakvq run: error: x\n").errorLine());
+        assertThrows(AssertionError.class, () -> new Cli.Result(1, "text", "akvq run: error: x\n").errorLine());
+        assertThrows(AssertionError.class, () -> new Cli.Result(1, "", "akvq run: failed\n").errorLine());
+        assertThrows(AssertionError.class, () -> new Cli.Result(1, "", "akvq run: error: x\nakvq run: error: y\n").errorLine());
+        assertEquals("akvq run: bad", new Cli.Result(2, "", "akvq run: bad\nSee 'akvq run --help'.\n").usageError());
+        assertThrows(AssertionError.class, () -> new Cli.Result(2, "", "akvq run: bad\n").usageError());
+        assertThrows(AssertionError.class, () -> new Cli.Result(2, "x", "akvq run: bad\nSee 'akvq run --help'.\n").usageError());
     }
 
     @Test
@@ -60,7 +73,8 @@ class RunCommandTest {
                 Files.readString(src.resolve("config.json")).replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 4"));
         var r = Cli.akvq("run", "--model", tmp.toString(), "--prompt-ids", "1,2");
         assertEquals(1, r.status());
-        assertTrue(r.err().contains("model.layers.0.self_attn.k_proj.weight\": expected shape [64, 64], found [32, 64]"), r.err());
+        assertEquals("akvq run: error: " + tmp.resolve("model.safetensors") + ": tensor \"model.layers.0.self_attn.k_proj.weight\":"
+                + " expected shape [64, 64], found [32, 64]", r.errorLine());
     }
 
     /**

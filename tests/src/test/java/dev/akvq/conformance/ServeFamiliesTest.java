@@ -132,9 +132,11 @@ class ServeFamiliesTest {
                 assertTrue(dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use") > 0);
             }
             long deadline = System.currentTimeMillis() + 60_000;
+            // The handler counts the request's outcome after the scheduler frees the sequence: wait for all three.
             while (System.currentTimeMillis() < deadline
                     && (dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_running_sequences") > 0
-                        || dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use") > 0)) Thread.sleep(20);
+                        || dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use") > 0
+                        || !server.get("/metrics").contains("outcome=\"cancelled\"} 1"))) Thread.sleep(20);
             assertEquals(0, dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_running_sequences"));
             assertEquals(0, dev.akvq.server.LoadRun.gauge(server.http, server.server.url(), "akvq_kv_bytes_in_use"));
             String metrics = server.get("/metrics");

@@ -7,13 +7,11 @@ import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.Activation;
 import dev.akvq.tensor.Add;
 import dev.akvq.tensor.BidirectionalAttention;
-import dev.akvq.tensor.DType;
 import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.PatchUnfold;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.ClipVisionConfig;
 import java.util.ArrayList;
@@ -62,23 +60,19 @@ public final class ClipVisionTower {
         this.pool = pool;
     }
 
-    /** Reads the tower under {@code prefix} (LLaVA: "vision_tower.vision_model."), every shape checked against the config. */
-    public static ClipVisionTower load(Checkpoint checkpoint, ClipVisionConfig c, String prefix, WorkerPool pool) {
-        WeightReader r = new WeightReader(checkpoint);
-        int h = c.hiddenSize(), ffn = c.intermediateSize(), p = c.patchSize(), positions = c.numPatches() + 1;
+    /** Reads the tower under {@code prefix} (LLaVA: "vision_tower.vision_model."), shapes as {@code ArchitectureLayout} declares. */
+    public static ClipVisionTower load(WeightReader r, ClipVisionConfig c, String prefix, WorkerPool pool) {
+        int h = c.hiddenSize(), p = c.patchSize();
         String e = prefix + "embeddings.";
         // The Conv2d weight [hidden, channels, p, p] is, row-major, the matrix [hidden, channels·p·p].
-        WeightTensor conv = r.tensor(e + "patch_embedding.weight", h, c.numChannels(), p, p);
-        conv.requireDType(DType.F32, DType.BF16, DType.F16);
+        WeightTensor conv = r.tensor(e + "patch_embedding.weight");
         MatrixView patch = new MatrixView(conv.dtype(), h, c.numChannels() * p * p, conv.data());
         List<VisionEncoderLayer> layers = new ArrayList<>();
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String l = prefix + "encoder.layers." + i + ".";
-            layers.add(VisionEncoderLayer.load(r, l, h, ffn));
-        }
-        Weights w = new Weights(r.vector(e + "class_embedding", h), patch,
-                r.tensor(e + "position_embedding.weight", positions, h).toFloatArray(),
-                r.vector(prefix + "pre_layrnorm.weight", h), r.vector(prefix + "pre_layrnorm.bias", h), List.copyOf(layers));
+        for (int i = 0; i < c.numHiddenLayers(); i++) layers.add(VisionEncoderLayer.load(r, prefix + "encoder.layers." + i + "."));
+        Weights w = new Weights(r.vector(e + "class_embedding"), patch, r.vector(e + "position_embedding.weight"),
+                r.vector(prefix + "pre_layrnorm.weight"), r.vector(prefix + "pre_layrnorm.bias"), List.copyOf(layers));
+        r.notApplied(prefix + "post_layernorm.weight");
+        r.notApplied(prefix + "post_layernorm.bias");
         return new ClipVisionTower(c, w, pool);
     }
 

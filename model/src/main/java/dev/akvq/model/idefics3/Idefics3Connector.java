@@ -5,7 +5,6 @@ import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.Idefics3Config;
 
 /**
@@ -35,10 +34,8 @@ public final class Idefics3Connector {
     }
 
     /** Reads {@code model.connector.modality_projection.proj.weight} {@code [text hidden, vision hidden · s²]}. */
-    public static Idefics3Connector load(Checkpoint checkpoint, Idefics3Config config, WorkerPool pool) {
-        MatrixView proj = new WeightReader(checkpoint).matrix("model.connector.modality_projection.proj.weight",
-                config.textConfig().hiddenSize(), config.connectorInputDim());
-        return new Idefics3Connector(config, proj, pool);
+    public static Idefics3Connector load(WeightReader r, Idefics3Config config, WorkerPool pool) {
+        return new Idefics3Connector(config, r.matrix("model.connector.modality_projection.proj.weight"), pool);
     }
 
     /** {@code [tiles, G², D]} vision features to {@code [tiles, (G/s)², text hidden]} image embeddings. */

@@ -8,6 +8,7 @@ import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.WeightReader;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
 import dev.akvq.model.llama.LlamaWeights;
@@ -53,11 +54,18 @@ public final class Idefics3Model implements VisionLanguageModel {
     }
 
     public static Idefics3Model load(Checkpoint checkpoint, Idefics3Config config, WorkerPool pool) {
+        return load(WeightReader.of(checkpoint, config), config, pool);
+    }
+
+    /** As {@link #load(Checkpoint, Idefics3Config, WorkerPool)}, through the tensors {@code weights} declares. */
+    public static Idefics3Model load(WeightReader weights, Idefics3Config config, WorkerPool pool) {
         var tower = new Idefics3VisionTower(config.visionConfig(),
-                Idefics3VisionTower.Weights.load(checkpoint, config.visionConfig(), "model.vision_model."), pool);
+                Idefics3VisionTower.Weights.load(weights, config.visionConfig(), "model.vision_model."), pool);
+        var connector = Idefics3Connector.load(weights, config, pool);
         var text = config.textConfig();
-        var decoder = new LlamaDecoder(text, LlamaWeights.load(checkpoint, text, "model.text_model.", "lm_head.weight"), pool);
-        return new Idefics3Model(new ModelDirectory(checkpoint.directory()), config, tower, Idefics3Connector.load(checkpoint, config, pool), decoder);
+        var decoder = new LlamaDecoder(text, LlamaWeights.load(weights, text, "model.text_model.", "lm_head.weight"), pool);
+        weights.requireAllTaken();
+        return new Idefics3Model(new ModelDirectory(weights.directory()), config, tower, connector, decoder);
     }
 
     @Override

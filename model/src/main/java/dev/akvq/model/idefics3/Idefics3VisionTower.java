@@ -12,7 +12,6 @@ import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.PatchUnfold;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.SiglipVisionConfig;
 import java.util.ArrayList;
@@ -49,20 +48,16 @@ public final class Idefics3VisionTower {
     public record Weights(MatrixView patchEmbedding, float[] patchBias, MatrixView positionEmbedding, List<VisionEncoderLayer> layers,
                           float[] postNormWeight, float[] postNormBias) {
 
-        /** Reads the tower under {@code prefix} ("model.vision_model."), every shape checked against the config. */
-        public static Weights load(Checkpoint checkpoint, SiglipVisionConfig c, String prefix) {
-            WeightReader r = new WeightReader(checkpoint);
-            int h = c.hiddenSize(), ffn = c.intermediateSize(), p = c.patchSize();
-            WeightTensor conv = r.tensor(prefix + "embeddings.patch_embedding.weight", h, c.numChannels(), p, p);
+        /** Reads the tower under {@code prefix} ("model.vision_model."), shapes as {@code ArchitectureLayout} declares. */
+        public static Weights load(WeightReader r, SiglipVisionConfig c, String prefix) {
+            int h = c.hiddenSize(), p = c.patchSize();
+            WeightTensor conv = r.tensor(prefix + "embeddings.patch_embedding.weight");
             MatrixView patch = new MatrixView(conv.dtype(), h, c.numChannels() * p * p, conv.data());
             List<VisionEncoderLayer> layers = new ArrayList<>();
-            for (int i = 0; i < c.numHiddenLayers(); i++) {
-                String l = prefix + "encoder.layers." + i + ".";
-                layers.add(VisionEncoderLayer.load(r, l, h, ffn));
-            }
-            return new Weights(patch, r.vector(prefix + "embeddings.patch_embedding.bias", h),
-                    r.matrix(prefix + "embeddings.position_embedding.weight", c.numPatches(), h), List.copyOf(layers),
-                    r.vector(prefix + "post_layernorm.weight", h), r.vector(prefix + "post_layernorm.bias", h));
+            for (int i = 0; i < c.numHiddenLayers(); i++) layers.add(VisionEncoderLayer.load(r, prefix + "encoder.layers." + i + "."));
+            return new Weights(patch, r.vector(prefix + "embeddings.patch_embedding.bias"),
+                    r.matrix(prefix + "embeddings.position_embedding.weight"), List.copyOf(layers),
+                    r.vector(prefix + "post_layernorm.weight"), r.vector(prefix + "post_layernorm.bias"));
         }
     }
 

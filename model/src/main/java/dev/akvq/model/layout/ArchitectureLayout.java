@@ -13,8 +13,10 @@ import java.util.List;
 
 /**
  * Every tensor each architecture reads, with the shape its config implies, under transformers
- * 4.47's names (commit 241c04d3; the modeling_*.py module trees). {@code akvq inspect} compares a
- * checkpoint with this list; the forward passes read the same names.
+ * 4.47's names (commit 241c04d3; the modeling_*.py module trees): the one declaration per family.
+ * {@code akvq inspect} checks a checkpoint against this list, and the loaders take their tensors
+ * through it ({@code dev.akvq.model.WeightReader}: a name not declared here cannot be read, and a
+ * declared tensor no loader takes fails the load), so the two cannot disagree.
  */
 public final class ArchitectureLayout {
     private final List<ExpectedTensor> tensors = new ArrayList<>();
@@ -45,6 +47,13 @@ public final class ArchitectureLayout {
         return List.copyOf(layout.tensors);
     }
 
+    /** The tensors of a CLIP vision tower alone under {@code prefix} (a benchmark's checkpoint of the tower only). */
+    public static List<ExpectedTensor> clipVisionTower(ClipVisionConfig config, String prefix) {
+        ArchitectureLayout layout = new ArchitectureLayout();
+        layout.clipVision(config, prefix);
+        return List.copyOf(layout.tensors);
+    }
+
     /** Llama-family decoder (modeling_llama / mistral / qwen2): biases as the config says. */
     private void decoder(TextDecoderConfig c, String prefix, String lmHead) {
         String part = "decoder";
@@ -67,7 +76,10 @@ public final class ArchitectureLayout {
         if (!c.tieWordEmbeddings()) add(part, lmHead, c.vocabSize(), h);
     }
 
-    /** CLIPVisionTransformer (modeling_clip): class token, pre_layrnorm (sic), post_layernorm. */
+    /**
+     * CLIPVisionTransformer (modeling_clip): class token, pre_layrnorm (sic), post_layernorm (loaded
+     * by transformers, applied only to the pooled output LLaVA never reads).
+     */
     private void clipVision(ClipVisionConfig c, String prefix) {
         String part = "vision tower";
         int h = c.hiddenSize(), grid = c.imageSize() / c.patchSize();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,8 +26,12 @@ import java.util.Set;
  * Not counted as unused, as transformers does not warn about them either: a tied model's stored
  * {@code lm_head.weight} (tied over at load) and RoPE's {@code rotary_emb.inv_freq} buffers,
  * which older checkpoints saved and every reader recomputes.
+ *
+ * @param found the canonical names of the expected tensors the checkpoint holds (under either
+ *              naming), which the loaders read through the same declaration
  */
-public record CheckpointLayout(int expected, List<String> problems, List<String> unused, Map<String, Long> perComponent) {
+public record CheckpointLayout(int expected, List<String> problems, List<String> unused, Map<String, Long> perComponent,
+                               Set<String> found) {
 
     /** Unused tensors named in an error before the rest are counted. */
     private static final int LISTED = 5;
@@ -35,7 +40,7 @@ public record CheckpointLayout(int expected, List<String> problems, List<String>
         List<ExpectedTensor> expected = ArchitectureLayout.of(config);
         CheckpointNaming naming = new CheckpointNaming(name -> checkpoint.find(name).isPresent());
         List<String> problems = new ArrayList<>();
-        Set<String> read = new HashSet<>();
+        Set<String> read = new HashSet<>(), found = new LinkedHashSet<>();
         Map<String, Long> perComponent = new LinkedHashMap<>();
         for (ExpectedTensor e : expected) {
             Optional<String> stored = naming.resolve(e.name());
@@ -45,6 +50,7 @@ public record CheckpointLayout(int expected, List<String> problems, List<String>
             }
             WeightTensor t = checkpoint.require(stored.get());
             read.add(stored.get());
+            found.add(e.name());
             if (!e.hasShape(t.shape())) {
                 problems.add("shape of " + stored.get() + ": expected " + Arrays.toString(e.shape())
                         + " from config.json, found " + Arrays.toString(t.shape()));
@@ -58,7 +64,7 @@ public record CheckpointLayout(int expected, List<String> problems, List<String>
         for (WeightTensor t : checkpoint.tensors()) {
             if (!read.contains(t.name()) && !ignoredLikeTransformers(t.name(), tied)) unused.add(t.name());
         }
-        return new CheckpointLayout(expected.size(), List.copyOf(problems), List.copyOf(unused), perComponent);
+        return new CheckpointLayout(expected.size(), List.copyOf(problems), List.copyOf(unused), perComponent, Set.copyOf(found));
     }
 
     private static boolean ignoredLikeTransformers(String name, boolean tied) {

@@ -39,6 +39,14 @@ final class DecoderWarmup {
     static final int POOLED_ROUNDS = 10;
     /** Tokens of the warm-up prompt: above the FP16 window of the default settings, so quantized rows exist. */
     private static final int STORED = 160;
+    /**
+     * Decode steps over each warmed store: enough that C2 compiles the quantized stores' attention
+     * (packed-code dot products and weighted sums) here. With 4 steps over one layer, a cold
+     * {@code --kv akvq} run first compiled them 1-4 s into its decode (JFR compilation events) and
+     * its first six steps took 1.1 s more than six later ones (400-token prompt, one thread); with
+     * 12 over two layers, 0.15 s more, for 0.2 s more warm-up (0.1 s with fp16).
+     */
+    private static final int DECODE_STEPS = 12;
 
     /**
      * Most rounds run on the calling thread alone (compiled code serves every thread, and a hand-off
@@ -88,15 +96,26 @@ final class DecoderWarmup {
         }
     }
 
-    /** A prompt of {@link #STORED} tokens through one layer's store and the decoder's attention, then a few decode steps. */
+    /**
+     * A prompt of {@link #STORED} tokens through the first and the last layer's stores (a TSA and a
+     * PSA layer in the default table: INT4 and INT2 codes) and the decoder's attention, then
+     * {@link #DECODE_STEPS} decode steps each.
+     */
     private static void attention(LlamaDecoder decoder, KvCacheSettings settings, SplittableRandom random, int hidden,
                                   float[] q, float[] out) {
         TextDecoderConfig c = decoder.config();
-        int width = c.numKeyValueHeads() * c.headDim(), qWidth = c.numAttentionHeads() * c.headDim();
-        int layer = c.numHiddenLayers() - 1;                         // a PSA layer in the default table
-        // The whole cache, as a sequence builds it (so bad settings fail here as they would there); one layer is used.
+        // The whole cache, as a sequence builds it (so bad settings fail here as they would there).
         List<KeyValueStore> cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
-        KeyValueStore store = cache.get(layer);
+        for (int layer : new int[] {0, c.numHiddenLayers() - 1}) {
+            attention(decoder, cache.get(layer), layer, random, hidden, q, out);
+        }
+        cache.forEach(KeyValueStore::close);
+    }
+
+    private static void attention(LlamaDecoder decoder, KeyValueStore store, int layer, SplittableRandom random, int hidden,
+                                  float[] q, float[] out) {
+        TextDecoderConfig c = decoder.config();
+        int width = c.numKeyValueHeads() * c.headDim(), qWidth = c.numAttentionHeads() * c.headDim();
         float[] k = noise(random, STORED * width), v = noise(random, STORED * width);
         float[] prompt = noise(random, 8 * qWidth), promptOut = new float[8 * qWidth];
         store.beginPrefill(noise(random, STORED * hidden), STORED, hidden);
@@ -105,11 +124,10 @@ final class DecoderWarmup {
         decoder.attend(store, layer, promptQueries, k, v, STORED, 0, new float[STORED * qWidth], false);   // tiled prompt
         decoder.attend(store, layer, prompt, k, v, 8, STORED - 8, promptOut, false);                       // per token
         store.endPrefill();
-        for (int t = 0; t < 4; t++) {
+        for (int t = 0; t < DECODE_STEPS; t++) {
             store.append(k, t * width, v, t * width, new CachedToken(STORED + t, Modality.TEXT, true));
             decoder.attend(store, layer, q, k, v, 1, store.length() - 1, out, false);
         }
-        cache.forEach(KeyValueStore::close);
     }
 
     private static MatrixView rowsOf(MatrixView w, int rows) {

@@ -2,6 +2,7 @@ package dev.akvq.model.llama;
 
 import dev.akvq.model.StopRequest;
 import dev.akvq.model.Trace;
+import dev.akvq.model.WeightReader;
 import dev.akvq.quant.kv.CachedToken;
 import dev.akvq.quant.kv.KeyValueStore;
 import dev.akvq.quant.kv.KvCacheSettings;
@@ -59,7 +60,15 @@ public final class LlamaDecoder {
 
     /** The decoder of a LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM checkpoint ("model.*", "lm_head.weight"). */
     public static LlamaDecoder forCausalLm(Checkpoint checkpoint, TextDecoderConfig config, WorkerPool pool) {
-        return new LlamaDecoder(config, LlamaWeights.load(checkpoint, config, "model.", "lm_head.weight"), pool);
+        WeightReader weights = WeightReader.of(checkpoint, config);
+        LlamaDecoder decoder = forCausalLm(weights, config, pool);
+        weights.requireAllTaken();
+        return decoder;
+    }
+
+    /** As {@link #forCausalLm(Checkpoint, TextDecoderConfig, WorkerPool)}, taking the decoder's tensors from {@code weights}. */
+    public static LlamaDecoder forCausalLm(WeightReader weights, TextDecoderConfig config, WorkerPool pool) {
+        return new LlamaDecoder(config, LlamaWeights.load(weights, config, "model.", "lm_head.weight"), pool);
     }
 
     public TextDecoderConfig config() {

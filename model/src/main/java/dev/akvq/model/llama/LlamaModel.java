@@ -5,6 +5,7 @@ import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.WeightReader;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
 import dev.akvq.tensor.WorkerPool;
@@ -29,7 +30,14 @@ public final class LlamaModel implements VisionLanguageModel {
 
     /** Reads {@code model.*} and {@code lm_head.weight} (tied to the embeddings when the config says so). */
     public static LlamaModel load(Checkpoint checkpoint, TextDecoderConfig config, WorkerPool pool) {
-        return new LlamaModel(new ModelDirectory(checkpoint.directory()), LlamaDecoder.forCausalLm(checkpoint, config, pool));
+        return load(WeightReader.of(checkpoint, config), config, pool);
+    }
+
+    /** As {@link #load(Checkpoint, TextDecoderConfig, WorkerPool)}, through the tensors {@code weights} declares. */
+    public static LlamaModel load(WeightReader weights, TextDecoderConfig config, WorkerPool pool) {
+        LlamaDecoder decoder = LlamaDecoder.forCausalLm(weights, config, pool);
+        weights.requireAllTaken();
+        return new LlamaModel(new ModelDirectory(weights.directory()), decoder);
     }
 
     @Override

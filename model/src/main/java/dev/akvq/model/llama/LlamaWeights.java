@@ -2,7 +2,6 @@ package dev.akvq.model.llama;
 
 import dev.akvq.model.WeightReader;
 import dev.akvq.tensor.MatrixView;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.TextDecoderConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,30 +23,28 @@ public record LlamaWeights(MatrixView embedTokens, List<Layer> layers, float[] f
 
     /**
      * Reads the decoder under {@code prefix} ("model." for LlamaForCausalLM,
-     * "language_model.model." for LLaVA, ...), checking every shape against the config.
+     * "language_model.model." for LLaVA, ...); shapes as {@code ArchitectureLayout.decoder} declares
+     * them from the config.
      */
-    public static LlamaWeights load(Checkpoint checkpoint, TextDecoderConfig c, String prefix, String lmHeadName) {
-        WeightReader r = new WeightReader(checkpoint);
-        int h = c.hiddenSize(), q = c.numAttentionHeads() * c.headDim(), kv = c.numKeyValueHeads() * c.headDim();
-        int ffn = c.intermediateSize();
-        MatrixView embed = r.matrix(prefix + "embed_tokens.weight", c.vocabSize(), h);
+    public static LlamaWeights load(WeightReader r, TextDecoderConfig c, String prefix, String lmHeadName) {
+        MatrixView embed = r.matrix(prefix + "embed_tokens.weight");
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String l = prefix + "layers." + i + ".";
             layers.add(new Layer(
-                    r.vector(l + "input_layernorm.weight", h),
-                    r.matrix(l + "self_attn.q_proj.weight", q, h), r.matrix(l + "self_attn.k_proj.weight", kv, h),
-                    r.matrix(l + "self_attn.v_proj.weight", kv, h), r.matrix(l + "self_attn.o_proj.weight", h, q),
-                    r.bias(c.qkvBias(), l + "self_attn.q_proj.bias", q), r.bias(c.qkvBias(), l + "self_attn.k_proj.bias", kv),
-                    r.bias(c.qkvBias(), l + "self_attn.v_proj.bias", kv), r.bias(c.outputBias(), l + "self_attn.o_proj.bias", h),
-                    r.vector(l + "post_attention_layernorm.weight", h),
-                    r.matrix(l + "mlp.gate_proj.weight", ffn, h), r.matrix(l + "mlp.up_proj.weight", ffn, h),
-                    r.matrix(l + "mlp.down_proj.weight", h, ffn),
-                    r.bias(c.mlpBias(), l + "mlp.gate_proj.bias", ffn), r.bias(c.mlpBias(), l + "mlp.up_proj.bias", ffn),
-                    r.bias(c.mlpBias(), l + "mlp.down_proj.bias", h)));
+                    r.vector(l + "input_layernorm.weight"),
+                    r.matrix(l + "self_attn.q_proj.weight"), r.matrix(l + "self_attn.k_proj.weight"),
+                    r.matrix(l + "self_attn.v_proj.weight"), r.matrix(l + "self_attn.o_proj.weight"),
+                    r.bias(c.qkvBias(), l + "self_attn.q_proj.bias"), r.bias(c.qkvBias(), l + "self_attn.k_proj.bias"),
+                    r.bias(c.qkvBias(), l + "self_attn.v_proj.bias"), r.bias(c.outputBias(), l + "self_attn.o_proj.bias"),
+                    r.vector(l + "post_attention_layernorm.weight"),
+                    r.matrix(l + "mlp.gate_proj.weight"), r.matrix(l + "mlp.up_proj.weight"),
+                    r.matrix(l + "mlp.down_proj.weight"),
+                    r.bias(c.mlpBias(), l + "mlp.gate_proj.bias"), r.bias(c.mlpBias(), l + "mlp.up_proj.bias"),
+                    r.bias(c.mlpBias(), l + "mlp.down_proj.bias")));
         }
-        float[] norm = r.vector(prefix + "norm.weight", h);
-        MatrixView lmHead = c.tieWordEmbeddings() ? embed : r.matrix(lmHeadName, c.vocabSize(), h);
+        float[] norm = r.vector(prefix + "norm.weight");
+        MatrixView lmHead = c.tieWordEmbeddings() ? embed : r.matrix(lmHeadName);
         return new LlamaWeights(embed, List.copyOf(layers), norm, lmHead);
     }
 }

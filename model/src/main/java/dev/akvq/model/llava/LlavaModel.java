@@ -6,6 +6,7 @@ import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.WeightReader;
 import dev.akvq.model.clip.ClipVisionTower;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
@@ -61,11 +62,17 @@ public final class LlavaModel implements VisionLanguageModel {
      * unless tied) or the newer {@code model.*} one (the rename table of {@code CheckpointNaming}).
      */
     public static LlavaModel load(Checkpoint checkpoint, LlavaConfig config, WorkerPool pool) {
-        ClipVisionTower tower = ClipVisionTower.load(checkpoint, config.visionConfig(), "vision_tower.vision_model.", pool);
-        LlavaProjector projector = LlavaProjector.load(checkpoint, config, pool);
+        return load(WeightReader.of(checkpoint, config), config, pool);
+    }
+
+    /** As {@link #load(Checkpoint, LlavaConfig, WorkerPool)}, through the tensors {@code weights} declares. */
+    public static LlavaModel load(WeightReader weights, LlavaConfig config, WorkerPool pool) {
+        ClipVisionTower tower = ClipVisionTower.load(weights, config.visionConfig(), "vision_tower.vision_model.", pool);
+        LlavaProjector projector = LlavaProjector.load(weights, config, pool);
         LlamaDecoder decoder = new LlamaDecoder(config.textConfig(),
-                LlamaWeights.load(checkpoint, config.textConfig(), "language_model.model.", "language_model.lm_head.weight"), pool);
-        return new LlavaModel(new ModelDirectory(checkpoint.directory()), config, tower, projector, decoder);
+                LlamaWeights.load(weights, config.textConfig(), "language_model.model.", "language_model.lm_head.weight"), pool);
+        weights.requireAllTaken();
+        return new LlavaModel(new ModelDirectory(weights.directory()), config, tower, projector, decoder);
     }
 
     @Override

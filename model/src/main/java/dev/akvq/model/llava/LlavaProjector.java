@@ -5,9 +5,7 @@ import dev.akvq.tensor.Activation;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.LlavaConfig;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -34,13 +32,11 @@ public final class LlavaProjector {
     }
 
     /** Reads {@code multi_modal_projector.linear_{1,2}} with the shapes the config implies. */
-    public static LlavaProjector load(Checkpoint checkpoint, LlavaConfig c, WorkerPool pool) {
-        WeightReader r = new WeightReader(checkpoint);
-        int in = c.visionConfig().hiddenSize() * c.visionFeatureLayers().size(), out = c.textConfig().hiddenSize();
+    public static LlavaProjector load(WeightReader r, LlavaConfig c, WorkerPool pool) {
         boolean bias = c.multimodalProjectorBias();
         String p = "multi_modal_projector.";
-        return new LlavaProjector(r.matrix(p + "linear_1.weight", out, in), r.bias(bias, p + "linear_1.bias", out),
-                r.matrix(p + "linear_2.weight", out, out), r.bias(bias, p + "linear_2.bias", out), c.projectorHiddenAct(), pool);
+        return new LlavaProjector(r.matrix(p + "linear_1.weight"), r.bias(bias, p + "linear_1.bias"),
+                r.matrix(p + "linear_2.weight"), r.bias(bias, p + "linear_2.bias"), c.projectorHiddenAct(), pool);
     }
 
     public int inputSize() {

@@ -7,7 +7,6 @@ import dev.akvq.tensor.LayerNorm;
 import dev.akvq.tensor.MatrixMatrix;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.Qwen2VLVisionConfig;
 
 /**
@@ -33,12 +32,10 @@ public final class Qwen2VLMerger {
         this.pool = pool;
     }
 
-    public static Qwen2VLMerger load(Checkpoint checkpoint, Qwen2VLVisionConfig c, WorkerPool pool) {
-        WeightReader r = new WeightReader(checkpoint);
-        int e = c.embedDim(), in = c.mergerInputDim(), out = c.hiddenSize();
-        return new Qwen2VLMerger(c, new Weights(r.vector("visual.merger.ln_q.weight", e), r.vector("visual.merger.ln_q.bias", e),
-                r.matrix("visual.merger.mlp.0.weight", in, in), r.vector("visual.merger.mlp.0.bias", in),
-                r.matrix("visual.merger.mlp.2.weight", out, in), r.vector("visual.merger.mlp.2.bias", out)), pool);
+    public static Qwen2VLMerger load(WeightReader r, Qwen2VLVisionConfig c, WorkerPool pool) {
+        return new Qwen2VLMerger(c, new Weights(r.vector("visual.merger.ln_q.weight"), r.vector("visual.merger.ln_q.bias"),
+                r.matrix("visual.merger.mlp.0.weight"), r.vector("visual.merger.mlp.0.bias"),
+                r.matrix("visual.merger.mlp.2.weight"), r.vector("visual.merger.mlp.2.bias")), pool);
     }
 
     /** {@code features [patches, embed]} (the tower's output) to {@code [patches / merge², hidden]} ({@code projector_output}). */

@@ -8,6 +8,7 @@ import dev.akvq.model.PreparedPrompt;
 import dev.akvq.model.PromptInput;
 import dev.akvq.model.Trace;
 import dev.akvq.model.VisionLanguageModel;
+import dev.akvq.model.WeightReader;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.quant.kv.KvCacheSettings;
 import dev.akvq.quant.kv.Modality;
@@ -53,9 +54,19 @@ public final class Qwen2VLModel implements VisionLanguageModel {
      * processor or grid that disagrees with config.json before any weight's shape is checked.
      */
     public static Qwen2VLModel load(Checkpoint checkpoint, Qwen2VLConfig config, WorkerPool pool) {
-        return new Qwen2VLModel(new ModelDirectory(checkpoint.directory()), config, () -> new Weights(
-                Qwen2VLVisionTower.load(checkpoint, config.visionConfig(), pool), Qwen2VLMerger.load(checkpoint, config.visionConfig(), pool),
-                LlamaDecoder.forCausalLm(checkpoint, config.textConfig(), pool)));
+        return new Qwen2VLModel(new ModelDirectory(checkpoint.directory()), config, () -> weights(WeightReader.of(checkpoint, config), config, pool));
+    }
+
+    /** As {@link #load(Checkpoint, Qwen2VLConfig, WorkerPool)}, through the tensors {@code weights} declares (read on first use). */
+    public static Qwen2VLModel load(WeightReader weights, Qwen2VLConfig config, WorkerPool pool) {
+        return new Qwen2VLModel(new ModelDirectory(weights.directory()), config, () -> weights(weights, config, pool));
+    }
+
+    private static Weights weights(WeightReader r, Qwen2VLConfig config, WorkerPool pool) {
+        Weights w = new Weights(Qwen2VLVisionTower.load(r, config.visionConfig(), pool), Qwen2VLMerger.load(r, config.visionConfig(), pool),
+                LlamaDecoder.forCausalLm(r, config.textConfig(), pool));
+        r.requireAllTaken();
+        return w;
     }
 
     private synchronized Weights weights() {

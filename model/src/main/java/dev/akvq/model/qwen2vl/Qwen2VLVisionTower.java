@@ -12,7 +12,6 @@ import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.RotaryTables;
 import dev.akvq.tensor.WorkerPool;
-import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.WeightTensor;
 import dev.akvq.weights.config.Qwen2VLVisionConfig;
 import java.util.ArrayList;
@@ -68,23 +67,20 @@ public final class Qwen2VLVisionTower {
         this.inverseFrequencies = RotaryTables.defaultInverseFrequencies(config.headDim() / 2, ROPE_THETA);
     }
 
-    /** Reads {@code visual.patch_embed} and {@code visual.blocks.*}, every shape checked against the config. */
-    public static Qwen2VLVisionTower load(Checkpoint checkpoint, Qwen2VLVisionConfig c, WorkerPool pool) {
-        WeightReader r = new WeightReader(checkpoint);
-        int e = c.embedDim(), mlp = c.mlpHiddenDim(), patch = patchWidth(c);
-        WeightTensor conv = r.tensor("visual.patch_embed.proj.weight", e, c.inChannels(), c.temporalPatchSize(),
-                c.patchSize(), c.patchSize());
-        if (!conv.dtype().isFloatWeight()) throw conv.error("expected a float Conv3d weight (F32, BF16 or F16), found " + conv.dtype());
-        MatrixView patchEmbed = new MatrixView(conv.dtype(), e, patch, conv.data());
+    /** Reads {@code visual.patch_embed} and {@code visual.blocks.*}, shapes as {@code ArchitectureLayout} declares. */
+    public static Qwen2VLVisionTower load(WeightReader r, Qwen2VLVisionConfig c, WorkerPool pool) {
+        // The Conv3d weight [embed, C, T, P, P] is, row-major, the matrix [embed, C·T·P·P].
+        WeightTensor conv = r.tensor("visual.patch_embed.proj.weight");
+        MatrixView patchEmbed = new MatrixView(conv.dtype(), c.embedDim(), patchWidth(c), conv.data());
         List<Block> blocks = new ArrayList<>();
         for (int i = 0; i < c.depth(); i++) {
             String b = "visual.blocks." + i + ".";
-            blocks.add(new Block(r.vector(b + "norm1.weight", e), r.vector(b + "norm1.bias", e),
-                    r.matrix(b + "attn.qkv.weight", 3 * e, e), r.vector(b + "attn.qkv.bias", 3 * e),
-                    r.matrix(b + "attn.proj.weight", e, e), r.vector(b + "attn.proj.bias", e),
-                    r.vector(b + "norm2.weight", e), r.vector(b + "norm2.bias", e),
-                    r.matrix(b + "mlp.fc1.weight", mlp, e), r.vector(b + "mlp.fc1.bias", mlp),
-                    r.matrix(b + "mlp.fc2.weight", e, mlp), r.vector(b + "mlp.fc2.bias", e)));
+            blocks.add(new Block(r.vector(b + "norm1.weight"), r.vector(b + "norm1.bias"),
+                    r.matrix(b + "attn.qkv.weight"), r.vector(b + "attn.qkv.bias"),
+                    r.matrix(b + "attn.proj.weight"), r.vector(b + "attn.proj.bias"),
+                    r.vector(b + "norm2.weight"), r.vector(b + "norm2.bias"),
+                    r.matrix(b + "mlp.fc1.weight"), r.vector(b + "mlp.fc1.bias"),
+                    r.matrix(b + "mlp.fc2.weight"), r.vector(b + "mlp.fc2.bias")));
         }
         return new Qwen2VLVisionTower(c, new Weights(patchEmbed, List.copyOf(blocks)), pool);
     }

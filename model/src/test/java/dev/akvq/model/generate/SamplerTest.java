@@ -86,6 +86,23 @@ class SamplerTest {
         assertEquals(java.util.Set.of(2), drawn(new float[] {0f, 9f, 20f}, 1e-12));  // the most likely always stays
     }
 
+    /**
+     * Tied tokens at the boundary (four equal logits give exactly 1/4 each, so each cumulative sum is exact):
+     * ties leave lowest index first (a stable sort; torch.sort promises no order among ties), and a
+     * tie is split when the boundary falls between its members.
+     */
+    @Test
+    void topPSplitsTiesAtTheBoundaryInIndexOrder() {
+        float[] quarters = {0f, 0f, 0f, 0f};                                       // 1/4 each
+        assertEquals(java.util.Set.of(3), drawn(quarters, 0.25));                 // 1/4 + 1/4 + 1/4 <= 3/4: three go
+        assertEquals(java.util.Set.of(2, 3), drawn(quarters, 0.5));
+        assertEquals(java.util.Set.of(1, 2, 3), drawn(quarters, 0.75));
+        assertEquals(java.util.Set.of(0, 1, 2, 3), drawn(quarters, 0.75 + 1e-9));
+        float[] tieBelowHalf = {0f, 0f, (float) Math.log(2)};                    // about 1/4, 1/4, 1/2
+        assertEquals(java.util.Set.of(1, 2), drawn(tieBelowHalf, 0.75));          // the boundary splits the tie
+        assertEquals(java.util.Set.of(2), drawn(tieBelowHalf, 0.5));
+    }
+
     @Test
     void invalidSettingsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Sampler.sampling(-1, 0, 1, 0));

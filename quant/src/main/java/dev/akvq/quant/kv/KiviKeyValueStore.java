@@ -2,6 +2,7 @@ package dev.akvq.quant.kv;
 
 import dev.akvq.quant.KiviQuantizer;
 import dev.akvq.quant.NarrowCodes;
+import dev.akvq.quant.NarrowRow;
 import dev.akvq.quant.PackedCodes;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
@@ -290,13 +291,14 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 }
             }
             if (narrow) {
-                NarrowCodes.accumulateNarrow(a, 0, aStride, heads, zeros, 0, valueCodes[kvHead], t * valueRowBytes, valueRowBytes,
-                        valueGroup, bits, sums, 0, headDim);
+                NarrowCodes.accumulateNarrow(HeadRows.of(a, 0, aStride, heads),
+                        new NarrowRow(valueCodes[kvHead], t * valueRowBytes, valueRowBytes, valueGroup, bits, zeros, 0), HeadRows.of(sums, 0, headDim, heads));
             } else {
                 for (int g = 0; g < valueGroups; g++) {
                     for (int h = 0; h < heads; h++) perHead[h] = a[h * aStride + g];
-                    PackedCodes.accumulates(perHead, 0, heads, valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes,
-                            valueGroup, bits, 0, sums, g * valueGroup, headDim);
+                    PackedCodes.accumulates(HeadRows.of(perHead, 0, 1, heads),
+                            PackedRun.withZero(valueCodes[kvHead], t * valueRowBytes + g * valueGroupBytes, 0, 1, valueGroup, bits, 0),
+                            HeadRows.of(sums, g * valueGroup, headDim, heads));
                 }
             }
         }
