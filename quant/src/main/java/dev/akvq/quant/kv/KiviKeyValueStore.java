@@ -1,9 +1,11 @@
 package dev.akvq.quant.kv;
 
+import dev.akvq.quant.HeadRows;
 import dev.akvq.quant.KiviQuantizer;
 import dev.akvq.quant.NarrowCodes;
 import dev.akvq.quant.NarrowRow;
 import dev.akvq.quant.PackedCodes;
+import dev.akvq.quant.PackedRun;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
