@@ -36,6 +36,9 @@ final class EvalCommand implements Command {
     /** The baselines beside AKVQ-VL (smoothquant and skvq need the model's KV channel calibration). */
     static final List<String> BASELINES = List.of("fp16", "rtn2", "rtn4", "kivi2", "kivi4", "sink", "smoothquant", "skvq", "akvq");
 
+    /** Modes beyond the paper: akvq-kc, AKVQ-VL's forms with keys per channel (not a baseline: in {@code all} only). */
+    static final List<String> BEYOND = List.of("akvq-kc");
+
     /**
      * Named mode lists for {@code --kv}: the ablation ladder (one change per rung, each rung's
      * clip written out so a command-level --kv-clip2 cannot change it), the baselines, and all.
@@ -44,7 +47,8 @@ final class EvalCommand implements Command {
             "ladder", LADDER,
             "baselines", BASELINES,
             "all", java.util.stream.Stream.concat(java.util.stream.Stream.of("fp32"),
-                    java.util.stream.Stream.concat(BASELINES.stream().filter(m -> !m.equals("rtn2") && !m.equals("akvq")), LADDER.stream()))
+                    java.util.stream.Stream.concat(BASELINES.stream().filter(m -> !m.equals("rtn2") && !m.equals("akvq")),
+                            java.util.stream.Stream.concat(LADDER.stream(), BEYOND.stream())))
                     .toList());
 
     @Override
@@ -138,7 +142,8 @@ final class EvalCommand implements Command {
                                    ("w32=akvq --kv-window 32"), or a preset: ladder (rtn2; + rotation;
                                    + TSA text INT4; + INT2 clip 0.8; + pivots; + FP16 window = akvq, the
                                    clip pinned on every rung), baselines (fp16, rtn2, rtn4, kivi2, kivi4,
-                                   sink, smoothquant, skvq, akvq) or all (fp32, the baselines, the ladder).
+                                   sink, smoothquant, skvq, akvq) or all (fp32, the baselines, the ladder,
+                                   akvq-kc).
                                    Default fp32.
                                    The --kv-... flags below apply to every entry that does not set them.
                   --json           end with one JSON line

@@ -27,18 +27,22 @@ final class KvFlags {
     private KvFlags() {}
 
     static final Set<String> WITH_VALUE = Set.of("kv", "kv-window", "kv-pivots", "kv-group", "kv-clip2", "kv-clip4",
-            "kv-pivot-rule", "kv-rotation", "kv-layers", "kv-residual", "kv-sink", "kv-smooth-alpha", "kv-channels");
+            "kv-pivot-rule", "kv-rotation", "kv-layers", "kv-residual", "kv-sink", "kv-smooth-alpha", "kv-channels",
+            "kv-key-block");
     static final Set<String> SWITCHES = Set.of("kv-prefill-quantized", "kv-stats");
 
     /** The options block for a command's {@code --help}. */
     static final String HELP = """
-              --kv MODE            fp32 (default), fp16, rtn2, rtn4, kivi2, kivi4, sink, smoothquant, skvq, akvq
+              --kv MODE            fp32 (default), fp16, rtn2, rtn4, kivi2, kivi4, sink, smoothquant, skvq, akvq, akvq-kc
+                                   (akvq-kc: akvq's forms with keys quantized per channel as KIVI's)
               --kv-window N        recent tokens kept FP16 (default 128 for akvq, sink, skvq; 0 for rtn2, rtn4, smoothquant)
               --kv-pivots N        akvq: pivot tokens per PSA layer (default 15)
               --kv-pivot-rule R    akvq: entries (default: the N largest |h| entries) or tokens (N tokens by max |h|)
               --kv-group N         channels per quantization group (default 128, or head_dim if smaller); kivi: tokens
                                    per key block and channels per value group (default 32)
               --kv-residual N      kivi: FP16 residual tokens, a multiple of the group (default 128)
+              --kv-key-block N     akvq-kc: tokens per key block (each channel quantized over N tokens of a segment;
+                                   default 32)
               --kv-sink N          sink, skvq: first tokens kept FP16 (default 4)
               --kv-smooth-alpha X  smoothquant: migration strength (default 0.5)
               --kv-channels FILE   smoothquant, skvq: the KV channel calibration (default: akvq-kv-channels.json in the
@@ -93,10 +97,11 @@ final class KvFlags {
             case "off", "false" -> false;
             default -> throw new UsageException("--kv-rotation expects on or off, got '" + v + "'");
         }).orElse(d.rotation());
-        // Only AKVQ-VL reads a layer table; a model's akvq-layers.json never stands in the way of another mode.
-        KvLayerTable layers = mode == KvMode.AKVQ || flags.has("kv-layers")
+        // Only AKVQ-VL (and akvq-kc) reads a layer table; a model's akvq-layers.json never stands in the way of another mode.
+        KvLayerTable layers = mode.readsLayerTable() || flags.has("kv-layers")
                 ? layerTable(flags.optional("kv-layers"), modelDirectory) : KvLayerTable.DEFAULT;
         int residual = count(flags, "kv-residual", d.residual()), sink = count(flags, "kv-sink", d.sink());
+        int keyBlock = count(flags, "kv-key-block", d.keyBlock());
         float alpha = flags.optional("kv-smooth-alpha").map(v -> {
             try {
                 float a = Float.parseFloat(v);
@@ -110,7 +115,7 @@ final class KvFlags {
                 ? channelCalibration(flags.optional("kv-channels"), modelDirectory, mode) : Optional.empty();
         try {
             return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, rule, flags.has("kv-prefill-quantized"), rotation,
-                    layers, residual, sink, alpha, channels);
+                    layers, residual, sink, alpha, channels, keyBlock);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -122,7 +127,7 @@ final class KvFlags {
      * for modes that read neither.
      */
     static Optional<String> calibrationNote(Flags flags, KvCacheSettings settings, Path modelDirectory) {
-        if (settings.mode() == KvMode.AKVQ) {
+        if (settings.mode().readsLayerTable()) {
             if (flags.has("kv-layers")) return Optional.of("akvq: layer table " + settings.layers().name() + " (--kv-layers)");
             if (modelDirectory != null && Files.isRegularFile(modelDirectory.resolve(KvLayerTable.FILE_NAME))) {
                 return Optional.of("akvq: layer table " + modelDirectory.resolve(KvLayerTable.FILE_NAME) + " (found next to the model)");
@@ -168,6 +173,8 @@ final class KvFlags {
                     "kv-stats");
             case AKVQ -> Set.of("kv-window", "kv-pivots", "kv-group", "kv-clip2", "kv-clip4", "kv-pivot-rule", "kv-rotation",
                     "kv-layers", "kv-prefill-quantized", "kv-stats");
+            case AKVQ_KC -> Set.of("kv-window", "kv-pivots", "kv-group", "kv-key-block", "kv-clip2", "kv-clip4", "kv-pivot-rule",
+                    "kv-rotation", "kv-layers", "kv-prefill-quantized", "kv-stats");
         };
     }
 

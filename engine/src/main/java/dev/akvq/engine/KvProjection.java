@@ -27,6 +27,10 @@ public interface KvProjection {
      *   <li>rtn2, rtn4: at most {@code window} tokens FP16, the rest quantized at 2 or 4 bits;</li>
      *   <li>akvq: at most {@code window + pivots} tokens FP16 (the pivots only in PSA layers), the
      *       rest INT4 in TSA layers (the text rate, above vision's INT2) and INT2 in PSA layers;</li>
+     *   <li>akvq-kc: as akvq, with each quantized token's key at {@code d·b/8} bytes of codes and, per
+     *       channel and block of {@code keyBlock} tokens, an FP16 scale and minimum ({@code 4d/keyBlock} bytes a
+     *       token, rounded up); a segment's keys wait FP16 until its block fills, so up to {@code keyBlock − 1}
+     *       tokens per segment (INT2 and INT4: two) add {@code 2d} bytes each;</li>
      *   <li>sink, smoothquant, skvq: at most {@code window} (+ {@code sink} for sink and skvq) tokens
      *       FP16, the rest bounded at INT4 with its group's scale and zero point;</li>
      *   <li>kivi2, kivi4: at most {@code residual + group} tokens FP16 (the key residual grows a block
@@ -52,6 +56,15 @@ public interface KvProjection {
                     long fp16 = Math.min(t, settings.window() + (pattern == LayerPattern.PSA ? settings.pivots() : 0));
                     int bits = pattern == LayerPattern.TSA ? 4 : 2;
                     yield fp16 * 4 * d + (t - fp16) * quantized(d, bits, settings.groupFor(config.headDim()));
+                }
+                case AKVQ_KC -> {
+                    LayerPattern pattern = settings.layers().pattern(layer);
+                    long fp16 = Math.min(t, settings.window() + (pattern == LayerPattern.PSA ? settings.pivots() : 0));
+                    int bits = pattern == LayerPattern.TSA ? 4 : 2, group = settings.groupFor(config.headDim());
+                    long block = settings.keyBlock(), quantized = t - fp16, codes = d * bits / 8;
+                    long values = quantized * (codes + 3 * (d / group));
+                    long keys = quantized * codes + (4 * d * quantized + block - 1) / block + Math.min(quantized, 2 * (block - 1)) * 2 * d;
+                    yield fp16 * 4 * d + values + keys;
                 }
                 case SINK, SMOOTHQUANT, SKVQ -> {
                     KvMode m = settings.mode();

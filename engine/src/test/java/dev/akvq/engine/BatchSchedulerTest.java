@@ -87,7 +87,8 @@ public class BatchSchedulerTest {
         int vocab = config.vocabSize();
         KvMode mode = KvMode.values()[r.nextInt(KvMode.values().length)];
         KvCacheSettings kv = KvCacheSettings.defaults(mode).withLayers(r.nextBoolean() ? KvLayerTable.DEFAULT : KvLayerTable.LLAVA_16_MISTRAL);
-        if (mode == KvMode.AKVQ) kv = kv.withWindow(r.nextInt(6)).withPivots(r.nextInt(3));
+        if (mode.readsLayerTable()) kv = kv.withWindow(r.nextInt(6)).withPivots(r.nextInt(3));
+        if (mode == KvMode.AKVQ_KC) kv = kv.withKeyBlock(1 << r.nextInt(4));     // blocks that fill in a short sequence
         if (mode.needsChannelCalibration()) kv = kv.withChannels(randomChannels(r, config));
         int[] prompt = new int[1 + r.nextInt(30)];
         for (int t = 0; t < prompt.length; t++) prompt[t] = r.nextInt(vocab);

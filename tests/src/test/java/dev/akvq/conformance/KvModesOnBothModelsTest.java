@@ -46,7 +46,7 @@ class KvModesOnBothModelsTest {
             bits.put(m.requireString("mode"), m.requireDouble("bits_per_value"));
             assertTrue(m.requireDouble("kl_vs_fp32") >= 0, m.toString());
         }
-        assertEquals(14, modes.size(), "fp32, the 7 baselines besides rtn2 and akvq, the 6 rungs: " + bits.keySet());
+        assertEquals(15, modes.size(), "fp32, the 7 baselines besides rtn2 and akvq, the 6 rungs, akvq-kc: " + bits.keySet());
         // Exact accounting on head_dim 32 (one group per head): codes + 16-bit scale + 8-bit zero.
         assertEquals(2.75, bits.get("rtn2"), 1e-9);
         assertEquals(2.75, bits.get("+rotation"), 1e-9);
@@ -56,13 +56,13 @@ class KvModesOnBothModelsTest {
         assertTrue(bits.get("+window") > bits.get("+pivots") && bits.get("+tsa") > bits.get("rtn2"), bits.toString());
         String svg = Files.readString(plot);
         assertTrue(svg.startsWith("<svg") && svg.strip().endsWith("</svg>"), svg);
-        assertEquals(2 * 14, svg.split("<circle").length - 1, "a point per mode in each panel");
+        assertEquals(2 * 15, svg.split("<circle").length - 1, "a point per mode in each panel");
 
         Cli.Result matched = Cli.akvq("eval", "--model", dir.toString(), "--set", SET.toString(), "--limit", "2", "--threads", "2",
-                "--kv", "rtn2,kivi2,sink,akvq", "--kv-bits", "4.5", "--kv-layers", layers.toString(), "--json");
+                "--kv", "rtn2,kivi2,sink,akvq,akvq-kc", "--kv-bits", "4.5", "--kv-layers", layers.toString(), "--json");
         assertEquals(0, matched.status(), matched.err() + matched.out());
         JsonArray m = EvalCommandTest.lastJsonLine(matched.out()).requireArray("modes");
-        assertEquals(4, m.size(), matched.err());
+        assertEquals(5, m.size(), matched.err());
         for (int i = 0; i < m.size(); i++) {
             JsonObject o = (JsonObject) m.get(i);
             assertTrue(o.requireString("mode").endsWith("@4.5"), o.toString());

@@ -49,8 +49,9 @@ class OptionValidationTest {
 
     @Test
     void kvSettingsTheModeDoesNotReadAreRefused() {
-        refused(run("--kv", "fp16", "--kv-window", "4"), "--kv-window does not apply to --kv fp16 (it applies to --kv rtn2, rtn4, sink, smoothquant, skvq, akvq)");
-        refused(run("--kv", "kivi2", "--kv-pivots", "2"), "--kv-pivots does not apply to --kv kivi2 (it applies to --kv akvq)");
+        refused(run("--kv", "fp16", "--kv-window", "4"), "--kv-window does not apply to --kv fp16 (it applies to --kv rtn2, rtn4, sink, smoothquant, skvq, akvq, akvq-kc)");
+        refused(run("--kv", "kivi2", "--kv-pivots", "2"), "--kv-pivots does not apply to --kv kivi2 (it applies to --kv akvq, akvq-kc)");
+        refused(run("--kv", "akvq", "--kv-key-block", "8"), "--kv-key-block does not apply to --kv akvq (it applies to --kv akvq-kc)");
         refused(run("--kv-layers", "llava-1.5"), "--kv-layers does not apply to --kv fp32");
         refused(run("--kv", "fp32", "--kv-prefill-quantized"), "--kv-prefill-quantized does not apply to --kv fp32");
         assertEquals(0, run("--kv", "fp16", "--kv-rotation", "on", "--kv-stats").status());

@@ -70,7 +70,8 @@ public class BatchedDecodeTest {
     static KvCacheSettings randomSettings(SplittableRandom r, TextDecoderConfig c) {
         KvMode mode = KvMode.values()[r.nextInt(KvMode.values().length)];
         KvCacheSettings s = KvCacheSettings.defaults(mode).withLayers(r.nextBoolean() ? KvLayerTable.DEFAULT : KvLayerTable.LLAVA_16_MISTRAL);
-        if (mode == KvMode.AKVQ) s = s.withWindow(r.nextInt(6)).withPivots(r.nextInt(3));
+        if (mode.readsLayerTable()) s = s.withWindow(r.nextInt(6)).withPivots(r.nextInt(3));
+        if (mode == KvMode.AKVQ_KC) s = s.withKeyBlock(1 << r.nextInt(4));     // blocks that fill in a short sequence
         if (mode.needsChannelCalibration()) s = s.withChannels(randomChannels(r, c));
         if (r.nextInt(3) == 0) s = s.withRotation(!s.rotation());
         return s;

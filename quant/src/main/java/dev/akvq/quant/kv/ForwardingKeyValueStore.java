@@ -71,11 +71,6 @@ abstract class ForwardingKeyValueStore implements KeyValueStore {
     }
 
     @Override
-    public long bookkeepingBytes() {
-        return inner.bookkeepingBytes();
-    }
-
-    @Override
     public KvFootprint footprint() {
         return inner.footprint();
     }

@@ -109,10 +109,11 @@ public interface KeyValueStore {
 
     /**
      * Bytes of per-token bookkeeping the store keeps besides {@link #bytes} (e.g. which segment and
-     * slot each token sits in); reported as its own line so bits per value compare honestly.
+     * slot each token sits in); reported as its own line so bits per value compare honestly
+     * ({@link KvFootprint#bookkeepingBytes}).
      */
     default long bookkeepingBytes() {
-        return 0;
+        return footprint().bookkeepingBytes();
     }
 
     /**

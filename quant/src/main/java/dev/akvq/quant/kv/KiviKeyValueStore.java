@@ -38,15 +38,14 @@ import java.util.List;
 public final class KiviKeyValueStore implements KeyValueStore {
     private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final int kvHeads, headDim, valueGroup, valueGroups, residual, keyRowBytes, valueGroupBytes, valueRowBytes, bits;
+    private final int kvHeads, headDim, valueGroup, valueGroups, residual, valueGroupBytes, valueRowBytes, bits;
     /** Tokens per key block (KIVI's group size along tokens). */
     private final int keyBlock;
     private final KiviQuantizer quantizer;
     private final boolean prefillQuantized;
 
     /** Quantized keys [0, keyQuantized): per head, token rows of packed codes; per block and channel, FP16 scale and minimum. */
-    private byte[][] keyCodes;
-    private short[][] keyScales, keyMins;
+    private final ChannelKeyBlocks keys;
     /** Quantized values [0, valueQuantized): per head, token rows of packed codes; per token and group, FP16 scale and minimum. */
     private byte[][] valueCodes;
     private short[][] valueScales, valueMins;
@@ -83,13 +82,10 @@ public final class KiviKeyValueStore implements KeyValueStore {
         this.residual = residual;
         this.quantizer = new KiviQuantizer(bits);
         this.prefillQuantized = prefillQuantized;
-        this.keyRowBytes = quantizer.packedBytes(headDim);
+        this.keys = new ChannelKeyBlocks(quantizer, kvHeads, headDim, group);
         this.valueGroupBytes = quantizer.packedBytes(valueGroup);
         this.valueRowBytes = valueGroups * valueGroupBytes;
         this.rowCapacity = residual + 1;
-        keyCodes = new byte[kvHeads][0];
-        keyMins = new short[kvHeads][0];
-        keyScales = new short[kvHeads][0];
         valueCodes = new byte[kvHeads][0];
         valueMins = new short[kvHeads][0];
         valueScales = new short[kvHeads][0];
@@ -171,8 +167,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
             writeRow(valueRows, t, promptValues[t], 0);
         }
         int keysTo = n - n % residual, valuesTo = Math.max(0, n - residual);
-        growKeys(keysTo);
-        for (int b = 0; b < keysTo; b += keyBlock) quantizeKeyBlock(b, promptKeys);
+        for (int b = 0; b < keysTo; b += keyBlock) keys.quantizeBlock(b, promptKeys, b);
         keyQuantized = keysTo;
         growValues(valuesTo);
         for (int t = 0; t < valuesTo; t++) quantizeValue(t, promptValues[t], 0);
@@ -195,39 +190,10 @@ public final class KiviKeyValueStore implements KeyValueStore {
 
     /** The residual's keys [keyQuantized, to), R of them, quantized block by block from their FP16 rows. */
     private void quantizeKeys(int to) {
-        growKeys(to);
-        float[][] rows = new float[to][];
-        for (int t = keyQuantized; t < to; t++) rows[t] = widenRow(keyRows, t);
-        for (int b = keyQuantized; b < to; b += keyBlock) quantizeKeyBlock(b, rows);
+        float[][] rows = new float[to - keyQuantized][];
+        for (int t = keyQuantized; t < to; t++) rows[t - keyQuantized] = widenRow(keyRows, t);
+        for (int b = keyQuantized; b < to; b += keyBlock) keys.quantizeBlock(b, rows, b - keyQuantized);
         keyQuantized = to;
-    }
-
-    /** One block of {@code group} tokens: per head and channel, parameters over the block's values, then each token's packed row. */
-    private void quantizeKeyBlock(int first, float[][] rows) {
-        int block = first / keyBlock, stride = keyRowBytes, per = quantizer.codesPerByte();
-        int[] params = new int[headDim];
-        for (int h = 0; h < kvHeads; h++) {
-            for (int c = 0; c < headDim; c++) {
-                float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
-                for (int t = first; t < first + keyBlock; t++) {
-                    min = Math.min(min, rows[t][h * headDim + c]);
-                    max = Math.max(max, rows[t][h * headDim + c]);
-                }
-                params[c] = quantizer.parameters(min, max);
-                keyScales[h][block * headDim + c] = KiviQuantizer.scaleBits(params[c]);
-                keyMins[h][block * headDim + c] = KiviQuantizer.minimumBits(params[c]);
-            }
-            for (int t = first; t < first + keyBlock; t++) {
-                for (int j = 0; j < stride; j++) {
-                    int packed = 0;
-                    for (int m = 0; m < per; m++) {
-                        int c = m * stride + j;
-                        packed |= quantizer.quantize(rows[t][h * headDim + c], params[c]) << (bits * m);
-                    }
-                    keyCodes[h][t * keyRowBytes + j] = (byte) packed;
-                }
-            }
-        }
     }
 
     private void quantizeOldestValue() {
@@ -245,18 +211,6 @@ public final class KiviKeyValueStore implements KeyValueStore {
                 valueScales[h][t * valueGroups + g] = KiviQuantizer.scaleBits(p);
                 valueMins[h][t * valueGroups + g] = KiviQuantizer.minimumBits(p);
             }
-        }
-    }
-
-    private void growKeys(int tokens) {
-        int blocks = (tokens + keyBlock - 1) / keyBlock;
-        if (keyCodes[0].length >= tokens * keyRowBytes && keyScales[0].length >= blocks * headDim) return;
-        int capacity = Math.max(tokens, 2 * keyCodes[0].length / keyRowBytes);
-        capacity = (capacity + keyBlock - 1) / keyBlock * keyBlock;
-        for (int h = 0; h < kvHeads; h++) {
-            keyCodes[h] = Arrays.copyOf(keyCodes[h], capacity * keyRowBytes);
-            keyScales[h] = Arrays.copyOf(keyScales[h], capacity / keyBlock * headDim);
-            keyMins[h] = Arrays.copyOf(keyMins[h], capacity / keyBlock * headDim);
         }
     }
 
@@ -292,26 +246,11 @@ public final class KiviKeyValueStore implements KeyValueStore {
         }
         int n = to - from, heads = queryHeads;
         // Quantized keys, block by block: w_c = q_c s_bc, logit = Σ w_c code_c + Σ q_c m_bc.
-        float[] w = new float[heads * headDim], minTerms = new float[heads], dots = new float[heads * keyBlock];
         int quantizedTo = Math.min(to, keyQuantized);
-        for (int b = from / keyBlock * keyBlock; b < quantizedTo; b += keyBlock) {
-            int params = b / keyBlock * headDim;
+        if (from < quantizedTo) {
+            keys.logits(kvHead, from, quantizedTo, queries, queryOffset, heads, probabilities, 0, n);
             for (int h = 0; h < heads; h++) {
-                float minTerm = 0;
-                for (int c = 0; c < headDim; c++) {
-                    float q = queries[queryOffset + h * headDim + c];
-                    w[h * headDim + c] = q * Float.float16ToFloat(keyScales[kvHead][params + c]);
-                    minTerm += q * Float.float16ToFloat(keyMins[kvHead][params + c]);
-                }
-                minTerms[h] = minTerm;
-            }
-            int first = Math.max(b, from), count = Math.min(b + keyBlock, quantizedTo) - first;
-            // The minima were folded into minTerms: the codes are read with zero 0.
-            PackedCodes.dotsRun(HeadRows.of(w, 0, headDim, heads),
-                    PackedRun.withZero(keyCodes[kvHead], first * keyRowBytes, keyRowBytes, count, headDim, bits, 0),
-                    HeadRows.of(dots, 0, keyBlock, heads));
-            for (int h = 0; h < heads; h++) {
-                for (int t = 0; t < count; t++) probabilities[h * n + first + t - from] = (dots[h * keyBlock + t] + minTerms[h]) * scale;
+                for (int t = from; t < quantizedTo; t++) probabilities[h * n + t - from] *= scale;
             }
         }
         for (int t = Math.max(from, keyQuantized); t < to; t++) {
@@ -377,9 +316,7 @@ public final class KiviKeyValueStore implements KeyValueStore {
     float key(int head, int t, int c) {
         if (promptKeys != null) return promptKeys[t][head * headDim + c];
         if (t >= keyQuantized) return keyRows[head].get(t % rowCapacity, c);
-        int gi = t / keyBlock * headDim + c;
-        int code = quantizer.code(keyCodes[head], t * keyRowBytes, headDim, c);
-        return code * Float.float16ToFloat(keyScales[head][gi]) + Float.float16ToFloat(keyMins[head][gi]);
+        return keys.key(head, t, c);
     }
 
     /** One head's value of token {@code t} as attention sees it. */
@@ -422,13 +359,12 @@ public final class KiviKeyValueStore implements KeyValueStore {
 
     @Override
     public KvFootprint footprint() {
-        long h = kvHeads, blocks = keyQuantized / keyBlock;
+        long h = kvHeads;
         long keyFull = length - keyQuantized, valueFull = length - valueQuantized;
         if (promptKeys != null) keyFull = valueFull = length;     // mid-prefill: nothing quantized yet
         // The "zeros" column holds KIVI's FP16 minima: 2 bytes a group, as the scales.
         return new KvFootprint(List.of(
-                new KvFootprint.Segment("int" + bits + " keys", keyQuantized, h * keyQuantized * keyRowBytes, h * blocks * headDim * 2,
-                        h * blocks * headDim * 2, 0),
+                keys.footprint("int" + bits + " keys"),
                 new KvFootprint.Segment("int" + bits + " values", valueQuantized, h * valueQuantized * valueRowBytes,
                         h * valueQuantized * valueGroups * 2, h * valueQuantized * valueGroups * 2, 0),
                 new KvFootprint.Segment("fp16 keys", keyFull, 0, 0, 0, h * keyFull * headDim * 2),

@@ -27,10 +27,12 @@ import java.util.Optional;
  * @param sink             sink and skvq: the first tokens kept FP16 for good (default 4)
  * @param smoothAlpha      smoothquant: the migration strength alpha (default 0.5)
  * @param channels         smoothquant and skvq: the model's KV channel calibration
+ * @param keyBlock         akvq-kc: tokens per key block, each channel quantized over a block of one segment's tokens
+ *                         (default 32, KIVI's group along tokens)
  */
 public record KvCacheSettings(KvMode mode, int window, int pivots, int group, float clip2, float clip4,
                               PivotRule pivotRule, boolean prefillQuantized, boolean rotation, KvLayerTable layers,
-                              int residual, int sink, float smoothAlpha, Optional<KvChannelStatistics> channels) {
+                              int residual, int sink, float smoothAlpha, Optional<KvChannelStatistics> channels, int keyBlock) {
     /** KIVI's group size and full-precision residual (KIVI paper's settings, docs/akvq-vl.md, "Baselines"). */
     public static final int KIVI_GROUP = 32, KIVI_RESIDUAL = 128;
     public static final int SINK_TOKENS = 4;
@@ -47,6 +49,7 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
         if (residual < 1) throw new IllegalArgumentException("--kv-residual must be >= 1, got " + residual);
         if (sink < 0) throw new IllegalArgumentException("--kv-sink must be >= 0, got " + sink);
         if (!(smoothAlpha >= 0 && smoothAlpha <= 1)) throw new IllegalArgumentException("--kv-smooth-alpha must be in [0, 1], got " + smoothAlpha);
+        if (keyBlock < 1) throw new IllegalArgumentException("--kv-key-block must be >= 1, got " + keyBlock);
         if ((mode == KvMode.KIVI2 || mode == KvMode.KIVI4) && residual % group != 0) {
             throw new IllegalArgumentException("--kv-residual " + residual + " must be a multiple of --kv-group " + group
                     + " (kivi quantizes the residual's keys a block of group tokens at a time)");
@@ -57,12 +60,12 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
     public KvCacheSettings(KvMode mode, int window, int pivots, int group, float clip2, float clip4,
                            PivotRule pivotRule, boolean prefillQuantized, boolean rotation, KvLayerTable layers) {
         this(mode, window, pivots, group, clip2, clip4, pivotRule, prefillQuantized, rotation, layers, KIVI_RESIDUAL, SINK_TOKENS,
-                0.5f, Optional.empty());
+                0.5f, Optional.empty(), KIVI_GROUP);
     }
 
-    /** The defaults of {@code mode}. */
+    /** The defaults of {@code mode}; akvq-kc takes akvq's, with keys in blocks of {@value #KIVI_GROUP} tokens. */
     public static KvCacheSettings defaults(KvMode mode) {
-        boolean akvq = mode == KvMode.AKVQ;
+        boolean akvq = mode.readsLayerTable();
         int window = switch (mode) {
             case RTN2, RTN4, SMOOTHQUANT -> 0;
             default -> 128;
@@ -70,7 +73,7 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
         int group = mode == KvMode.KIVI2 || mode == KvMode.KIVI4 ? KIVI_GROUP : 128;
         float clip2 = akvq ? 0.8f : mode == KvMode.SKVQ ? 0.9f : 1.0f;
         return new KvCacheSettings(mode, window, 15, group, clip2, 1.0f, PivotRule.ENTRIES, false, akvq, KvLayerTable.DEFAULT,
-                KIVI_RESIDUAL, SINK_TOKENS, 0.5f, Optional.empty());
+                KIVI_RESIDUAL, SINK_TOKENS, 0.5f, Optional.empty(), KIVI_GROUP);
     }
 
     /**
@@ -81,47 +84,52 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
     public static KvCacheSettings defaults(KvMode mode, java.nio.file.Path modelDirectory) {
         KvCacheSettings d = defaults(mode);
         if (mode.needsChannelCalibration()) d = KvChannelStatistics.findNextTo(modelDirectory).map(d::withChannels).orElse(d);
-        return mode == KvMode.AKVQ ? d.withLayers(KvLayerTable.findNextTo(modelDirectory).orElse(KvLayerTable.DEFAULT)) : d;
+        return mode.readsLayerTable() ? d.withLayers(KvLayerTable.findNextTo(modelDirectory).orElse(KvLayerTable.DEFAULT)) : d;
     }
 
     public KvCacheSettings withWindow(int w) {
         return new KvCacheSettings(mode, w, pivots, group, clip2, clip4, pivotRule, prefillQuantized, rotation, layers, residual, sink,
-                smoothAlpha, channels);
+                smoothAlpha, channels, keyBlock);
     }
 
     public KvCacheSettings withPivots(int p) {
         return new KvCacheSettings(mode, window, p, group, clip2, clip4, pivotRule, prefillQuantized, rotation, layers, residual, sink,
-                smoothAlpha, channels);
+                smoothAlpha, channels, keyBlock);
     }
 
     public KvCacheSettings withGroup(int g) {
         return new KvCacheSettings(mode, window, pivots, g, clip2, clip4, pivotRule, prefillQuantized, rotation, layers, residual, sink,
-                smoothAlpha, channels);
+                smoothAlpha, channels, keyBlock);
     }
 
     public KvCacheSettings withResidual(int r) {
         return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, pivotRule, prefillQuantized, rotation, layers, r, sink,
-                smoothAlpha, channels);
+                smoothAlpha, channels, keyBlock);
     }
 
     public KvCacheSettings withRotation(boolean r) {
         return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, pivotRule, prefillQuantized, r, layers, residual, sink,
-                smoothAlpha, channels);
+                smoothAlpha, channels, keyBlock);
     }
 
     public KvCacheSettings withLayers(KvLayerTable table) {
         return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, pivotRule, prefillQuantized, rotation, table, residual,
-                sink, smoothAlpha, channels);
+                sink, smoothAlpha, channels, keyBlock);
     }
 
     public KvCacheSettings withPrefillQuantized(boolean q) {
         return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, pivotRule, q, rotation, layers, residual, sink,
-                smoothAlpha, channels);
+                smoothAlpha, channels, keyBlock);
     }
 
     public KvCacheSettings withChannels(KvChannelStatistics statistics) {
         return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, pivotRule, prefillQuantized, rotation, layers, residual,
-                sink, smoothAlpha, Optional.of(statistics));
+                sink, smoothAlpha, Optional.of(statistics), keyBlock);
+    }
+
+    public KvCacheSettings withKeyBlock(int b) {
+        return new KvCacheSettings(mode, window, pivots, group, clip2, clip4, pivotRule, prefillQuantized, rotation, layers, residual, sink,
+                smoothAlpha, channels, b);
     }
 
     /** The group size for a head of {@code headDim}: {@code group}, or head_dim when smaller; it must divide head_dim. */
@@ -139,7 +147,7 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
      * layer, for smoothquant and skvq the channel calibration must match the model (errors name both).
      */
     public List<KeyValueStore> newCache(int layers, int kvHeads, int headDim) {
-        if (mode == KvMode.AKVQ) this.layers.checkCovers(layers);
+        if (mode.readsLayerTable()) this.layers.checkCovers(layers);
         if (mode.needsChannelCalibration()) calibration().checkShape(layers, kvHeads, headDim);
         List<KeyValueStore> cache = new ArrayList<>(layers);
         for (int l = 0; l < layers; l++) cache.add(newStore(l, kvHeads, headDim));
@@ -159,18 +167,20 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
             case FP16 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
             case RTN2 -> new MixedPrecisionKeyValueStore(kvHeads, headDim, groupFor(headDim), LayerPattern.PSA, window, 0,
                     pivotRule, clip2, clip4, prefillQuantized);
-            case RTN4 -> new PerTokenKeyValueStore(kvHeads, headDim, 4, groupFor(headDim), clip4, 0, window, prefillQuantized);
+            case RTN4 -> MixedPrecisionKeyValueStore.perToken(kvHeads, headDim, 4, groupFor(headDim), clip4, 0, window, prefillQuantized);
             case KIVI2, KIVI4 -> new KiviKeyValueStore(kvHeads, headDim, mode == KvMode.KIVI2 ? 2 : 4, group, residual, prefillQuantized);
-            case SINK -> new PerTokenKeyValueStore(kvHeads, headDim, 2, groupFor(headDim), clip2, sink, window, prefillQuantized);
+            case SINK -> MixedPrecisionKeyValueStore.perToken(kvHeads, headDim, 2, groupFor(headDim), clip2, sink, window, prefillQuantized);
             case SMOOTHQUANT -> new ChannelMappedKeyValueStore(
-                    new PerTokenKeyValueStore(kvHeads, headDim, 2, groupFor(headDim), clip2, 0, window, prefillQuantized),
+                    MixedPrecisionKeyValueStore.perToken(kvHeads, headDim, 2, groupFor(headDim), clip2, 0, window, prefillQuantized),
                     calibration().smoothingDivisors(layer, smoothAlpha), ChannelMappedKeyValueStore.identityOrder(kvHeads, headDim),
                     ChannelMappedKeyValueStore.identityOrder(kvHeads, headDim));
             case SKVQ -> new ChannelMappedKeyValueStore(
-                    new PerTokenKeyValueStore(kvHeads, headDim, 2, groupFor(headDim), clip2, sink, window, prefillQuantized),
+                    MixedPrecisionKeyValueStore.perToken(kvHeads, headDim, 2, groupFor(headDim), clip2, sink, window, prefillQuantized),
                     ones(kvHeads * headDim), calibration().channelOrder(layer, true), calibration().channelOrder(layer, false));
             case AKVQ -> new MixedPrecisionKeyValueStore(kvHeads, headDim, groupFor(headDim), layers.pattern(layer), window,
                     pivots, pivotRule, clip2, clip4, prefillQuantized);
+            case AKVQ_KC -> MixedPrecisionKeyValueStore.channelKeys(kvHeads, headDim, groupFor(headDim), keyBlock, layers.pattern(layer),
+                    window, pivots, pivotRule, clip2, clip4, prefillQuantized);
         };
         return rotation ? new RotatedKeyValueStore(store) : store;
     }
@@ -200,6 +210,9 @@ public record KvCacheSettings(KvMode mode, int window, int pivots, int group, fl
                     + " tokens and window " + window + " FP16" + prefill + ")" + rot;
             case AKVQ -> "akvq (window " + window + ", pivots " + pivots + " by " + pivotRule.flag() + ", group " + group
                     + ", clip2 " + clip2 + ", clip4 " + clip4 + ", layers " + layers.name() + prefill + ")" + rot;
+            case AKVQ_KC -> "akvq-kc (keys per channel x" + keyBlock + " tokens, values per token x" + group + ", window " + window
+                    + ", pivots " + pivots + " by " + pivotRule.flag() + ", clip2 " + clip2 + ", clip4 " + clip4 + " on values, layers "
+                    + layers.name() + prefill + ")" + rot;
         };
     }
 }

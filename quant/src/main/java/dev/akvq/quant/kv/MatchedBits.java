@@ -90,7 +90,7 @@ public final class MatchedBits {
         int width = shape.kvHeads() * shape.headDim();
         int[] kindCount = new int[2], kindLayer = {-1, -1};
         for (int l = 0; l < shape.layers(); l++) {
-            int kind = settings.mode() == KvMode.AKVQ && settings.layers().pattern(l) == LayerPattern.PSA ? 1 : 0;
+            int kind = settings.mode().readsLayerTable() && settings.layers().pattern(l) == LayerPattern.PSA ? 1 : 0;
             kindCount[kind]++;
             if (kindLayer[kind] < 0) kindLayer[kind] = l;
         }

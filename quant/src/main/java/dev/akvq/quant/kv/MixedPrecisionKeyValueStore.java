@@ -9,13 +9,19 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * The AKVQ-VL cache of one layer (docs/akvq-vl.md, "Precision table", "Lifecycle" and "Storage"), and RTN-2 as its special
- * case (no window, no pivots, every token INT2). Each token sits in exactly one segment:
+ * The store of every mode that gives each token exactly one form (docs/akvq-vl.md, "Precision table",
+ * "Lifecycle" and "Storage"): AKVQ-VL, RTN-2 as its special case (no window, no pivots, every token
+ * INT2), akvq-kc (AKVQ-VL's forms with keys quantized per channel), and the per-token baselines
+ * (rtn4, sink, and the inner store of smoothquant and skvq). Each token sits in one segment:
  * <ul>
- *   <li>FP16: the most recent {@code window} tokens, and the pivots of a PSA layer (for good);</li>
- *   <li>INT4 (clip4): text tokens of a TSA layer;</li>
- *   <li>INT2 (clip2): vision tokens of a TSA layer, every other token of a PSA layer.</li>
+ *   <li>FP16: the most recent {@code window} tokens, and for good the pivots of a PSA layer (akvq)
+ *       or the first {@code sink} tokens of the sequence (sink, skvq: attention sinks, StreamingLLM);</li>
+ *   <li>the text segment (INT4, clip4): text tokens of a TSA layer (akvq only);</li>
+ *   <li>the low segment (INT2 at clip2 for akvq; the one bit width of a per-token store): every
+ *       other token.</li>
  * </ul>
+ * A quantized segment is {@link QuantizedRows} (keys and values per token) or, for akvq-kc,
+ * {@link ChannelKeyRows} (keys per channel over blocks of tokens, values per token).
  *
  * <p>Prefill: {@link #beginPrefill} finds the pivots from the residual stream (PSA layers) and
  * learns the prompt length, so each prompt token is written straight to its final segment,
@@ -28,19 +34,22 @@ import java.util.List;
  * Its twin is {@link ReferenceAttention}: every token dequantised, then plain attention in double.
  */
 public final class MixedPrecisionKeyValueStore implements KeyValueStore {
-    private static final byte HALF = 0, INT2 = 2, INT4 = 4;
+    private static final byte HALF = 0, LOW = 1, TEXT = 2;
 
-    private final int kvHeads, headDim, window, pivots;
+    private final int kvHeads, headDim, window, pivots, sink;
     private final LayerPattern pattern;
     private final PivotRule pivotRule;
     private final boolean prefillQuantized;
     private final HalfRows half;
-    private final QuantizedRows int2, int4;
+    /** The segment of every quantized token but a TSA layer's text; the INT4 text segment (null in a per-token store). */
+    private final QuantizedSegment low, text;
+    /** The name of the tokens kept FP16 for good in {@link #footprint}: "fp16 pivots" or "fp16 sink". */
+    private final String keptName;
 
-    /** Per token: its segment, its slot there, its modality; the pivot set of this request. */
+    /** Per token: its segment, its slot there, its modality (only where the layer's rule reads it); the pivot set of this request. */
     private byte[] kind = new byte[64];
     private int[] slot = new int[64];
-    private boolean[] vision = new boolean[64];
+    private boolean[] vision;
     private BitSet pivotSet = new BitSet();
     private int length, promptLength = -1;
     private DenseKeyValueStore prefillRows;
@@ -48,11 +57,59 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     /** Per thread: the weighted sums of one attention call ({@code queryHeads · headDim}), reused by every decode step. */
     private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** AKVQ-VL's store of one layer (RTN-2: PSA, window 0, no pivots, clip2 1.0): keys and values per token. */
     public MixedPrecisionKeyValueStore(int kvHeads, int headDim, int group, LayerPattern pattern, int window, int pivots,
                                        PivotRule pivotRule, float clip2, float clip4, boolean prefillQuantized) {
-        if (kvHeads < 1 || headDim < 1 || group < 1 || headDim % group != 0) {
+        this(kvHeads, headDim, group, pattern, window, pivots, pivotRule, 0, prefillQuantized, "fp16 pivots",
+                new QuantizedRowsFactory(2, clip2), new QuantizedRowsFactory(4, clip4));
+    }
+
+    /**
+     * akvq-kc: AKVQ-VL's forms (window, pivots, TSA text INT4, clips on the values) with each quantized
+     * segment's keys per channel over blocks of {@code keyBlock} of its tokens, KIVI's way ({@link ChannelKeyRows}).
+     */
+    public static MixedPrecisionKeyValueStore channelKeys(int kvHeads, int headDim, int group, int keyBlock, LayerPattern pattern,
+                                                          int window, int pivots, PivotRule pivotRule, float clip2, float clip4,
+                                                          boolean prefillQuantized) {
+        return new MixedPrecisionKeyValueStore(kvHeads, headDim, group, pattern, window, pivots, pivotRule, 0, prefillQuantized,
+                "fp16 pivots", new ChannelKeyRowsFactory(2, clip2, keyBlock), new ChannelKeyRowsFactory(4, clip4, keyBlock));
+    }
+
+    /**
+     * Per-token round-to-nearest at one bit width with two optional FP16 segments: the first {@code sink}
+     * tokens (kept for good) and the most recent {@code window}: rtn4 (no sink, no window), sink, and the
+     * inner store of smoothquant and skvq ({@link ChannelMappedKeyValueStore} transforms the channels first).
+     */
+    public static MixedPrecisionKeyValueStore perToken(int kvHeads, int headDim, int bits, int group, float clip, int sink, int window,
+                                                       boolean prefillQuantized) {
+        return new MixedPrecisionKeyValueStore(kvHeads, headDim, group, LayerPattern.PSA, window, 0, PivotRule.ENTRIES, sink,
+                prefillQuantized, "fp16 sink", new QuantizedRowsFactory(bits, clip), null);
+    }
+
+    /** How a store makes one quantized segment. */
+    private interface SegmentFactory {
+        QuantizedSegment make(int kvHeads, int headDim, int group);
+    }
+
+    private record QuantizedRowsFactory(int bits, float clip) implements SegmentFactory {
+        public QuantizedSegment make(int kvHeads, int headDim, int group) {
+            return new QuantizedRows(new GroupQuantizer(bits, clip), kvHeads, headDim, group);
+        }
+    }
+
+    private record ChannelKeyRowsFactory(int bits, float clip, int keyBlock) implements SegmentFactory {
+        public QuantizedSegment make(int kvHeads, int headDim, int group) {
+            return new ChannelKeyRows(bits, new GroupQuantizer(bits, clip), kvHeads, headDim, group, keyBlock);
+        }
+    }
+
+    private MixedPrecisionKeyValueStore(int kvHeads, int headDim, int group, LayerPattern pattern, int window, int pivots,
+                                        PivotRule pivotRule, int sink, boolean prefillQuantized, String keptName,
+                                        SegmentFactory low, SegmentFactory text) {
+        if (kvHeads < 1 || headDim < 1 || group < 1 || headDim % group != 0 || window < 0 || pivots < 0 || sink < 0) {
             throw new IllegalArgumentException("MixedPrecisionKeyValueStore: kvHeads " + kvHeads + ", headDim " + headDim
-                    + ", group " + group + " (the group must divide head_dim)");
+                    + ", group " + group + ", window " + window + ", pivots " + pivots + ", sink " + sink
+                    + " (the group must divide head_dim; counts >= 0)");
         }
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -60,17 +117,27 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         this.window = window;
         this.pivots = pivots;
         this.pivotRule = pivotRule;
+        this.sink = sink;
         this.prefillQuantized = prefillQuantized;
+        this.keptName = keptName;
         this.half = new HalfRows(kvHeads, headDim);
-        this.int2 = new QuantizedRows(new GroupQuantizer(2, clip2), kvHeads, headDim, group);
-        this.int4 = new QuantizedRows(new GroupQuantizer(4, clip4), kvHeads, headDim, group);
+        this.low = low.make(kvHeads, headDim, group);
+        this.text = text == null ? null : text.make(kvHeads, headDim, group);
+        this.vision = readsModality() ? new boolean[64] : null;
         this.rowK = new float[kvHeads * headDim];
         this.rowV = new float[kvHeads * headDim];
+    }
+
+    /** Whether the layer's rule reads a token's modality: text goes to INT4 in a TSA layer. */
+    private boolean readsModality() {
+        return text != null && pattern == LayerPattern.TSA;
     }
 
     @Override
     public void close() {
         half.close();
+        low.close();
+        if (text != null) text.close();
         freePrefillRows();
     }
 
@@ -100,14 +167,24 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         return (BitSet) pivotSet.clone();
     }
 
+    /** Whether token {@code t} is stored quantized (else FP16). */
+    boolean quantized(int t) {
+        return kind[t] != HALF;
+    }
+
     @Override
     public void beginPrefill(float[] residual, int tokens, int hidden) {
         if (length != 0) throw new IllegalStateException("beginPrefill: the store already holds " + length + " tokens");
         promptLength = tokens;
-        pivotSet = pattern == LayerPattern.PSA ? PivotDetector.find(residual, tokens, hidden, pivots, pivotRule) : new BitSet();
+        pivotSet = pattern == LayerPattern.PSA && pivots > 0 ? PivotDetector.find(residual, tokens, hidden, pivots, pivotRule) : new BitSet();
         prefillRows = prefillQuantized ? null : new DenseKeyValueStore(DType.F32, kvHeads, headDim);
         if (prefillRows != null) prefillRows.reserve(tokens);
         half.reserve(Math.min(tokens, window) + pivotSet.cardinality() + 1);   // + 1: a decode token enters before one leaves
+    }
+
+    /** Whether token {@code t} stays FP16 for good: a pivot of this request, or among the first {@code sink} tokens. */
+    private boolean kept(int t) {
+        return t < sink || pivotSet.get(t);
     }
 
     @Override
@@ -115,26 +192,26 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         if (length == kind.length) {
             kind = Arrays.copyOf(kind, 2 * length);
             slot = Arrays.copyOf(slot, 2 * length);
-            vision = Arrays.copyOf(vision, 2 * length);
+            if (vision != null) vision = Arrays.copyOf(vision, 2 * length);
         }
         int t = length++;
-        vision[t] = token.modality() == Modality.VISION && !token.generated();
+        if (vision != null) vision[t] = token.modality() == Modality.VISION && !token.generated();
         boolean inPrompt = promptLength >= 0 && t < promptLength;
         if (inPrompt) {
             if (prefillRows != null) prefillRows.append(keys, keysOffset, values, valuesOffset, token);
             // Written once, straight to the segment it keeps: the window is the prompt's last tokens.
-            boolean fp16 = t >= promptLength - window || pivotSet.get(t);
+            boolean fp16 = t >= promptLength - window || kept(t);
             store(t, fp16 ? HALF : quantizedKind(t), keys, keysOffset, values, valuesOffset);
             return;
         }
         // Decode: the newest token enters the window; the one that leaves it is quantized.
         if (window == 0) {
-            store(t, quantizedKind(t), keys, keysOffset, values, valuesOffset);
+            store(t, kept(t) ? HALF : quantizedKind(t), keys, keysOffset, values, valuesOffset);
             return;
         }
         store(t, HALF, keys, keysOffset, values, valuesOffset);
         int leaving = t - window;
-        if (leaving >= 0 && kind[leaving] == HALF && !pivotSet.get(leaving)) {
+        if (leaving >= 0 && kind[leaving] == HALF && !kept(leaving)) {
             half.widen(slot[leaving], true, rowK, 0);
             half.widen(slot[leaving], false, rowV, 0);
             half.release(slot[leaving]);
@@ -142,18 +219,14 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         }
     }
 
-    /** The segment of a token outside the window and the pivots: the layer's rule. */
+    /** The segment of a token outside the window and the kept tokens: the layer's rule. */
     private byte quantizedKind(int t) {
-        return pattern == LayerPattern.TSA && !vision[t] ? INT4 : INT2;
+        return readsModality() && !vision[t] ? TEXT : LOW;
     }
 
     private void store(int t, byte k, float[] keys, int keysOffset, float[] values, int valuesOffset) {
         kind[t] = k;
-        slot[t] = switch (k) {
-            case HALF -> half.add(keys, keysOffset, values, valuesOffset);
-            case INT2 -> int2.add(keys, keysOffset, values, valuesOffset);
-            default -> int4.add(keys, keysOffset, values, valuesOffset);
-        };
+        slot[t] = k == HALF ? half.add(keys, keysOffset, values, valuesOffset) : segment(k).add(keys, keysOffset, values, valuesOffset);
     }
 
     @Override
@@ -215,8 +288,8 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         return end;
     }
 
-    private QuantizedRows segment(byte k) {
-        return k == INT2 ? int2 : int4;
+    private QuantizedSegment segment(byte k) {
+        return k == LOW ? low : text;
     }
 
     private void check(int kvHead, int from, int to) {
@@ -226,13 +299,11 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
 
     /** One head's key or value of token {@code t} as attention sees it. */
     private void row(int head, int t, boolean key, float[] out, int offset) {
-        switch (kind[t]) {
-            case HALF -> {
-                for (int i = 0; i < headDim; i++) out[offset + i] = key ? half.key(head, slot[t], i) : half.value(head, slot[t], i);
-            }
-            case INT2 -> int2.decode(head, slot[t], key, out, offset);
-            default -> int4.decode(head, slot[t], key, out, offset);
+        if (kind[t] != HALF) {
+            segment(kind[t]).decode(head, slot[t], key, out, offset);
+            return;
         }
+        for (int i = 0; i < headDim; i++) out[offset + i] = key ? half.key(head, slot[t], i) : half.value(head, slot[t], i);
     }
 
     @Override
@@ -264,19 +335,26 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
         return footprint().bytes();
     }
 
+    /**
+     * Segments in a fixed order: the low segment ("int2", or "int4" for rtn4), the text segment
+     * ("int4", akvq only), the FP16 tokens kept for good ("fp16 pivots" or "fp16 sink"), the FP16
+     * window. Bookkeeping: per token its segment (1 byte) and slot (4 bytes), and its modality
+     * (1 byte) where the layer's rule reads it (TSA layers of akvq and akvq-kc).
+     */
     @Override
     public KvFootprint footprint() {
-        int pivotTokens = 0, windowTokens = 0;
+        int keptTokens = 0, windowTokens = 0;
         for (int t = 0; t < length; t++) {
             if (kind[t] != HALF) continue;
-            if (pivotSet.get(t)) pivotTokens++;
+            if (kept(t)) keptTokens++;
             else windowTokens++;
         }
         List<KvFootprint.Segment> segments = new ArrayList<>();
-        segments.add(int2.footprint("int2"));
-        segments.add(int4.footprint("int4"));
-        segments.add(new KvFootprint.Segment("fp16 pivots", pivotTokens, 0, 0, 0, half.bytes(pivotTokens)));
+        segments.add(low.footprint("int" + low.bits()));
+        if (text != null) segments.add(text.footprint("int" + text.bits()));
+        segments.add(new KvFootprint.Segment(keptName, keptTokens, 0, 0, 0, half.bytes(keptTokens)));
         segments.add(new KvFootprint.Segment("fp16 window", windowTokens, 0, 0, 0, half.bytes(windowTokens)));
-        return new KvFootprint(segments, 2L * kvHeads * length * headDim);
+        long bookkeeping = (long) length * (Byte.BYTES + Integer.BYTES + (vision != null ? 1 : 0));
+        return new KvFootprint(segments, 2L * kvHeads * length * headDim, bookkeeping);
     }
 }

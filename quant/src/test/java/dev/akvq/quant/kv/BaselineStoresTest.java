@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The baselines beside AKVQ-VL (rtn4, sink, smoothquant, skvq: {@link PerTokenKeyValueStore} and
+ * The baselines beside AKVQ-VL (rtn4, sink, smoothquant, skvq: {@link MixedPrecisionKeyValueStore#perToken} and
  * {@link ChannelMappedKeyValueStore}; kivi2/kivi4: {@link KiviKeyValueStore} with KIVI's own
  * quantizer): what each store decodes lies within its quantizer's bound of what it was given (half
  * a step inside the representable range, plus the distance to that range outside it) and the
@@ -29,7 +29,7 @@ class BaselineStoresTest {
             keyOrder[h] = permutation(r, headDim);
             valueOrder[h] = permutation(r, headDim);
         }
-        return new ChannelMappedKeyValueStore(new PerTokenKeyValueStore(kvHeads, headDim, 2, group, 1f, r.nextInt(5), r.nextInt(30),
+        return new ChannelMappedKeyValueStore(MixedPrecisionKeyValueStore.perToken(kvHeads, headDim, 2, group, 1f, r.nextInt(5), r.nextInt(30),
                 r.nextBoolean()), divisors, keyOrder, valueOrder);
     }
 
@@ -70,7 +70,7 @@ class BaselineStoresTest {
             int prompt = r.nextInt(length + 1);
             float clip = r.nextBoolean() ? 1f : 0.8f;
             GroupQuantizer quantizer = new GroupQuantizer(bits, clip);
-            PerTokenKeyValueStore store = new PerTokenKeyValueStore(heads, dim, bits, group, clip, sink, window, r.nextBoolean());
+            MixedPrecisionKeyValueStore store = MixedPrecisionKeyValueStore.perToken(heads, dim, bits, group, clip, sink, window, r.nextBoolean());
             QuantizedStoresTest.Filled f = QuantizedStoresTest.fill(r, store, length, prompt, 4);
             float[] keys = store.keysForTrace(), values = store.valuesForTrace();
             int quantized = 0;
@@ -81,11 +81,8 @@ class BaselineStoresTest {
                 boolean viaWindow = window > 0 && t >= prompt - window;
                 for (int h = 0; h < heads; h++) {
                     for (int g = 0; g < dim; g += group) {
-                        float[] kIn = new float[group], vIn = new float[group];
-                        for (int i = 0; i < group; i++) {
-                            kIn[i] = viaWindow ? half(f.keys()[t][h * dim + g + i]) : f.keys()[t][h * dim + g + i];
-                            vIn[i] = viaWindow ? half(f.values()[t][h * dim + g + i]) : f.values()[t][h * dim + g + i];
-                        }
+                        float[] kIn = QuantizedStoresTest.quantizerInput(f.keys()[t], h * dim + g, group, viaWindow);
+                        float[] vIn = QuantizedStoresTest.quantizerInput(f.values()[t], h * dim + g, group, viaWindow);
                         for (int i = 0; i < group; i++) {
                             int at = (h * length + t) * dim + g + i;
                             if (fp16) {

@@ -26,6 +26,14 @@ class KvCacheSettingsTest {
         assertFalse(KvCacheSettings.defaults(KvMode.RTN2).rotation());
         assertEquals(1.0f, KvCacheSettings.defaults(KvMode.RTN2).clip2());
         assertEquals(64, akvq.groupFor(64), "head_dim when smaller");
+        // akvq-kc: akvq's defaults (one change: the key quantizer), keys in blocks of KIVI's 32 tokens.
+        KvCacheSettings kc = KvCacheSettings.defaults(KvMode.AKVQ_KC);
+        assertEquals(akvq, new KvCacheSettings(KvMode.AKVQ, kc.window(), kc.pivots(), kc.group(), kc.clip2(), kc.clip4(), kc.pivotRule(),
+                kc.prefillQuantized(), kc.rotation(), kc.layers(), kc.residual(), kc.sink(), kc.smoothAlpha(), kc.channels(), kc.keyBlock()));
+        assertEquals(32, kc.keyBlock());
+        assertEquals(KvMode.AKVQ_KC, KvMode.parse("akvq-kc"));
+        assertEquals("akvq-kc", KvMode.AKVQ_KC.flag());
+        assertTrue(KvMode.AKVQ_KC.readsLayerTable() && !KvMode.KIVI2.readsLayerTable());
     }
 
     @Test
@@ -37,6 +45,8 @@ class KvCacheSettingsTest {
         assertInstanceOf(MixedPrecisionKeyValueStore.class, assertInstanceOf(RotatedKeyValueStore.class, akvq).inner());
         assertInstanceOf(RotatedKeyValueStore.class, KvCacheSettings.defaults(KvMode.FP32).withRotation(true).newStore(0, 1, 8));
         assertInstanceOf(MixedPrecisionKeyValueStore.class, KvCacheSettings.defaults(KvMode.AKVQ).newStore(0, 2, 16) instanceof RotatedKeyValueStore r ? r.inner() : null);
+        KeyValueStore kc = KvCacheSettings.defaults(KvMode.AKVQ_KC).withRotation(false).newStore(0, 2, 16);
+        assertTrue(assertInstanceOf(MixedPrecisionKeyValueStore.class, kc).footprint().segments().size() == 4, "int2, int4, pivots, window");
     }
 
     @Test
@@ -52,6 +62,8 @@ class KvCacheSettingsTest {
                 () -> new KvCacheSettings(KvMode.AKVQ, 8, 15, 12, 0.8f, 1f, PivotRule.ENTRIES, false, false, KvLayerTable.DEFAULT)
                         .newStore(0, 1, 16));
         assertTrue(e.getMessage().contains("--kv-group 12"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> KvCacheSettings.defaults(KvMode.AKVQ_KC).withKeyBlock(0));
+        assertTrue(e.getMessage().contains("--kv-key-block"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> d.newStore(0, 1, 24));
         assertTrue(e.getMessage().contains("power of two"), e.getMessage());
         assertEquals(PivotRule.TOKENS, PivotRule.parse("tokens"));

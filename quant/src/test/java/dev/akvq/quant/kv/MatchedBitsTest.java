@@ -32,7 +32,7 @@ class MatchedBitsTest {
     void everyModeWithAKnobLandsWithinTheToleranceOrSaysWhyNot() {
         KvLayerTable table = KvLayerTable.of("test", List.of(LayerPattern.TSA, LayerPattern.PSA, LayerPattern.PSA, LayerPattern.PSA));
         for (double target : new double[] {3.0, 4.5, 6.0}) {
-            for (KvMode mode : List.of(KvMode.RTN2, KvMode.KIVI2, KvMode.SINK, KvMode.AKVQ)) {
+            for (KvMode mode : List.of(KvMode.RTN2, KvMode.KIVI2, KvMode.SINK, KvMode.AKVQ, KvMode.AKVQ_KC)) {
                 KvCacheSettings base = KvCacheSettings.defaults(mode).withLayers(table);
                 MatchedBits.Match m = MatchedBits.configure(base, target, SHAPE, layouts());
                 if (m.settings().isPresent()) {

@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.akvq.quant.GroupQuantizer;
 import dev.akvq.quant.Hadamard;
+import dev.akvq.quant.KiviQuantizer;
 import dev.akvq.tensor.DType;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The quantized stores (RTN-2, KIVI-2, AKVQ-VL) against plain attention computed in double over what
+ * The quantized stores (RTN-2, KIVI-2, AKVQ-VL, akvq-kc) against plain attention computed in double over what
  * they say attention sees (their trace views), for random shapes, lengths, windows, pivots, layer
  * patterns, modality mixes and prefill/decode splits; the lifecycle of each (which token sits in
  * which segment when); the rotation wrapper against the unrotated store.
@@ -49,16 +52,19 @@ class QuantizedStoresTest {
 
     static KeyValueStore randomStore(SplittableRandom r, int kvHeads, int headDim) {
         int group = Math.max(4, headDim >> r.nextInt(3));
-        return switch (r.nextInt(7)) {
+        return switch (r.nextInt(8)) {
             case 4 -> new DenseKeyValueStore(DType.F16, kvHeads, headDim);
             case 5 -> new DenseKeyValueStore(DType.F32, kvHeads, headDim);
             case 0 -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f,
                     r.nextBoolean());
             case 1 -> new KiviKeyValueStore(kvHeads, headDim, r.nextBoolean() ? 2 : 4, Math.min(32, headDim), 32 * (1 + r.nextInt(4)),
                     r.nextBoolean());
-            case 2 -> new PerTokenKeyValueStore(kvHeads, headDim, r.nextBoolean() ? 2 : 4, group, r.nextBoolean() ? 1f : 0.9f,
+            case 2 -> MixedPrecisionKeyValueStore.perToken(kvHeads, headDim, r.nextBoolean() ? 2 : 4, group, r.nextBoolean() ? 1f : 0.9f,
                     r.nextInt(6), r.nextInt(40), r.nextBoolean());
             case 3 -> BaselineStoresTest.randomChannelMapped(r, kvHeads, headDim, group);
+            case 6 -> MixedPrecisionKeyValueStore.channelKeys(kvHeads, headDim, group, 1 << r.nextInt(6),
+                    r.nextBoolean() ? LayerPattern.TSA : LayerPattern.PSA, r.nextInt(40), r.nextInt(6),
+                    r.nextBoolean() ? PivotRule.ENTRIES : PivotRule.TOKENS, 0.8f, 1f, r.nextBoolean());
             default -> new MixedPrecisionKeyValueStore(kvHeads, headDim, group,
                     r.nextBoolean() ? LayerPattern.TSA : LayerPattern.PSA, r.nextInt(40), r.nextInt(6),
                     r.nextBoolean() ? PivotRule.ENTRIES : PivotRule.TOKENS, 0.8f, 1f, r.nextBoolean());
@@ -209,16 +215,140 @@ class QuantizedStoresTest {
             assertEquals(int4, s.get(1).tokens(), pattern + " int4 tokens");
             assertEquals(pivots.cardinality(), s.get(2).tokens(), pattern + " fp16 pivots");
             assertEquals(window - (pivots.cardinality() - pivotOutsideWindow), s.get(3).tokens(), pattern + " fp16 window");
-            // The window and the pivots hold the FP16-rounded inputs; quantized tokens are within their steps.
-            float[] keys = store.keysForTrace();
-            for (int t = 0; t < length; t++) {
-                boolean fp16 = t >= length - window || pivots.get(t);
-                for (int i = 0; i < 32; i++) {
-                    float seen = keys[t * 32 + i], given = f.keys()[t][i];
-                    if (fp16) assertEquals(Float.float16ToFloat(Float.floatToFloat16(given)), seen, "token " + t);
-                    else assertTrue(Math.abs(seen - given) < 0.8 * 30 + 1e-3, "token " + t);
+            // The window and the pivots hold the FP16-rounded inputs; quantized tokens are within their quantizer's bound.
+            assertDecodedWithinBounds(store, f, pattern, window, 32, 0.8f, 1f, 0, "akvq " + pattern);
+        }
+    }
+
+    private static float half(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
+    }
+
+    /** {@code row[offset, offset + n)} as a quantizer received it: FP16-rounded if it came from the FP16 window, else as given. */
+    static float[] quantizerInput(float[] row, int offset, int n, boolean viaWindow) {
+        float[] in = new float[n];
+        for (int i = 0; i < n; i++) in[i] = viaWindow ? half(row[offset + i]) : row[offset + i];
+        return in;
+    }
+
+    /**
+     * What an akvq ({@code keyBlock} 0) or akvq-kc store decodes, against what it was given: the
+     * window's and the pivots' rows are the FP16-rounded inputs; a quantized token lies in its layer's
+     * segment (INT4 at clip4 for text in a TSA layer, INT2 at clip2 otherwise) and each value within
+     * {@link GroupQuantizer}'s bound of its group (half a step inside the clipped range, plus the
+     * distance to it outside), from the FP32 input if it was quantized at prefill, else from its FP16
+     * window row. Keys: per token the same; with channel keys, within {@link KiviQuantizer#errorBound}
+     * of the FP16-rounded input, the parameters over each channel of a full block of the segment's
+     * slots, and the FP16-rounded input itself in the block still filling.
+     */
+    static void assertDecodedWithinBounds(MixedPrecisionKeyValueStore store, Filled f, LayerPattern pattern, int window, int group,
+                                          float clip2, float clip4, int keyBlock, String what) {
+        int heads = store.kvHeads(), dim = store.headDim(), length = store.length();
+        float[] keys = store.keysForTrace(), values = store.valuesForTrace();
+        BitSet pivots = store.pivotTokens();
+        List<List<Integer>> segments = List.of(new ArrayList<>(), new ArrayList<>());     // INT2, INT4: tokens in slot order
+        for (int t = 0; t < length; t++) {
+            boolean fp16 = t >= length - window || pivots.get(t);
+            assertEquals(fp16, !store.quantized(t), what + ": token " + t + "'s form");
+            if (!fp16) {
+                segments.get(pattern == LayerPattern.TSA && f.modality()[t] == Modality.TEXT ? 1 : 0).add(t);
+                continue;
+            }
+            for (int i = 0; i < heads * dim; i++) {
+                int at = (i / dim * length + t) * dim + i % dim;
+                assertEquals(half(f.keys()[t][i]), keys[at], what + ": fp16 key " + t);
+                assertEquals(half(f.values()[t][i]), values[at], what + ": fp16 value " + t);
+            }
+        }
+        for (int s = 0; s < 2; s++) {
+            int bits = s == 0 ? 2 : 4;
+            GroupQuantizer perToken = new GroupQuantizer(bits, s == 0 ? clip2 : clip4);
+            KiviQuantizer perChannel = new KiviQuantizer(bits);
+            List<Integer> tokens = segments.get(s);
+            int inBlocks = keyBlock > 0 ? tokens.size() / keyBlock * keyBlock : 0;
+            for (int slot = 0; slot < tokens.size(); slot++) {
+                int t = tokens.get(slot);
+                boolean viaWindow = window > 0 && t >= f.prompt() - window;
+                for (int h = 0; h < heads; h++) {
+                    for (int g = 0; g < dim; g += group) {
+                        float[] kIn = quantizerInput(f.keys()[t], h * dim + g, group, viaWindow);
+                        float[] vIn = quantizerInput(f.values()[t], h * dim + g, group, viaWindow);
+                        for (int i = 0; i < group; i++) {
+                            int at = (h * length + t) * dim + g + i, c = g + i;
+                            String where = what + ": " + (s == 0 ? "int2" : "int4") + " token " + t + " head " + h + " channel " + c;
+                            assertTrue(Math.abs(values[at] - vIn[i]) <= BaselineStoresTest.groupBound(perToken, vIn, vIn[i]),
+                                    where + " value " + values[at] + " vs " + vIn[i]);
+                            if (keyBlock == 0) {
+                                assertTrue(Math.abs(keys[at] - kIn[i]) <= BaselineStoresTest.groupBound(perToken, kIn, kIn[i]),
+                                        where + " key " + keys[at] + " vs " + kIn[i]);
+                            } else if (slot >= inBlocks) {
+                                assertEquals(half(f.keys()[t][h * dim + c]), keys[at], where + ": key in the block still filling");
+                            } else {
+                                int first = slot / keyBlock * keyBlock;
+                                float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+                                for (int b = first; b < first + keyBlock; b++) {
+                                    float x = half(f.keys()[tokens.get(b)][h * dim + c]);
+                                    min = Math.min(min, x);
+                                    max = Math.max(max, x);
+                                }
+                                float x = half(f.keys()[t][h * dim + c]);
+                                assertTrue(Math.abs(keys[at] - x) <= perChannel.errorBound(perChannel.parameters(min, max), x),
+                                        where + " key " + keys[at] + " vs " + x);
+                            }
+                        }
+                    }
                 }
             }
+        }
+    }
+
+    @Test
+    void akvqAndChannelKeyStoresDecodeWithinTheQuantizersBoundAndCountTheirBits() {
+        qt().withExamples(80).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            int heads = 1 + r.nextInt(2), dim = 8 << r.nextInt(3), group = Math.max(4, dim >> r.nextInt(2));
+            int window = r.nextInt(20), pivots = r.nextInt(4), keyBlock = r.nextBoolean() ? 0 : 1 << r.nextInt(4);
+            int length = 1 + r.nextInt(120), prompt = r.nextInt(length + 1);
+            LayerPattern pattern = r.nextBoolean() ? LayerPattern.TSA : LayerPattern.PSA;
+            float clip2 = r.nextBoolean() ? 0.8f : 1f, clip4 = r.nextBoolean() ? 0.9f : 1f;
+            MixedPrecisionKeyValueStore store = keyBlock == 0
+                    ? new MixedPrecisionKeyValueStore(heads, dim, group, pattern, window, pivots, PivotRule.ENTRIES, clip2, clip4, r.nextBoolean())
+                    : MixedPrecisionKeyValueStore.channelKeys(heads, dim, group, keyBlock, pattern, window, pivots, PivotRule.ENTRIES, clip2,
+                            clip4, r.nextBoolean());
+            Filled f = fill(r, store, length, prompt, 4);
+            String what = "seed " + seed + (keyBlock == 0 ? " akvq" : " akvq-kc block " + keyBlock);
+            assertDecodedWithinBounds(store, f, pattern, window, group, clip2, clip4, keyBlock, what);
+            // Exact bytes: FP16 rows 2 B a value; a quantized value bits/8 B plus 3 B a group (FP16 scale, byte zero);
+            // a channel key bits/8 B plus 4 B a channel and full block (FP16 scale and minimum), 2 B while its block fills.
+            long bytes = 0;
+            int[] perSegment = new int[2];
+            for (int t = 0; t < length; t++) {
+                if (!store.quantized(t)) bytes += 4L * dim;
+                else perSegment[pattern == LayerPattern.TSA && f.modality()[t] == Modality.TEXT ? 1 : 0]++;
+            }
+            for (int s = 0; s < 2; s++) {
+                int bits = s == 0 ? 2 : 4, n = perSegment[s], full = keyBlock == 0 ? n : n / keyBlock * keyBlock;
+                bytes += n * (dim * bits / 8 + 3L * dim / group);                                  // values
+                if (keyBlock == 0) bytes += n * (dim * bits / 8 + 3L * dim / group);
+                else bytes += full * dim * bits / 8 + full / keyBlock * 4L * dim + (n - full) * 2L * dim;
+            }
+            assertEquals(8.0 * bytes * heads / (2.0 * heads * length * dim), store.footprint().bitsPerValue(), 1e-9, what + ": bits");
+            assertEquals((pattern == LayerPattern.TSA ? 6L : 5L) * length, store.bookkeepingBytes(), what + ": bookkeeping");
+        });
+    }
+
+    /** The bound check fails on a wrong answer: inputs moved by far more than a step are caught. */
+    @Test
+    void theBoundCheckCanFail() {
+        for (int keyBlock : new int[] {0, 4}) {
+            SplittableRandom r = new SplittableRandom(5);
+            MixedPrecisionKeyValueStore store = keyBlock == 0
+                    ? new MixedPrecisionKeyValueStore(1, 16, 16, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f, false)
+                    : MixedPrecisionKeyValueStore.channelKeys(1, 16, 16, keyBlock, LayerPattern.PSA, 0, 0, PivotRule.ENTRIES, 1f, 1f, false);
+            Filled f = fill(r, store, 20, 10, 8);
+            assertDecodedWithinBounds(store, f, LayerPattern.PSA, 0, 16, 1f, 1f, keyBlock, "as given");
+            f.keys()[3][5] += 50;
+            assertThrows(AssertionError.class, () -> assertDecodedWithinBounds(store, f, LayerPattern.PSA, 0, 16, 1f, 1f, keyBlock, "moved"));
         }
     }
 
