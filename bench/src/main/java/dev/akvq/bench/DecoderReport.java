@@ -1,5 +1,6 @@
 package dev.akvq.bench;
 
+import dev.akvq.cli.UsageException;
 import java.util.Collection;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -20,7 +21,27 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class DecoderReport {
     private DecoderReport() {}
 
-    public static void main(String[] args) throws RunnerException {
+    static final ReportCommand COMMAND = new ReportCommand("decoder", "decode and prefill of 360M and 1B shapes against read bandwidth", """
+            akvq bench decoder: whole decoders against the weights' read bandwidth (JMH, about 8 minutes)
+
+            Usage: ./akvq bench decoder
+
+            Runs DecoderBench on checkpoints of SmolLM2-360M's and Llama-3.2-1B's shapes with random BF16
+            weights (3.2 GB written to /tmp/akvq-bench on first use), on 1 and 2 threads, and prints decode
+            tokens/s (one token after a 32-token prompt, FP32 KV cache) as a fraction of its bound (one read
+            of every matrix byte a step reads, measured in the same run), and 128-token prefill tokens/s and
+            GFLOP/s. Takes no arguments.
+
+            Examples:
+              ./akvq bench decoder
+            """);
+
+    public static void main(String[] args) {
+        COMMAND.main(args, DecoderReport::report);
+    }
+
+    private static void report(String[] args) throws RunnerException {
+        if (args.length > 0) throw new UsageException("takes no arguments, got '" + String.join(" ", args) + "'");
         Collection<RunResult> results = new Runner(new OptionsBuilder()
                 .include(DecoderBench.class.getName() + "\\.")
                 .forks(1).warmupIterations(3).measurementIterations(5)

@@ -1,5 +1,6 @@
 package dev.akvq.bench;
 
+import dev.akvq.cli.UsageException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -26,10 +27,35 @@ public final class KernelReport {
 
     private static final String[] JVM = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"};
 
-    public static void main(String[] args) throws RunnerException {
+    static final ReportCommand COMMAND = new ReportCommand("kernels", "BF16 matrix-vector and F32 matrix-matrix against read bandwidth and FMA peak", """
+            akvq bench kernels: the kernels against bounds measured in the same run (JMH, about 6 minutes)
+
+            Usage: ./akvq bench kernels [WARMUP [MEASURE]]
+
+            Runs the JMH kernel benchmarks, two JVM forks each, and prints the median of the measured
+            iterations as a ratio to a bound: BF16 matrix-vector GB/s of weights (4096x4096, 2048x8192)
+            against a plain Vector API read of the same bytes (MemoryRead), F32 matrix-matrix GFLOP/s
+            (512 tokens x 2048 x 2048) against the FMA peak (FmaPeakBench), on 1 and 2 threads, and the
+            2-thread over 1-thread scaling. Markdown tables on stdout, JMH's progress on stdout before them.
+
+            Arguments:
+              WARMUP     1 s warmup iterations per fork (default 5: the first calls run the Vector API interpreted)
+              MEASURE    1 s measured iterations per fork (default 7)
+
+            Examples:
+              ./akvq bench kernels
+              ./akvq bench kernels 2 3
+            """);
+
+    public static void main(String[] args) {
+        COMMAND.main(args, KernelReport::report);
+    }
+
+    private static void report(String[] args) throws RunnerException {
+        if (args.length > 2) throw new UsageException("expected at most WARMUP and MEASURE, got " + args.length + " arguments: " + String.join(" ", args));
         // Five 1 s warmups: the first calls run the Vector API interpreted (a second per call).
-        int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        int measure = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+        int warmup = args.length > 0 ? ReportCommand.atLeast("WARMUP", args[0], 0) : 5;
+        int measure = args.length > 1 ? ReportCommand.atLeast("MEASURE", args[1], 1) : 7;
 
         Collection<RunResult> matvec = run(base(warmup, measure).include(MatrixVectorBench.class.getName() + "\\."));
         Collection<RunResult> matmul = run(base(warmup, measure).include(MatrixMatrixBench.class.getName() + "\\."));

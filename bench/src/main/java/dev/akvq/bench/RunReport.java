@@ -1,5 +1,7 @@
 package dev.akvq.bench;
 
+import dev.akvq.cli.Flags;
+import dev.akvq.cli.UsageException;
 import dev.akvq.model.Trace;
 import dev.akvq.model.llama.LlamaDecoder;
 import dev.akvq.model.llama.LlamaSequence;
@@ -49,27 +51,56 @@ public final class RunReport {
     /** One cold {@code akvq run}: what it printed and what {@code /usr/bin/time -v} saw. */
     record ColdRun(double prefillTokS, double decodeTokS, double wallS, long peakRssBytes, long kvBytes) {}
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> flags = new TreeMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) usage("unexpected argument " + args[i]);
-            flags.put(args[i].substring(2), args[i + 1]);
+    static final ReportCommand COMMAND = new ReportCommand("run", "cold ./akvq run processes (prefill, decode, peak RSS) against bounds", """
+            akvq bench run: cold one-shot ./akvq run processes against bounds measured in the same run
+
+            Usage: ./akvq bench run [--model DIR] [--runs N] [--threads N] [--long N] [--decode N] [--multihead N]
+
+            Times cold ./akvq run processes, each under /usr/bin/time -v, interleaved over the runs: 128-,
+            512- and --long-token prompts with the fp16 cache and the --long prompt with akvq. Then measures,
+            in this process, a plain vector read of the checkpoint's matrices (decode's bound), the FMA peak
+            (prefill's bound) and a warm 128-token prefill, and prints each ratio next to its target with
+            the machine, date, commit and load average. Medians over the runs.
+
+            Options:
+              --model DIR      a Llama-shaped checkpoint (default /tmp/akvq-bench/llama3-374m, random BF16
+                               weights written there on first use)
+              --runs N         cold runs per row (default 3)
+              --threads N      worker threads of every process (default 2)
+              --long N         the long prompt's tokens (default 4000)
+              --decode N       tokens generated after the 128-token prompt (default 32)
+              --multihead N    adds akvq against fp16 decode after an N-token prompt on a multi-head shape
+                               (default 0: off; two N-token prefills per run take minutes)
+
+            Examples:
+              ./akvq bench run
+              ./akvq bench run --runs 3 --threads 2 --long 4000 --decode 32 --multihead 16384
+              ./akvq bench run --model /tmp/akvq-bench/llama3-374m --runs 1 --long 1000 --decode 16
+            """);
+
+    public static void main(String[] args) {
+        COMMAND.main(args, RunReport::report);
+    }
+
+    private static void report(String[] args) throws Exception {
+        Flags flags = COMMAND.flags(args, "model", "runs", "threads", "long", "decode", "multihead");
+        int runs = flags.positiveInt("runs", 3);
+        int threads = flags.positiveInt("threads", 2);
+        int longPrompt = flags.positiveInt("long", 4000);
+        int decode = flags.positiveInt("decode", 32);
+        int multihead = ReportCommand.atLeast(flags, "multihead", 0, 0);
+        if (multihead + decode > RandomCheckpoint.MHA_8X1024_32K.maxPositions()) {
+            throw new UsageException("--multihead " + multihead + " plus --decode " + decode + " exceeds the multi-head shape's "
+                    + RandomCheckpoint.MHA_8X1024_32K.maxPositions() + " positions");
         }
-        if (args.length % 2 != 0) usage("flag " + args[args.length - 1] + " needs a value");
-        int runs = Integer.parseInt(flags.getOrDefault("runs", "3"));
-        int threads = Integer.parseInt(flags.getOrDefault("threads", "2"));
-        int longPrompt = Integer.parseInt(flags.getOrDefault("long", "4000"));
-        int decode = Integer.parseInt(flags.getOrDefault("decode", "32"));
-        int multihead = Integer.parseInt(flags.getOrDefault("multihead", "0"));
         Path home = Path.of(System.getProperty("akvq.home", "."));
-        Path model = Path.of(flags.getOrDefault("model", System.getProperty("akvq.bench.dir", "/tmp/akvq-bench") + "/llama3-374m"));
+        Path model = Path.of(flags.optional("model").orElse(System.getProperty("akvq.bench.dir", "/tmp/akvq-bench") + "/llama3-374m"));
         if (!Files.exists(model.resolve("model.safetensors"))) {
             System.err.println("bench run: writing a random checkpoint to " + model + " (once)...");
             RandomCheckpoint.write(RandomCheckpoint.LLAMA3_374M, model);
         }
         Path mhaModel = model.resolveSibling(RandomCheckpoint.MHA_8X1024_32K.name());
         if (multihead > 0) {
-            if (multihead + decode > RandomCheckpoint.MHA_8X1024_32K.maxPositions()) usage("--multihead " + multihead + " exceeds the shape's positions");
             if (!Files.exists(mhaModel.resolve("model.safetensors"))) {
                 System.err.println("bench run: writing a random multi-head checkpoint to " + mhaModel + " (once)...");
                 RandomCheckpoint.write(RandomCheckpoint.MHA_8X1024_32K, mhaModel);
@@ -306,10 +337,5 @@ public final class RunReport {
         } catch (IOException | InterruptedException e) {
             return "?";
         }
-    }
-
-    private static void usage(String message) {
-        System.err.println("bench run: " + message + "\nusage: ./akvq bench run [--model DIR] [--runs N] [--threads N] [--long N] [--decode N] [--multihead N]");
-        System.exit(2);
     }
 }

@@ -1,5 +1,6 @@
 package dev.akvq.bench;
 
+import dev.akvq.cli.UsageException;
 import dev.akvq.engine.BatchScheduler;
 import dev.akvq.engine.GenerationRequest;
 import dev.akvq.engine.KvProjection;
@@ -62,15 +63,47 @@ public final class ThroughputReport {
     static final int PROMPT = 1024, NEW = 64, MAX_BATCH = 64;
     static final long BUDGET = 192L << 20;
 
+    static final List<String> TABLES = List.of("budget", "batch", "depth", "scaling");
+
+    static final ReportCommand COMMAND = new ReportCommand("throughput", "batched decoding against the paper's Table IV (not JMH)", """
+            akvq bench throughput: batched decoding per KV mode against the AKVQ-VL paper's Table IV
+
+            Usage: ./akvq bench throughput [THREADS] [budget|batch|depth|scaling]...
+
+            On a multi-head shape as LLaVA-1.5's (8 layers, hidden 1024, 16 heads of 64; random BF16 weights
+            written to /tmp/akvq-bench/llava-mha-8x1024 on first use), with synthetic caches of fp16, kivi2,
+            akvq and rtn2, prints the tables asked for (default all four):
+              budget    how many sequences each mode admits under one KV budget, and their decode tokens/s
+              batch     peak resident memory of a fresh JVM per mode at an equal batch
+              depth     decode step time per mode at 512 to 4096 tokens of context
+              scaling   akvq's aggregate tokens/s against batch size, next to its read-bandwidth bound
+
+            Arguments:
+              THREADS   worker threads (default 2)
+
+            Examples:
+              ./akvq bench throughput
+              ./akvq bench throughput 2
+              ./akvq bench throughput 2 budget depth
+            """);
+
     public static void main(String[] args) throws Exception {
+        // The "batch" table's fresh JVMs (childRun): internal, not part of the command line.
         if (args.length > 0 && args[0].equals("child")) {
             child(KvMode.parse(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Path.of(args[4]),
                     Integer.parseInt(args[5]));
             return;
         }
-        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        COMMAND.main(args, ThroughputReport::report);
+    }
+
+    private static void report(String[] args) throws Exception {
+        int threads = args.length > 0 ? ReportCommand.atLeast("THREADS", args[0], 1) : 2;
         // Which tables: budget, batch, depth, scaling (default all), e.g. "2 scaling".
-        Set<String> tables = args.length > 1 ? Set.of(Arrays.copyOfRange(args, 1, args.length)) : Set.of("budget", "batch", "depth", "scaling");
+        Set<String> tables = Set.copyOf(args.length > 1 ? Arrays.asList(args).subList(1, args.length) : TABLES);
+        for (String table : tables) {
+            if (!TABLES.contains(table)) throw new UsageException("unknown table '" + table + "'; expected some of " + String.join(", ", TABLES));
+        }
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "akvq-bench", SHAPE.name());
         if (!Files.exists(dir.resolve("model.safetensors"))) {
             System.err.println("writing " + dir + " (random BF16 weights)...");

@@ -142,7 +142,7 @@ public final class Main {
         s.append("akvq: vision-language models on the CPU with a 2-bit AKVQ-VL KV cache\n\n");
         s.append("Usage: akvq <command> [options]      akvq <command> --help      akvq help <command>      akvq --version\n\nCommands:\n");
         s.append(String.format("  %-11s %s%n", "test", "run the whole test suite (Maven)"));
-        s.append(String.format("  %-11s %s%n", "bench", "benchmarks: kernels | decoder | serve | throughput | JMH arguments"));
+        s.append(String.format("  %-11s %s%n", "bench", "benchmarks: kernels | decoder | run | allocation | serve | throughput | JMH (akvq bench --help)"));
         for (Command c : commands()) s.append(String.format("  %-11s %s%n", c.name(), c.summary()));
         s.append("\nExamples:\n  akvq demo\n  akvq inspect --model path/to/checkpoint\n");
         return s.toString();
