@@ -55,26 +55,28 @@ public final class Main {
             out.print(command.help());
             return 0;
         }
+        // As the user typed it: the launcher passes `akvq bench serve` as the command bench-serve.
+        String shown = command.name().replaceFirst("^bench-", "bench ");
         try {
             dev.akvq.tensor.VectorWidth.SHAPE.vectorBitSize();      // a bad -Dakvq.vector.bits is named before any work
             return command.run(rest, out, err);
         } catch (ExceptionInInitializerError e) {
-            err.println("akvq " + command.name() + ": " + e.getCause().getMessage());
+            err.println("akvq " + shown + ": " + e.getCause().getMessage());
             return 2;
         } catch (Flags.HelpRequested e) {
             out.print(command.help());
             return 0;
         } catch (UsageException e) {
-            err.println("akvq " + command.name() + ": " + e.getMessage());
-            err.println("See 'akvq " + command.name() + " --help'.");
+            err.println("akvq " + shown + ": " + e.getMessage());
+            err.println("See 'akvq " + shown + " --help'.");
             return 2;
         } catch (OutOfMemoryError e) {
-            err.println("akvq " + command.name() + ": error: " + outOfMemory(e, Runtime.getRuntime().maxMemory()));
+            err.println("akvq " + shown + ": error: " + outOfMemory(e, Runtime.getRuntime().maxMemory()));
             if (Boolean.getBoolean("akvq.debug")) e.printStackTrace(err);
             return 1;
         } catch (Exception | StackOverflowError e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            err.println("akvq " + command.name() + ": error: " + message);
+            err.println("akvq " + shown + ": error: " + message);
             if (Boolean.getBoolean("akvq.debug")) e.printStackTrace(err);
             return 1;
         }
