@@ -167,14 +167,7 @@ public final class LlamaDecoder {
             KeyValueStore store = cache.get(l);
 
             // Attention block: RMSNorm, q/k/v projections, RoPE on q and k.
-            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.inputNorm(), eps);
-            linear(h, n, w.q(), w.qBias(), q);
-            linear(h, n, w.k(), w.kBias(), k);
-            linear(h, n, w.v(), w.vBias(), v);
-            for (int t = 0; t < n; t++) {
-                RotaryEmbedding.rotateHalf(q, t * qWidth, heads, headDim, cos, sin, t * headDim);
-                RotaryEmbedding.rotateHalf(k, t * kvWidth, kvHeads, headDim, cos, sin, t * headDim);
-            }
+            queryKeyValue(w, x, n, h, q, k, v, cos, sin);
 
             // The cache receives the post-RoPE keys and values; at prefill, also the residual stream.
             if (past == 0) store.beginPrefill(x, n, hidden);
@@ -194,12 +187,7 @@ public final class LlamaDecoder {
             Add.add(x, projected);
 
             // MLP block: x += down(silu(gate(h)) · up(h)), h = RMSNorm(x).
-            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.postAttentionNorm(), eps);
-            linear(h, n, w.gate(), w.gateBias(), gate);
-            linear(h, n, w.up(), w.upBias(), up);
-            SwiGlu.apply(gate, 0, up, 0, n * ffn);
-            linear(gate, n, w.down(), w.downBias(), projected);
-            Add.add(x, projected);
+            mlp(w, x, n, h, gate, up, projected);
             if (trace.enabled()) trace.put("decoder_layer_out." + l, x.clone(), 1, n, hidden);
         }
 
@@ -222,9 +210,7 @@ public final class LlamaDecoder {
      * store turns values and the attention output itself ({@code RotatedKeyValueStore}).
      */
     public void forwardBatch(DecoderBatch batch) {
-        int n = batch.rows, hidden = config.hiddenSize(), heads = config.numAttentionHeads();
-        int kvHeads = config.numKeyValueHeads(), headDim = config.headDim(), ffn = config.intermediateSize();
-        int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        int n = batch.rows, hidden = config.hiddenSize(), kvWidth = config.numKeyValueHeads() * config.headDim();
         float eps = (float) config.rmsNormEps();
         if (batch.config != config && !batch.config.equals(config)) {
             throw new IllegalArgumentException("forwardBatch: the batch was built for another config");
@@ -246,14 +232,7 @@ public final class LlamaDecoder {
             LlamaWeights.Layer w = weights.layers().get(l);
 
             // Attention block: RMSNorm, q/k/v projections, RoPE on q and k.
-            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.inputNorm(), eps);
-            linear(h, n, w.q(), w.qBias(), q);
-            linear(h, n, w.k(), w.kBias(), k);
-            linear(h, n, w.v(), w.vBias(), v);
-            for (int t = 0; t < n; t++) {
-                RotaryEmbedding.rotateHalf(q, t * qWidth, heads, headDim, cos, sin, t * headDim);
-                RotaryEmbedding.rotateHalf(k, t * kvWidth, kvHeads, headDim, cos, sin, t * headDim);
-            }
+            queryKeyValue(w, x, n, h, q, k, v, cos, sin);
 
             // Each sequence's cache receives its post-RoPE keys and values; a first chunk starts its prefill.
             for (int s = 0; s < batch.segments; s++) {
@@ -272,12 +251,7 @@ public final class LlamaDecoder {
             Add.add(x, 0, projected, 0, n * hidden);
 
             // MLP block: x += down(silu(gate(h)) · up(h)), h = RMSNorm(x).
-            for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.postAttentionNorm(), eps);
-            linear(h, n, w.gate(), w.gateBias(), gate);
-            linear(h, n, w.up(), w.upBias(), up);
-            SwiGlu.apply(gate, 0, up, 0, n * ffn);
-            linear(gate, n, w.down(), w.downBias(), projected);
-            Add.add(x, 0, projected, 0, n * hidden);
+            mlp(w, x, n, h, gate, up, projected);
         }
 
         // Final norm and lm_head of the last row of each segment that asked, all at once.
@@ -379,6 +353,38 @@ public final class LlamaDecoder {
             }
         });
         return kept;
+    }
+
+    /**
+     * The attention block's inputs for the first {@code n} rows of the residual stream {@code x}:
+     * {@code h = RMSNorm(x)}, the q/k/v projections of {@code h}, then RoPE on q and k with row
+     * {@code t}'s angles at row {@code t} of {@code cos}/{@code sin}. {@link #forward} and
+     * {@link #forwardBatch} share it, so a sequence gets the same bits alone and batched.
+     */
+    private void queryKeyValue(LlamaWeights.Layer w, float[] x, int n, float[] h, float[] q, float[] k, float[] v,
+                               float[] cos, float[] sin) {
+        int hidden = config.hiddenSize(), heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads();
+        int headDim = config.headDim(), qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        float eps = (float) config.rmsNormEps();
+        for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.inputNorm(), eps);
+        linear(h, n, w.q(), w.qBias(), q);
+        linear(h, n, w.k(), w.kBias(), k);
+        linear(h, n, w.v(), w.vBias(), v);
+        for (int t = 0; t < n; t++) {
+            RotaryEmbedding.rotateHalf(q, t * qWidth, heads, headDim, cos, sin, t * headDim);
+            RotaryEmbedding.rotateHalf(k, t * kvWidth, kvHeads, headDim, cos, sin, t * headDim);
+        }
+    }
+
+    /** The MLP block over the first {@code n} rows: {@code x += down(silu(gate(h)) · up(h))}, {@code h = RMSNorm(x)}. */
+    private void mlp(LlamaWeights.Layer w, float[] x, int n, float[] h, float[] gate, float[] up, float[] projected) {
+        int hidden = config.hiddenSize();
+        for (int t = 0; t < n; t++) RmsNorm.apply(h, t * hidden, x, t * hidden, w.postAttentionNorm(), (float) config.rmsNormEps());
+        linear(h, n, w.gate(), w.gateBias(), gate);
+        linear(h, n, w.up(), w.upBias(), up);
+        SwiGlu.apply(gate, 0, up, 0, n * config.intermediateSize());
+        linear(gate, n, w.down(), w.downBias(), projected);
+        Add.add(x, 0, projected, 0, n * hidden);
     }
 
     /** {@code y = x Wᵀ (+ bias)} for {@code n} tokens: matrix-vector for one, matrix-matrix for more. */
