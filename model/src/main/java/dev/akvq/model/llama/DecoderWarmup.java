@@ -13,8 +13,15 @@ import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.SwiGlu;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.config.TextDecoderConfig;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs every kernel of a decoder's forward pass on tiny inputs until the JIT has compiled it, so
@@ -27,6 +34,13 @@ import java.util.SplittableRandom;
  * kept. Each branch the real pass takes (4-row blocks and the remainder rows of matrix-vector,
  * whole and partial token groups of matrix-matrix, prefill and decode attention) is taken here,
  * so the compiled code is not thrown away on first contact with real data.
+ *
+ * <p>Meanwhile a second thread maps every weight matrix into the process ({@link MemorySegment#load}):
+ * the warm-up reads row slices only, so the prompt would otherwise take a page fault for every
+ * few pages of the checkpoint as its first pass reaches them (a cold 128-token prompt of a 750 MB
+ * checkpoint spent 0.06-0.13 s of its threads' CPU time in the kernel doing so, against 0.01 s warm;
+ * mapped here, 0.01 s). Skipped when the weights take more than half the machine's memory, where
+ * mapping them ahead could push out pages the prompt needs first.
  */
 final class DecoderWarmup {
     private DecoderWarmup() {}
@@ -40,6 +54,13 @@ final class DecoderWarmup {
     /** Tokens of the warm-up prompt: above the FP16 window of the default settings, so quantized rows exist. */
     private static final int STORED = 160;
     /**
+     * Tokens of the first prompt of each phase, decoded without prompt attention: its quantized run
+     * outgrows one 256-token piece of the packed-code kernels, so each thread's scratch reaches its
+     * full size here. Grown only by the user's first long decode, it was a branch the compiled code
+     * had never seen (a deoptimization and a recompilation in the first decode steps).
+     */
+    private static final int LONG_STORED = STORED + 320;
+    /**
      * Decode steps over each warmed store: enough that C2 compiles the quantized stores' attention
      * (packed-code dot products and weighted sums) here. With 4 steps over one layer, a cold
      * {@code --kv akvq} run first compiled them 1-4 s into its decode (JFR compilation events) and
@@ -50,15 +71,53 @@ final class DecoderWarmup {
 
     /**
      * Most rounds run on the calling thread alone (compiled code serves every thread, and a hand-off
-     * per tiny call would cost more than the call on a busy machine); the last rounds go through the
-     * decoder's own pool, so its hand-off is compiled too.
+     * per tiny call would cost more than the call on a busy machine); the first and the last rounds
+     * go through the decoder's own pool, so its hand-off is compiled too. The first comes first so
+     * that what a pool thread does once (make its scratch buffers) is in the profiles the JIT
+     * compiles from: with it last, the compiled quantized attention met a branch it had never seen
+     * at the end of the warm-up and was thrown away, and recompiled only during the user's decode.
      */
     static void run(LlamaDecoder decoder, LlamaWeights weights, KvCacheSettings settings) {
+        List<MemorySegment> mapped = mappedMatrices(weights);
+        AtomicReference<RuntimeException> mappingFailed = new AtomicReference<>();
+        Thread mapping = null;
+        if (fitsInMemory(mapped)) {
+            mapping = Thread.ofPlatform().daemon().name("akvq-weights-mapping").start(() -> {
+                try {
+                    mapped.forEach(MemorySegment::load);
+                } catch (RuntimeException e) {
+                    mappingFailed.set(e);
+                }
+            });
+        }
+        rounds(decoder, weights, settings, 1);
         try (WorkerPool serial = WorkerPool.create(1)) {
             LlamaDecoder alone = new LlamaDecoder(decoder.config(), weights, serial);
             rounds(alone, weights, settings, ROUNDS - POOLED_ROUNDS);
         }
-        rounds(decoder, weights, settings, POOLED_ROUNDS);
+        rounds(decoder, weights, settings, POOLED_ROUNDS - 1);
+        if (mapping != null) {
+            try {
+                mapping.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();   // Ctrl-C: the prompt's own reads map what is left
+            }
+            if (mappingFailed.get() != null) throw mappingFailed.get();
+        }
+    }
+
+    /** The decoder's weight matrices that are file mappings, each once (a tied lm_head is the embedding). */
+    private static List<MemorySegment> mappedMatrices(LlamaWeights weights) {
+        Set<MatrixView> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<MatrixView> all = new ArrayList<>(List.of(weights.embedTokens(), weights.lmHead()));
+        for (LlamaWeights.Layer l : weights.layers()) all.addAll(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
+        return all.stream().filter(seen::add).map(MatrixView::data).filter(MemorySegment::isMapped).toList();
+    }
+
+    private static boolean fitsInMemory(List<MemorySegment> mapped) {
+        long bytes = mapped.stream().mapToLong(MemorySegment::byteSize).sum();
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        return bytes <= os.getTotalMemorySize() / 2;
     }
 
     private static void rounds(LlamaDecoder decoder, LlamaWeights weights, KvCacheSettings settings, int count) {
@@ -92,40 +151,43 @@ final class DecoderWarmup {
             Add.add(h, 0, x, 0, hidden);
             RotaryEmbedding.rotateHalf(qs, 0, heads, headDim, rotary.cos(), rotary.sin(), 0);
             RotaryEmbedding.rotateHalf(ks, 0, kvHeads, headDim, rotary.cos(), rotary.sin(), headDim);
-            if (round % 30 == 0) attention(decoder, settings, random, hidden, qs, out);
+            if (round == 0) attention(decoder, settings, random, hidden, qs, out, LONG_STORED, false);
+            if (round % 30 == 0) attention(decoder, settings, random, hidden, qs, out, STORED, true);
         }
     }
 
     /**
-     * A prompt of {@link #STORED} tokens through the first and the last layer's stores (a TSA and a
-     * PSA layer in the default table: INT4 and INT2 codes) and the decoder's attention, then
-     * {@link #DECODE_STEPS} decode steps each.
+     * A prompt of {@code stored} tokens through the first and the last layer's stores (a TSA and a
+     * PSA layer in the default table: INT4 and INT2 codes) and, with {@code promptAttention}, the
+     * decoder's attention over it (tiled, then per token), then {@link #DECODE_STEPS} decode steps each.
      */
     private static void attention(LlamaDecoder decoder, KvCacheSettings settings, SplittableRandom random, int hidden,
-                                  float[] q, float[] out) {
+                                  float[] q, float[] out, int stored, boolean promptAttention) {
         TextDecoderConfig c = decoder.config();
         // The whole cache, as a sequence builds it (so bad settings fail here as they would there).
         List<KeyValueStore> cache = settings.newCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim());
         for (int layer : new int[] {0, c.numHiddenLayers() - 1}) {
-            attention(decoder, cache.get(layer), layer, random, hidden, q, out);
+            attention(decoder, cache.get(layer), layer, random, hidden, q, out, stored, promptAttention);
         }
         cache.forEach(KeyValueStore::close);
     }
 
     private static void attention(LlamaDecoder decoder, KeyValueStore store, int layer, SplittableRandom random, int hidden,
-                                  float[] q, float[] out) {
+                                  float[] q, float[] out, int stored, boolean promptAttention) {
         TextDecoderConfig c = decoder.config();
         int width = c.numKeyValueHeads() * c.headDim(), qWidth = c.numAttentionHeads() * c.headDim();
-        float[] k = noise(random, STORED * width), v = noise(random, STORED * width);
-        float[] prompt = noise(random, 8 * qWidth), promptOut = new float[8 * qWidth];
-        store.beginPrefill(noise(random, STORED * hidden), STORED, hidden);
-        for (int t = 0; t < STORED; t++) store.append(k, t * width, v, t * width, new CachedToken(t, Modality.TEXT, false));
-        float[] promptQueries = noise(random, STORED * qWidth);
-        decoder.attend(store, layer, promptQueries, k, v, STORED, 0, new float[STORED * qWidth], false);   // tiled prompt
-        decoder.attend(store, layer, prompt, k, v, 8, STORED - 8, promptOut, false);                       // per token
+        float[] k = noise(random, stored * width), v = noise(random, stored * width);
+        store.beginPrefill(noise(random, stored * hidden), stored, hidden);
+        for (int t = 0; t < stored; t++) store.append(k, t * width, v, t * width, new CachedToken(t, Modality.TEXT, false));
+        if (promptAttention) {
+            float[] prompt = noise(random, 8 * qWidth), promptOut = new float[8 * qWidth];
+            float[] promptQueries = noise(random, stored * qWidth);
+            decoder.attend(store, layer, promptQueries, k, v, stored, 0, new float[stored * qWidth], false);   // tiled prompt
+            decoder.attend(store, layer, prompt, k, v, 8, stored - 8, promptOut, false);                       // per token
+        }
         store.endPrefill();
         for (int t = 0; t < DECODE_STEPS; t++) {
-            store.append(k, t * width, v, t * width, new CachedToken(STORED + t, Modality.TEXT, true));
+            store.append(k, t * width, v, t * width, new CachedToken(stored + t, Modality.TEXT, true));
             decoder.attend(store, layer, q, k, v, 1, store.length() - 1, out, false);
         }
     }
