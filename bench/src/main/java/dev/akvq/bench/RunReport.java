@@ -49,7 +49,7 @@ public final class RunReport {
     private RunReport() {}
 
     /** One cold {@code akvq run}: what it printed and what {@code /usr/bin/time -v} saw. */
-    record ColdRun(double prefillTokS, double decodeTokS, double wallS, long peakRssBytes, long kvBytes) {}
+    record ColdRun(double prefillTokS, double decodeTokS, double wallS, double warmupS, long peakRssBytes, long kvBytes) {}
 
     static final ReportCommand COMMAND = new ReportCommand("run", "cold ./akvq run processes (prefill, decode, peak RSS) against bounds", """
             akvq bench run: cold one-shot ./akvq run processes against bounds measured in the same run
@@ -122,8 +122,8 @@ public final class RunReport {
                 int prompt = Integer.parseInt(p[1]);
                 int newTokens = prompt == 128 ? decode : prompt == 512 ? 2 : Math.max(decode / 2, 8);
                 ColdRun run = coldRun(home, model, p[0], prompt, newTokens, threads);
-                System.err.printf("bench run: %s run %d: prefill %.1f tok/s, decode %.2f tok/s, %.1f s, peak RSS %s%n",
-                        row, r + 1, run.prefillTokS, run.decodeTokS, run.wallS, mib(run.peakRssBytes));
+                System.err.printf("bench run: %s run %d: warm-up %.2f s, prefill %.1f tok/s, decode %.2f tok/s, %.1f s, peak RSS %s%n",
+                        row, r + 1, run.warmupS, run.prefillTokS, run.decodeTokS, run.wallS, mib(run.peakRssBytes));
                 cold.computeIfAbsent(row, k -> new ArrayList<>()).add(run);
             }
             for (String kv : multihead > 0 ? List.of("fp16", "akvq") : List.<String>of()) {
@@ -189,8 +189,8 @@ public final class RunReport {
                     "%.2f tok/s".formatted(mhaAkvq.decodeTokS), "%.2f tok/s".formatted(mhaFp16.decodeTokS),
                     mhaAkvq.decodeTokS / mhaFp16.decodeTokS, ">= 150%");
         }
-        System.out.printf("%ncold wall time of the 128-token run (JVM start to exit): %.2f s; spread of decode over runs: %s%n",
-                short128.wallS, spread(cold.get("fp16 128")));
+        System.out.printf("%ncold wall time of the 128-token run (JVM start to exit): %.2f s, of which the warm-up (kernels compiled) %.2f s;"
+                + " spread of decode over runs: %s%n", short128.wallS, short128.warmupS, spread(cold.get("fp16 128")));
     }
 
     private static void row(String measure, String value, String bound, double ratio, String target) {
@@ -222,9 +222,11 @@ public final class RunReport {
         double prefill = Integer.parseInt(m.group(1)) / Double.parseDouble(m.group(2));
         // The decode timer covers sampling the first token from the prompt's logits and generated - 1 steps.
         double decode = (Integer.parseInt(m.group(3)) - 1) / Double.parseDouble(m.group(4));
+        Matcher warmup = Pattern.compile("kernels compiled in ([\\d.]+) s").matcher(text);
         Matcher rss = Pattern.compile("Maximum resident set size \\(kbytes\\): (\\d+)").matcher(text);
         Matcher kvBytes = Pattern.compile("KV cache ([\\d.]+) (B|KiB|MiB|GiB)").matcher(text);
-        return new ColdRun(prefill, decode, wall, rss.find() ? Long.parseLong(rss.group(1)) * 1024 : -1,
+        return new ColdRun(prefill, decode, wall, warmup.find() ? Double.parseDouble(warmup.group(1)) : 0,
+                rss.find() ? Long.parseLong(rss.group(1)) * 1024 : -1,
                 kvBytes.find() ? (long) (Double.parseDouble(kvBytes.group(1)) * unit(kvBytes.group(2))) : 0);
     }
 
@@ -295,6 +297,7 @@ public final class RunReport {
         ColdRun mid = sorted.get(sorted.size() / 2);
         double prefill = median(runs.stream().mapToDouble(ColdRun::prefillTokS).toArray());
         return new ColdRun(prefill, mid.decodeTokS, median(runs.stream().mapToDouble(ColdRun::wallS).toArray()),
+                median(runs.stream().mapToDouble(ColdRun::warmupS).toArray()),
                 (long) median(runs.stream().mapToDouble(ColdRun::peakRssBytes).toArray()), mid.kvBytes);
     }
 
