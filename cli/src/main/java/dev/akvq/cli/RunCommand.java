@@ -180,14 +180,9 @@ final class RunCommand implements Command {
             Tokenizer tokenizer = textPrompt ? model.tokenizer() : null;
             long loaded = System.nanoTime();
             err.printf("akvq run: %s loaded in %.2f s (%d threads, --kv %s)%n", dir, (loaded - loadStart) / 1e9, threads, mode.flag());
-            if (!vision) {
-                // A one-shot run compiles its kernels on tiny inputs first (-Dakvq.noWarmup=true skips it, to measure it).
-                // Not for the vision families yet: their prompt checks run before any weight is read.
-                long warmStart = System.nanoTime();
-                if (!Boolean.getBoolean("akvq.noWarmup") && model.warmUp(settings)) {
-                    err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - warmStart) / 1e9);
-                }
-            }
+            // A one-shot run compiles its decoder's kernels on tiny inputs before the prompt (-Dakvq.noWarmup=true skips it,
+            // to measure it); the vision families after preparing the prompt, whose checks run before any weight is read.
+            if (!vision) warmUp(model, settings, err);
             if (chat) {
                 new ChatSession(model, template.get(), settings, sampler, stop, out, err, interrupted, waitingForInput)
                         .run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), images);
@@ -227,6 +222,8 @@ final class RunCommand implements Command {
             }
             int newTokens = ContextLimit.maxNewTokens(prompt.tokens(), text.maxPositionEmbeddings(), stop.maxNewTokens(),
                     flags.has("max-new-tokens"), err);
+            if (vision) warmUp(model, settings, err);
+            long prefillStart = System.nanoTime();
             TokenSequence sequence;
             try {
                 sequence = model.prefill(prompt, settings, Trace.NONE);
@@ -261,7 +258,7 @@ final class RunCommand implements Command {
             if (textOut != null) out.println(textOut.finish());
             else out.println();
             long end = System.nanoTime();
-            double prefillSeconds = (decodeStart - prepared) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
+            double prefillSeconds = (decodeStart - prefillStart) / 1e9, decodeSeconds = (end - decodeStart) / 1e9;
             err.printf("akvq run: load %.2f s; %sprompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s);"
                     + " finish reason: %s%n", (loaded - loadStart) / 1e9,
                     images.isEmpty() ? "" : String.format("images: decoding %.2f s, preprocessing and vision tower %.2f s; ",
@@ -273,6 +270,13 @@ final class RunCommand implements Command {
         } finally {
             finished.countDown();
             if (!interrupted.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
+        }
+    }
+
+    private static void warmUp(VisionLanguageModel model, KvCacheSettings settings, PrintStream err) {
+        long start = System.nanoTime();
+        if (!Boolean.getBoolean("akvq.noWarmup") && model.warmUp(settings)) {
+            err.printf("akvq run: kernels compiled in %.2f s%n", (System.nanoTime() - start) / 1e9);
         }
     }
 
