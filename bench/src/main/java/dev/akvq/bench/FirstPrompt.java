@@ -24,7 +24,8 @@ import java.util.Locale;
  * compute threads; of it, time in the kernel: page faults) and of the whole process (adding the
  * JIT compiler and GC threads). The first prompt is the one a user feels; the later ones are warm.
  * With {@code --decode N}, the last prompt is followed by N decode steps, each with its Java
- * threads' CPU time: a step that is slower than the later ones runs code the JIT has not compiled yet.
+ * threads' and the process's CPU time: a step that is slower than the later ones runs code the JIT
+ * has not compiled yet.
  * On a machine shared with other work, wall time measures the neighbours, while the CPU times
  * measure what the JIT and the first touch of the mapped weights still leave to the first prompt.
  *
@@ -77,11 +78,12 @@ public final class FirstPrompt {
                     s.lastLogits(s.prefill(decoder.embed(ids), text, Trace.NONE), tokens);
                     System.out.printf("prompt %d: %s%n", p + 1, Cost.now().minus(before));
                     if (p == prompts - 1 && decode > 0) {
-                        StringBuilder steps = new StringBuilder("decode steps, Java threads' CPU ms:");
+                        StringBuilder steps = new StringBuilder("decode steps, CPU ms of the Java threads / the process:");
                         for (int t = 0; t < decode; t++) {
                             Cost step = Cost.now();
                             s.step(ids[t % tokens]);
-                            steps.append(String.format(" %.0f", Cost.now().minus(step).threads / 1e6));
+                            Cost c = Cost.now().minus(step);
+                            steps.append(String.format(" %.0f/%.0f", c.threads / 1e6, c.process / 1e6));
                         }
                         System.out.println(steps);
                     }
