@@ -1,7 +1,6 @@
 package dev.akvq.tensor;
 
 import java.util.Arrays;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -26,13 +25,14 @@ import jdk.incubator.vector.VectorSpecies;
  *       then multiplied or divided by the scaling's factor, as the family's reference does;</li>
  *   <li>a key outside a row's visible range {@code [from, to)}, or marked false in the key mask,
  *       scores {@code −∞} and gets {@code p = 0} exactly;</li>
- *   <li>{@code s − m'} and its exponential are evaluated in double and rounded once to float
- *       (as {@link Softmax}); {@code l} is accumulated in double;</li>
+ *   <li>{@code s − m'} is a float subtraction and its exponential {@link SoftmaxExp}'s (float, within
+ *       2 ulp, as torch's CPU softmax takes a float {@code expf} of a float difference), the same
+ *       bits in both forms; {@code c} likewise; a block's {@code Σ p_j} is a float sum, a partial sum
+ *       per vector lane in key order and then the lanes in order, added to {@code l}, kept in double;</li>
  *   <li>an output channel is {@code o·c}, then {@code fma(v[j, d], p_j, ·)} in {@code j} order, then
  *       one float division by {@code (float) l}.</li>
  * </ul>
- * Only the exponential's implementation (the Vector API's against {@link Math#exp}) and the order
- * of the double sum's terms differ between the forms. A row with no visible key is NaN (softmax
+ * The two forms therefore give the same bits, whatever the thread, the tile or the JIT's state. A row with no visible key is NaN (softmax
  * over nothing, as torch); a NaN or {@code +∞} score makes its row NaN. Four rows share every key
  * and value load, and the value rows of a block are summed for a group of four rows over the union
  * of their visible keys, so a value outside one row's range but inside another's enters the first
@@ -45,8 +45,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class OnlineSoftmaxTile {
     private static final VectorSpecies<Float> F = KernelMode.FLOAT;
-    private static final VectorSpecies<Double> D = KernelMode.DOUBLE;
-    private static final VectorSpecies<Float> FD = KernelMode.FLOAT_FOR_DOUBLE;
 
     /** Keys per block: 64 scores are 4 AVX-512 (8 AVX2) vectors, and a 64 x 128 packed block is 32 KiB (L1). */
     static final int KEY_BLOCK = 64;
@@ -75,6 +73,7 @@ final class OnlineSoftmaxTile {
     private final long[] packedId;
     private final int[] packedBlock;
     private final int[] masked = new int[KEY_BLOCK];
+    private final float[] laneSums = new float[F.length()];
 
     /**
      * @param rowCapacity most query rows a call uses
@@ -121,6 +120,8 @@ final class OnlineSoftmaxTile {
         for (int kb = first == Integer.MAX_VALUE ? last : first / KEY_BLOCK * KEY_BLOCK; kb < last; kb += KEY_BLOCK) {
             int kn = Math.min(KEY_BLOCK, kv.count() - kb);
             int keys = pack(kv, kb / KEY_BLOCK, kn);
+            // Scores are computed for the block's first span keys: kn rounded up to the vector form's step.
+            int span = vector ? (kn + 2 * F.length() - 1) / (2 * F.length()) * (2 * F.length()) : kn;
             int maskedCount = 0;
             if (kv.keyMask() != null) {
                 for (int j = 0; j < kn; j++) if (!kv.keyMask()[kv.first() + kb + j]) masked[maskedCount++] = j;
@@ -135,11 +136,11 @@ final class OnlineSoftmaxTile {
                     }
                 }
                 if (lo >= hi) continue;
-                if (vector) scoresVector(keys, g0);
-                else scoresScalar(keys, g0);
+                if (vector) scoresVector(keys, g0, span);
+                else scoresScalar(keys, g0, span);
                 for (int i = 0; i < ROWS; i++) {
                     int row = g0 + i, a = Math.max(0, from[row] - kb), b = Math.min(kn, to[row] - kb);
-                    softmaxStep(row, i, a, b, maskedCount, scaling, vector);
+                    softmaxStep(row, i, a, b, span, maskedCount, scaling, vector);
                 }
                 int vBase = (kv.first() + kb) * kv.stride() + kv.valueColumn();
                 if (vector) weightedSumVector(kv.v(), vBase, kv.stride(), lo, hi, g0);
@@ -167,9 +168,13 @@ final class OnlineSoftmaxTile {
     }
 
     /** {@code scores[i][j] = Σ_d fma(keysT[d][j], q[g0 + i][d])} for four rows, two vectors of keys at a time. */
-    private void scoresVector(int keys, int g0) {
+    private void scoresVector(int keys, int g0, int span) {
         int lanes = F.length(), q0 = g0 * headDim, q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
-        for (int c = 0; c < KEY_BLOCK; c += 2 * lanes) {
+        if (4 * lanes == span) {
+            scoresWide(keys, q0, q1, q2, q3);
+            return;
+        }
+        for (int c = 0; c < span; c += 2 * lanes) {
             FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
             for (int d = 0; d < headDim; d++) {
                 int at = keys + d * KEY_BLOCK + c;
@@ -196,10 +201,35 @@ final class OnlineSoftmaxTile {
         }
     }
 
-    private void scoresScalar(int keys, int g0) {
+    /** {@link #scoresVector} when four vectors span the block (AVX-512): sixteen accumulators, each key load feeds four rows. */
+    private void scoresWide(int keys, int q0, int q1, int q2, int q3) {
+        int l = F.length();
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+        for (int d = 0; d < headDim; d++) {
+            int at = keys + d * KEY_BLOCK;
+            FloatVector k0 = FloatVector.fromArray(F, keysT, at), k1 = FloatVector.fromArray(F, keysT, at + l);
+            FloatVector k2 = FloatVector.fromArray(F, keysT, at + 2 * l), k3 = FloatVector.fromArray(F, keysT, at + 3 * l);
+            FloatVector b = FloatVector.broadcast(F, queries[q0 + d]);
+            s00 = k0.fma(b, s00); s01 = k1.fma(b, s01); s02 = k2.fma(b, s02); s03 = k3.fma(b, s03);
+            b = FloatVector.broadcast(F, queries[q1 + d]);
+            s10 = k0.fma(b, s10); s11 = k1.fma(b, s11); s12 = k2.fma(b, s12); s13 = k3.fma(b, s13);
+            b = FloatVector.broadcast(F, queries[q2 + d]);
+            s20 = k0.fma(b, s20); s21 = k1.fma(b, s21); s22 = k2.fma(b, s22); s23 = k3.fma(b, s23);
+            b = FloatVector.broadcast(F, queries[q3 + d]);
+            s30 = k0.fma(b, s30); s31 = k1.fma(b, s31); s32 = k2.fma(b, s32); s33 = k3.fma(b, s33);
+        }
+        int r1 = KEY_BLOCK, r2 = 2 * KEY_BLOCK, r3 = 3 * KEY_BLOCK;
+        s00.intoArray(scores, 0); s01.intoArray(scores, l); s02.intoArray(scores, 2 * l); s03.intoArray(scores, 3 * l);
+        s10.intoArray(scores, r1); s11.intoArray(scores, r1 + l); s12.intoArray(scores, r1 + 2 * l); s13.intoArray(scores, r1 + 3 * l);
+        s20.intoArray(scores, r2); s21.intoArray(scores, r2 + l); s22.intoArray(scores, r2 + 2 * l); s23.intoArray(scores, r2 + 3 * l);
+        s30.intoArray(scores, r3); s31.intoArray(scores, r3 + l); s32.intoArray(scores, r3 + 2 * l); s33.intoArray(scores, r3 + 3 * l);
+    }
+
+    private void scoresScalar(int keys, int g0, int span) {
         for (int i = 0; i < ROWS; i++) {
             int q = (g0 + i) * headDim;
-            for (int j = 0; j < KEY_BLOCK; j++) {
+            for (int j = 0; j < span; j++) {
                 float s = 0f;
                 for (int d = 0; d < headDim; d++) s = Math.fma(keysT[keys + d * KEY_BLOCK + j], queries[q + d], s);
                 scores[i * KEY_BLOCK + j] = s;
@@ -211,18 +241,18 @@ final class OnlineSoftmaxTile {
      * Row {@code row}'s (slot {@code i} of the group) update with the block's visible keys {@code [a, b)}:
      * scaling, masking, the new maximum, {@code p} in place of the scores, the sum and the correction.
      */
-    private void softmaxStep(int row, int i, int a, int b, int maskedCount, BidirectionalAttention.Scaling scaling,
+    private void softmaxStep(int row, int i, int a, int b, int span, int maskedCount, BidirectionalAttention.Scaling scaling,
                              boolean vector) {
         int s0 = i * KEY_BLOCK;
         if (a >= b) {
-            Arrays.fill(scores, s0, s0 + KEY_BLOCK, 0f);
+            Arrays.fill(scores, s0, s0 + span, 0f);
             correction[i] = 1f;
             return;
         }
         float factor = scaling.factor();
         BidirectionalAttention.Scaling.Where where = scaling.where();
         if (vector) {
-            for (int c = 0; c < KEY_BLOCK; c += F.length()) {
+            for (int c = 0; c < span; c += F.length()) {
                 FloatVector s = FloatVector.fromArray(F, scores, s0 + c);
                 switch (where) {
                     case SCORE -> s.mul(factor).intoArray(scores, s0 + c);
@@ -231,7 +261,7 @@ final class OnlineSoftmaxTile {
                 }
             }
         } else {
-            for (int j = 0; j < KEY_BLOCK; j++) {
+            for (int j = 0; j < span; j++) {
                 switch (where) {
                     case SCORE -> scores[s0 + j] *= factor;
                     case SCORE_DIVIDED -> scores[s0 + j] /= factor;
@@ -240,41 +270,44 @@ final class OnlineSoftmaxTile {
             }
         }
         Arrays.fill(scores, s0, s0 + a, Float.NEGATIVE_INFINITY);
-        Arrays.fill(scores, s0 + b, s0 + KEY_BLOCK, Float.NEGATIVE_INFINITY);
+        Arrays.fill(scores, s0 + b, s0 + span, Float.NEGATIVE_INFINITY);
         for (int m = 0; m < maskedCount; m++) scores[s0 + masked[m]] = Float.NEGATIVE_INFINITY;
         float blockMax = Float.NEGATIVE_INFINITY;
         if (vector) {
             FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int c = 0; c < KEY_BLOCK; c += F.length()) m = m.max(FloatVector.fromArray(F, scores, s0 + c));
+            for (int c = 0; c < span; c += F.length()) m = m.max(FloatVector.fromArray(F, scores, s0 + c));
             blockMax = m.reduceLanes(VectorOperators.MAX);
         } else {
-            for (int j = 0; j < KEY_BLOCK; j++) blockMax = Math.max(blockMax, scores[s0 + j]);
+            for (int j = 0; j < span; j++) blockMax = Math.max(blockMax, scores[s0 + j]);
         }
         if (blockMax == Float.NEGATIVE_INFINITY) {       // every visible key of the block masked
-            Arrays.fill(scores, s0, s0 + KEY_BLOCK, 0f);
+            Arrays.fill(scores, s0, s0 + span, 0f);
             correction[i] = 1f;
             return;
         }
         float oldMax = max[row], newMax = Math.max(oldMax, blockMax);
         // exp(−∞) = 0 drops a row's empty history; a NaN or +∞ maximum makes the row NaN, as in torch.
-        correction[i] = oldMax == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp((double) oldMax - newMax);
-        double blockSum = 0;
+        correction[i] = SoftmaxExp.scalar(oldMax - newMax);
+        // A block's sum: one partial sum per vector lane in key order, then the lanes in order (both forms).
+        int lanes = F.length();
         if (vector) {
-            DoubleVector sums = DoubleVector.zero(D);
-            for (int c = 0; c < KEY_BLOCK; c += D.length()) {
-                DoubleVector x = (DoubleVector) FloatVector.fromArray(FD, scores, s0 + c).convertShape(VectorOperators.F2D, D, 0);
-                FloatVector p = (FloatVector) x.sub(newMax).lanewise(VectorOperators.EXP).convertShape(VectorOperators.D2F, FD, 0);
+            FloatVector sums = FloatVector.zero(F);
+            for (int c = 0; c < span; c += lanes) {
+                FloatVector p = SoftmaxExp.vector(FloatVector.fromArray(F, scores, s0 + c).sub(newMax));
                 p.intoArray(scores, s0 + c);
-                sums = sums.add(p.convertShape(VectorOperators.F2D, D, 0));
+                sums = sums.add(p);
             }
-            blockSum = sums.reduceLanes(VectorOperators.ADD);
+            sums.intoArray(laneSums, 0);
         } else {
-            for (int j = 0; j < KEY_BLOCK; j++) {
-                float p = (float) Math.exp((double) scores[s0 + j] - newMax);
+            Arrays.fill(laneSums, 0f);
+            for (int j = 0; j < span; j++) {
+                float p = SoftmaxExp.scalar(scores[s0 + j] - newMax);
                 scores[s0 + j] = p;
-                blockSum += p;
+                laneSums[j % lanes] += p;
             }
         }
+        float blockSum = 0f;
+        for (int lane = 0; lane < lanes; lane++) blockSum += laneSums[lane];
         sum[row] = sum[row] * correction[i] + blockSum;
         max[row] = newMax;
     }
@@ -287,6 +320,9 @@ final class OnlineSoftmaxTile {
         int lanes = F.length(), d = 0;
         int a0 = g0 * headDim, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
         float c0 = correction[0], c1 = correction[1], c2 = correction[2], c3 = correction[3];
+        if (4 * lanes == KEY_BLOCK) {                    // AVX-512: sixteen accumulators fit its 32 registers
+            for (; d + 4 * lanes <= headDim; d += 4 * lanes) weightedSumWide(v, vBase, stride, lo, hi, d, a0, c0, c1, c2, c3);
+        }
         for (; d + 2 * lanes <= headDim; d += 2 * lanes) {
             FloatVector o00 = FloatVector.fromArray(F, acc, a0 + d).mul(c0), o01 = FloatVector.fromArray(F, acc, a0 + d + lanes).mul(c0);
             FloatVector o10 = FloatVector.fromArray(F, acc, a1 + d).mul(c1), o11 = FloatVector.fromArray(F, acc, a1 + d + lanes).mul(c1);
@@ -332,6 +368,37 @@ final class OnlineSoftmaxTile {
             o2.intoArray(acc, a2 + d, m);
             o3.intoArray(acc, a3 + d, m);
         }
+    }
+
+    /** Four vectors of channels from {@code d} for the group's four rows: each value load feeds four rows. */
+    private void weightedSumWide(float[] v, int vBase, int stride, int lo, int hi, int d, int a0, float c0, float c1, float c2,
+                                 float c3) {
+        int l = F.length(), a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+        FloatVector o00 = FloatVector.fromArray(F, acc, a0 + d).mul(c0), o01 = FloatVector.fromArray(F, acc, a0 + d + l).mul(c0);
+        FloatVector o02 = FloatVector.fromArray(F, acc, a0 + d + 2 * l).mul(c0), o03 = FloatVector.fromArray(F, acc, a0 + d + 3 * l).mul(c0);
+        FloatVector o10 = FloatVector.fromArray(F, acc, a1 + d).mul(c1), o11 = FloatVector.fromArray(F, acc, a1 + d + l).mul(c1);
+        FloatVector o12 = FloatVector.fromArray(F, acc, a1 + d + 2 * l).mul(c1), o13 = FloatVector.fromArray(F, acc, a1 + d + 3 * l).mul(c1);
+        FloatVector o20 = FloatVector.fromArray(F, acc, a2 + d).mul(c2), o21 = FloatVector.fromArray(F, acc, a2 + d + l).mul(c2);
+        FloatVector o22 = FloatVector.fromArray(F, acc, a2 + d + 2 * l).mul(c2), o23 = FloatVector.fromArray(F, acc, a2 + d + 3 * l).mul(c2);
+        FloatVector o30 = FloatVector.fromArray(F, acc, a3 + d).mul(c3), o31 = FloatVector.fromArray(F, acc, a3 + d + l).mul(c3);
+        FloatVector o32 = FloatVector.fromArray(F, acc, a3 + d + 2 * l).mul(c3), o33 = FloatVector.fromArray(F, acc, a3 + d + 3 * l).mul(c3);
+        for (int j = lo; j < hi; j++) {
+            int at = vBase + j * stride + d;
+            FloatVector v0 = FloatVector.fromArray(F, v, at), v1 = FloatVector.fromArray(F, v, at + l);
+            FloatVector v2 = FloatVector.fromArray(F, v, at + 2 * l), v3 = FloatVector.fromArray(F, v, at + 3 * l);
+            FloatVector p = FloatVector.broadcast(F, scores[j]);
+            o00 = v0.fma(p, o00); o01 = v1.fma(p, o01); o02 = v2.fma(p, o02); o03 = v3.fma(p, o03);
+            p = FloatVector.broadcast(F, scores[KEY_BLOCK + j]);
+            o10 = v0.fma(p, o10); o11 = v1.fma(p, o11); o12 = v2.fma(p, o12); o13 = v3.fma(p, o13);
+            p = FloatVector.broadcast(F, scores[2 * KEY_BLOCK + j]);
+            o20 = v0.fma(p, o20); o21 = v1.fma(p, o21); o22 = v2.fma(p, o22); o23 = v3.fma(p, o23);
+            p = FloatVector.broadcast(F, scores[3 * KEY_BLOCK + j]);
+            o30 = v0.fma(p, o30); o31 = v1.fma(p, o31); o32 = v2.fma(p, o32); o33 = v3.fma(p, o33);
+        }
+        o00.intoArray(acc, a0 + d); o01.intoArray(acc, a0 + d + l); o02.intoArray(acc, a0 + d + 2 * l); o03.intoArray(acc, a0 + d + 3 * l);
+        o10.intoArray(acc, a1 + d); o11.intoArray(acc, a1 + d + l); o12.intoArray(acc, a1 + d + 2 * l); o13.intoArray(acc, a1 + d + 3 * l);
+        o20.intoArray(acc, a2 + d); o21.intoArray(acc, a2 + d + l); o22.intoArray(acc, a2 + d + 2 * l); o23.intoArray(acc, a2 + d + 3 * l);
+        o30.intoArray(acc, a3 + d); o31.intoArray(acc, a3 + d + l); o32.intoArray(acc, a3 + d + 2 * l); o33.intoArray(acc, a3 + d + 3 * l);
     }
 
     /** The scalar twin of {@link #weightedSumVector}: the same fma chain per channel. */
