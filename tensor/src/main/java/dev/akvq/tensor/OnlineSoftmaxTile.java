@@ -313,67 +313,96 @@ final class OnlineSoftmaxTile {
     }
 
     /**
-     * {@code o[g0 + i][d] = o·c_i + Σ_{j ∈ [lo, hi)} p[i][j] · v[j][d]} for the group's four rows: two
-     * vectors of channels at a time (eight accumulators), then one masked vector for the rest.
+     * {@code o[g0 + i][d] = o·c_i + Σ_{j ∈ [lo, hi)} p[i][j] · v[j][d]} for the group's four rows: four
+     * vectors of channels at a time where AVX-512's 32 registers hold sixteen accumulators, then two,
+     * then one, then one masked vector for the rest. Each width is its own small method, so the JIT
+     * compiles (and intrinsifies) each whole whichever widths a head size uses.
      */
     private void weightedSumVector(float[] v, int vBase, int stride, int lo, int hi, int g0) {
         int lanes = F.length(), d = 0;
-        int a0 = g0 * headDim, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
-        float c0 = correction[0], c1 = correction[1], c2 = correction[2], c3 = correction[3];
-        if (4 * lanes == KEY_BLOCK) {                    // AVX-512: sixteen accumulators fit its 32 registers
-            for (; d + 4 * lanes <= headDim; d += 4 * lanes) weightedSumWide(v, vBase, stride, lo, hi, d, a0, c0, c1, c2, c3);
+        if (4 * lanes == KEY_BLOCK) {
+            for (; d + 4 * lanes <= headDim; d += 4 * lanes) weightedSumWide(v, vBase, stride, lo, hi, g0, d);
         }
-        for (; d + 2 * lanes <= headDim; d += 2 * lanes) {
-            FloatVector o00 = FloatVector.fromArray(F, acc, a0 + d).mul(c0), o01 = FloatVector.fromArray(F, acc, a0 + d + lanes).mul(c0);
-            FloatVector o10 = FloatVector.fromArray(F, acc, a1 + d).mul(c1), o11 = FloatVector.fromArray(F, acc, a1 + d + lanes).mul(c1);
-            FloatVector o20 = FloatVector.fromArray(F, acc, a2 + d).mul(c2), o21 = FloatVector.fromArray(F, acc, a2 + d + lanes).mul(c2);
-            FloatVector o30 = FloatVector.fromArray(F, acc, a3 + d).mul(c3), o31 = FloatVector.fromArray(F, acc, a3 + d + lanes).mul(c3);
-            for (int j = lo; j < hi; j++) {
-                int at = vBase + j * stride + d;
-                FloatVector v0 = FloatVector.fromArray(F, v, at), v1 = FloatVector.fromArray(F, v, at + lanes);
-                FloatVector p0 = FloatVector.broadcast(F, scores[j]), p1 = FloatVector.broadcast(F, scores[KEY_BLOCK + j]);
-                FloatVector p2 = FloatVector.broadcast(F, scores[2 * KEY_BLOCK + j]);
-                FloatVector p3 = FloatVector.broadcast(F, scores[3 * KEY_BLOCK + j]);
-                o00 = v0.fma(p0, o00);
-                o01 = v1.fma(p0, o01);
-                o10 = v0.fma(p1, o10);
-                o11 = v1.fma(p1, o11);
-                o20 = v0.fma(p2, o20);
-                o21 = v1.fma(p2, o21);
-                o30 = v0.fma(p3, o30);
-                o31 = v1.fma(p3, o31);
-            }
-            o00.intoArray(acc, a0 + d);
-            o01.intoArray(acc, a0 + d + lanes);
-            o10.intoArray(acc, a1 + d);
-            o11.intoArray(acc, a1 + d + lanes);
-            o20.intoArray(acc, a2 + d);
-            o21.intoArray(acc, a2 + d + lanes);
-            o30.intoArray(acc, a3 + d);
-            o31.intoArray(acc, a3 + d + lanes);
-        }
-        for (; d < headDim; d += lanes) {
-            VectorMask<Float> m = F.indexInRange(d, headDim);
-            FloatVector o0 = FloatVector.fromArray(F, acc, a0 + d, m).mul(c0), o1 = FloatVector.fromArray(F, acc, a1 + d, m).mul(c1);
-            FloatVector o2 = FloatVector.fromArray(F, acc, a2 + d, m).mul(c2), o3 = FloatVector.fromArray(F, acc, a3 + d, m).mul(c3);
-            for (int j = lo; j < hi; j++) {
-                FloatVector x = FloatVector.fromArray(F, v, vBase + j * stride + d, m);
-                o0 = x.fma(FloatVector.broadcast(F, scores[j]), o0);
-                o1 = x.fma(FloatVector.broadcast(F, scores[KEY_BLOCK + j]), o1);
-                o2 = x.fma(FloatVector.broadcast(F, scores[2 * KEY_BLOCK + j]), o2);
-                o3 = x.fma(FloatVector.broadcast(F, scores[3 * KEY_BLOCK + j]), o3);
-            }
-            o0.intoArray(acc, a0 + d, m);
-            o1.intoArray(acc, a1 + d, m);
-            o2.intoArray(acc, a2 + d, m);
-            o3.intoArray(acc, a3 + d, m);
-        }
+        for (; d + 2 * lanes <= headDim; d += 2 * lanes) weightedSumPair(v, vBase, stride, lo, hi, g0, d);
+        for (; d + lanes <= headDim; d += lanes) weightedSumOne(v, vBase, stride, lo, hi, g0, d);
+        if (d < headDim) weightedSumMasked(v, vBase, stride, lo, hi, g0, d);
     }
 
-    /** Four vectors of channels from {@code d} for the group's four rows: each value load feeds four rows. */
-    private void weightedSumWide(float[] v, int vBase, int stride, int lo, int hi, int d, int a0, float c0, float c1, float c2,
-                                 float c3) {
-        int l = F.length(), a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+    /** Two vectors of channels from {@code d}: eight accumulators. */
+    private void weightedSumPair(float[] v, int vBase, int stride, int lo, int hi, int g0, int d) {
+        int lanes = F.length(), a0 = g0 * headDim + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+        float c0 = correction[0], c1 = correction[1], c2 = correction[2], c3 = correction[3];
+        FloatVector o00 = FloatVector.fromArray(F, acc, a0).mul(c0), o01 = FloatVector.fromArray(F, acc, a0 + lanes).mul(c0);
+        FloatVector o10 = FloatVector.fromArray(F, acc, a1).mul(c1), o11 = FloatVector.fromArray(F, acc, a1 + lanes).mul(c1);
+        FloatVector o20 = FloatVector.fromArray(F, acc, a2).mul(c2), o21 = FloatVector.fromArray(F, acc, a2 + lanes).mul(c2);
+        FloatVector o30 = FloatVector.fromArray(F, acc, a3).mul(c3), o31 = FloatVector.fromArray(F, acc, a3 + lanes).mul(c3);
+        for (int j = lo; j < hi; j++) {
+            int at = vBase + j * stride + d;
+            FloatVector v0 = FloatVector.fromArray(F, v, at), v1 = FloatVector.fromArray(F, v, at + lanes);
+            FloatVector p = FloatVector.broadcast(F, scores[j]);
+            o00 = v0.fma(p, o00);
+            o01 = v1.fma(p, o01);
+            p = FloatVector.broadcast(F, scores[KEY_BLOCK + j]);
+            o10 = v0.fma(p, o10);
+            o11 = v1.fma(p, o11);
+            p = FloatVector.broadcast(F, scores[2 * KEY_BLOCK + j]);
+            o20 = v0.fma(p, o20);
+            o21 = v1.fma(p, o21);
+            p = FloatVector.broadcast(F, scores[3 * KEY_BLOCK + j]);
+            o30 = v0.fma(p, o30);
+            o31 = v1.fma(p, o31);
+        }
+        o00.intoArray(acc, a0);
+        o01.intoArray(acc, a0 + lanes);
+        o10.intoArray(acc, a1);
+        o11.intoArray(acc, a1 + lanes);
+        o20.intoArray(acc, a2);
+        o21.intoArray(acc, a2 + lanes);
+        o30.intoArray(acc, a3);
+        o31.intoArray(acc, a3 + lanes);
+    }
+
+    /** One vector of channels from {@code d}. */
+    private void weightedSumOne(float[] v, int vBase, int stride, int lo, int hi, int g0, int d) {
+        int a0 = g0 * headDim + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+        FloatVector o0 = FloatVector.fromArray(F, acc, a0).mul(correction[0]), o1 = FloatVector.fromArray(F, acc, a1).mul(correction[1]);
+        FloatVector o2 = FloatVector.fromArray(F, acc, a2).mul(correction[2]), o3 = FloatVector.fromArray(F, acc, a3).mul(correction[3]);
+        for (int j = lo; j < hi; j++) {
+            FloatVector x = FloatVector.fromArray(F, v, vBase + j * stride + d);
+            o0 = x.fma(FloatVector.broadcast(F, scores[j]), o0);
+            o1 = x.fma(FloatVector.broadcast(F, scores[KEY_BLOCK + j]), o1);
+            o2 = x.fma(FloatVector.broadcast(F, scores[2 * KEY_BLOCK + j]), o2);
+            o3 = x.fma(FloatVector.broadcast(F, scores[3 * KEY_BLOCK + j]), o3);
+        }
+        o0.intoArray(acc, a0);
+        o1.intoArray(acc, a1);
+        o2.intoArray(acc, a2);
+        o3.intoArray(acc, a3);
+    }
+
+    /** Channels {@code [d, headDim)}, fewer than a vector: one masked vector. */
+    private void weightedSumMasked(float[] v, int vBase, int stride, int lo, int hi, int g0, int d) {
+        VectorMask<Float> m = F.indexInRange(d, headDim);
+        int a0 = g0 * headDim + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+        FloatVector o0 = FloatVector.fromArray(F, acc, a0, m).mul(correction[0]), o1 = FloatVector.fromArray(F, acc, a1, m).mul(correction[1]);
+        FloatVector o2 = FloatVector.fromArray(F, acc, a2, m).mul(correction[2]), o3 = FloatVector.fromArray(F, acc, a3, m).mul(correction[3]);
+        for (int j = lo; j < hi; j++) {
+            FloatVector x = FloatVector.fromArray(F, v, vBase + j * stride + d, m);
+            o0 = x.fma(FloatVector.broadcast(F, scores[j]), o0);
+            o1 = x.fma(FloatVector.broadcast(F, scores[KEY_BLOCK + j]), o1);
+            o2 = x.fma(FloatVector.broadcast(F, scores[2 * KEY_BLOCK + j]), o2);
+            o3 = x.fma(FloatVector.broadcast(F, scores[3 * KEY_BLOCK + j]), o3);
+        }
+        o0.intoArray(acc, a0, m);
+        o1.intoArray(acc, a1, m);
+        o2.intoArray(acc, a2, m);
+        o3.intoArray(acc, a3, m);
+    }
+
+    /** Four vectors of channels from {@code d} (AVX-512): sixteen accumulators, each value load feeds four rows. */
+    private void weightedSumWide(float[] v, int vBase, int stride, int lo, int hi, int g0, int d) {
+        int l = F.length(), a0 = g0 * headDim, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+        float c0 = correction[0], c1 = correction[1], c2 = correction[2], c3 = correction[3];
         FloatVector o00 = FloatVector.fromArray(F, acc, a0 + d).mul(c0), o01 = FloatVector.fromArray(F, acc, a0 + d + l).mul(c0);
         FloatVector o02 = FloatVector.fromArray(F, acc, a0 + d + 2 * l).mul(c0), o03 = FloatVector.fromArray(F, acc, a0 + d + 3 * l).mul(c0);
         FloatVector o10 = FloatVector.fromArray(F, acc, a1 + d).mul(c1), o11 = FloatVector.fromArray(F, acc, a1 + d + l).mul(c1);
