@@ -32,8 +32,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>an output channel is {@code o·c}, then {@code fma(v[j, d], p_j, ·)} in {@code j} order, then
  *       one float division by {@code (float) l}.</li>
  * </ul>
- * The two forms therefore give the same bits, whatever the thread, the tile or the JIT's state. A row with no visible key is NaN (softmax
- * over nothing, as torch); a NaN or {@code +∞} score makes its row NaN. Four rows share every key
+ * The two forms therefore give the same bits, whatever the thread, the tile or the JIT's state. A
+ * row with no visible key is NaN (softmax over nothing, as torch); a NaN or {@code +∞} score makes
+ * its row NaN. Four rows share every key
  * and value load, and the value rows of a block are summed for a group of four rows over the union
  * of their visible keys, so a value outside one row's range but inside another's enters the first
  * as {@code 0 · v} (NaN only if that value is infinite or NaN).
@@ -48,7 +49,7 @@ final class OnlineSoftmaxTile {
 
     /** Keys per block: 64 scores are 4 AVX-512 (8 AVX2) vectors, and a 64 x 128 packed block is 32 KiB (L1). */
     static final int KEY_BLOCK = 64;
-    /** Query rows that share each key and value load (eight accumulators: two vectors each). */
+    /** Query rows that share each key and value load (two or, on AVX-512, four vectors of accumulators each). */
     static final int ROWS = 4;
 
     /**
