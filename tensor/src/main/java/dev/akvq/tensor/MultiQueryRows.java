@@ -80,11 +80,12 @@ public final class MultiQueryRows {
                 a2 = r.fma(FloatVector.fromArray(F, q, q2 + i), a2);
                 a3 = r.fma(FloatVector.fromArray(F, q, q3 + i), a3);
             }
-            int o = outOffset + h * outStride;
-            out[o] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q0, LaneSum.of(a0));
-            out[o + outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q1, LaneSum.of(a1));
-            out[o + 2 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q2, LaneSum.of(a2));
-            out[o + 3 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q3, LaneSum.of(a3));
+            FloatVector sums = LaneSum.ofFour(a0, a1, a2, a3);
+            int o = outOffset + h * outStride, quarter = LaneSum.QUARTER;
+            out[o] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q0, sums.lane(0));
+            out[o + outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q1, sums.lane(quarter));
+            out[o + 2 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q2, sums.lane(2 * quarter));
+            out[o + 3 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q3, sums.lane(3 * quarter));
         }
         for (; h < heads; h++) {
             int q0 = qOffset + h * qStride;
