@@ -96,66 +96,58 @@ final class CalibrateCommand implements Command {
         int threads = flags.positiveInt("threads", WorkerPool.defaultThreads());
 
         long start = System.nanoTime();
-        int images = 0;
-        AttentionCalibration statistic;
-        // Ctrl-C: the prompt in flight finishes and what is done is printed (and written when asked).
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        Thread onCtrlC = new Thread(() -> {
-            stop.set(true);
-            try {
-                done.await(120, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(onCtrlC);
         try (VisionLanguageModel model = VisionLanguageModel.load(dir, threads)) {
             LayerCalibration calibration = new LayerCalibration(model);
-            if (flags.has("prompt")) {
-                List<Path> files = flags.all("image").stream().map(Path::of).toList();
-                for (Path f : files) if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
-                if (files.isEmpty()) throw new UsageException("calibration needs at least one --image (vision key tokens)");
-                calibration.add(PromptInput.text(flags.require("prompt")).withImageFiles(files));
-                images = files.size();
-            } else {
-                Path set = Path.of(flags.require("set"));
-                if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
-                int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
-                List<EvalRow> rows = EvalRow.read(set, limit);
-                for (EvalRow row : rows) {
-                    if (stop.get()) {
-                        err.println("akvq calibrate: stopped by Ctrl-C after " + calibration.prompts() + " of " + rows.size() + " prompts");
-                        break;
-                    }
-                    calibration.add(row.promptInput());
-                    images += row.images().size();
-                    err.printf(Locale.ROOT, "\rakvq calibrate: %d/%d prompts (%.1f s)%s", calibration.prompts(), rows.size(),
-                            (System.nanoTime() - start) / 1e9, calibration.prompts() == rows.size() ? "\n" : "");
+            // Ctrl-C: the prompt in flight finishes and what is done is printed (and written when asked).
+            EvalCommand.untilCtrlC(stop -> addPrompts(calibration, flags, stop, start, err), images -> {
+                AttentionCalibration statistic = calibration.statistic();
+                String source = String.format(Locale.ROOT, "FP32 prefill of %d prompt%s with %d image%s",
+                        calibration.prompts(), calibration.prompts() == 1 ? "" : "s", images, images == 1 ? "" : "s");
+                KvLayerTable table = statistic.table(output.map(Path::toString).orElse("calibrated"));
+                int layers = config.textConfig().numHiddenLayers();
+                out.print(table(statistic, table, layers));
+                out.println(prefixNote(table, layers));
+                KvChannelStatistics channels = calibration.channels();
+                out.print(channelTable(channels, config.textConfig().numKeyValueHeads()));
+                err.printf(Locale.ROOT, "akvq calibrate: %s in %.2f s%n", source, (System.nanoTime() - start) / 1e9);
+                if (output.isPresent()) {
+                    statistic.write(output.get(), source);
+                    channels.write(channelsOutput.get(), source);
+                    err.println("akvq calibrate: wrote " + output.get() + " and " + channelsOutput.get());
+                } else {
+                    err.println("akvq calibrate: nothing written (--save writes both files next to the model, --out FILE elsewhere)");
                 }
-            }
-            statistic = calibration.statistic();
-            String source = String.format(Locale.ROOT, "FP32 prefill of %d prompt%s with %d image%s",
-                    calibration.prompts(), calibration.prompts() == 1 ? "" : "s", images, images == 1 ? "" : "s");
-            KvLayerTable table = statistic.table(output.map(Path::toString).orElse("calibrated"));
-            int layers = config.textConfig().numHiddenLayers();
-            out.print(table(statistic, table, layers));
-            out.println(prefixNote(table, layers));
-            KvChannelStatistics channels = calibration.channels();
-            out.print(channelTable(channels, config.textConfig().numKeyValueHeads()));
-            err.printf(Locale.ROOT, "akvq calibrate: %s in %.2f s%n", source, (System.nanoTime() - start) / 1e9);
-            if (output.isPresent()) {
-                statistic.write(output.get(), source);
-                channels.write(channelsOutput.get(), source);
-                err.println("akvq calibrate: wrote " + output.get() + " and " + channelsOutput.get());
-            } else {
-                err.println("akvq calibrate: nothing written (--save writes both files next to the model, --out FILE elsewhere)");
-            }
-        } finally {
-            done.countDown();
-            if (!stop.get()) Runtime.getRuntime().removeShutdownHook(onCtrlC);
+            });
         }
         return 0;
+    }
+
+    /** Runs the prompts of {@code --prompt} or {@code --set} through {@code calibration} until done or {@code stop}; returns the images seen. */
+    private static int addPrompts(LayerCalibration calibration, Flags flags, java.util.concurrent.atomic.AtomicBoolean stop,
+                                  long start, PrintStream err) {
+        if (flags.has("prompt")) {
+            List<Path> files = flags.all("image").stream().map(Path::of).toList();
+            for (Path f : files) if (!Files.isRegularFile(f)) throw new UsageException("--image: " + f + " is not a file");
+            if (files.isEmpty()) throw new UsageException("calibration needs at least one --image (vision key tokens)");
+            calibration.add(PromptInput.text(flags.require("prompt")).withImageFiles(files));
+            return files.size();
+        }
+        Path set = Path.of(flags.require("set"));
+        if (!Files.isRegularFile(set)) throw new UsageException("--set " + set + ": not a file");
+        int limit = flags.optional("limit").isPresent() ? flags.positiveInt("limit", 0) : 0;
+        List<EvalRow> rows = EvalRow.read(set, limit);
+        int images = 0;
+        for (EvalRow row : rows) {
+            if (stop.get()) {
+                err.println("\nakvq calibrate: stopped by Ctrl-C after " + calibration.prompts() + " of " + rows.size() + " prompts");
+                break;
+            }
+            calibration.add(row.promptInput());
+            images += row.images().size();
+            err.printf(Locale.ROOT, "\rakvq calibrate: %d/%d prompts (%.1f s)%s", calibration.prompts(), rows.size(),
+                    (System.nanoTime() - start) / 1e9, calibration.prompts() == rows.size() ? "\n" : "");
+        }
+        return images;
     }
 
     /** {@code x/layers.json} -> {@code x/layers.kv-channels.json}. */

@@ -1,8 +1,6 @@
 package dev.akvq.tensor;
 
 import java.util.Objects;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The attention of a vision tower's encoder (CLIP, SigLIP/Idefics3, Qwen2-VL; transformers 4.47.1,
@@ -18,20 +16,21 @@ import jdk.incubator.vector.VectorSpecies;
  * Qwen2-VL's fused qkv); {@code out} is {@code [tokens, heads · headDim]}. Sequences are
  * consecutive runs of tokens given by their starts (images, tiles or frames of any length).
  *
- * <p>Each (sequence, head) is one job: its keys are copied transposed ({@code [headDim, tokens]})
- * and its values contiguous ({@code [tokens, headDim]}), then queries go four at a time. A score
- * is {@code Σ_d fma(q[d], k[j, d])} in {@code d} order, a lane per key; an output element is
- * {@code Σ_j fma(p[j], v[j, d])} in {@code j} order, a lane per {@code d}. Each query's arithmetic
- * is therefore the same whatever its group, thread or the thread count, and the scalar twin does
- * exactly these sums with {@link Math#fma} (only {@link Softmax}'s two forms may differ by an ulp).
- * A NaN in a query or key makes that row's head NaN; nothing else is touched.
+ * <p>Computed as {@link CausalAttention} is, with {@link OnlineSoftmaxTile}'s online softmax and no
+ * causal mask: a job is {@link #QUERY_BLOCK} query tokens of one (sequence, head) against that
+ * sequence's keys, a block of {@value OnlineSoftmaxTile#KEY_BLOCK} at a time, so no score row longer
+ * than a block and no {@code [heads, tokens, tokens]} matrix exists. Jobs go in (sequence, head, query
+ * block) order, so a thread packs (transposes) each head's keys once for its consecutive query blocks.
+ * A score is the fma chain {@code Σ_d fma(k[j, d], q[d])} in {@code d} order, then the family's
+ * scaling, as before the tile; the tile's comment gives the rest of the arithmetic and the NaN policy
+ * (a NaN in a query or key makes that row's head NaN; nothing else is touched). Each query's
+ * arithmetic is the same whatever its block, thread or the thread count.
  */
 public final class BidirectionalAttention {
     private BidirectionalAttention() {}
 
-    private static final VectorSpecies<Float> F = KernelMode.FLOAT;
-    /** Queries per group: four accumulators share each key or value load. */
-    private static final int QUERIES = 4;
+    /** Query tokens per job: the head's packed key blocks are scored against this many rows at a time. */
+    static final int QUERY_BLOCK = 64;
 
     /**
      * Where a token's query, key and value heads sit: each buffer holds one row of {@code rowStride}
@@ -150,100 +149,47 @@ public final class BidirectionalAttention {
         if (keyMask != null && keyMask.length < tokensTotal) {
             throw new IllegalArgumentException("BidirectionalAttention: key mask of " + keyMask.length + " for " + tokensTotal + " tokens");
         }
-        int stride = layout.rowStride(), capacity = longest;
+        int stride = layout.rowStride(), sequences = starts.length - 1, keyBlocks = (longest + OnlineSoftmaxTile.KEY_BLOCK - 1) / OnlineSoftmaxTile.KEY_BLOCK;
         float queryScale = scaling.where() == Scaling.Where.QUERY ? scaling.factor() : 1f;
-        pool.forRange((starts.length - 1) * heads, (start, end) -> {
-            float[] kt = new float[headDim * capacity], vh = new float[capacity * headDim];
-            float[] qs = new float[QUERIES * headDim], p = new float[QUERIES * capacity], o = new float[QUERIES * headDim];
+        // Jobs in (sequence, head, query block) order: a thread's consecutive jobs share a head's packed keys.
+        int[] firstJob = new int[sequences + 1];
+        for (int s = 0; s < sequences; s++) {
+            firstJob[s + 1] = Math.addExact(firstJob[s], Math.multiplyExact(heads, queryBlocks(starts[s + 1] - starts[s])));
+        }
+        pool.forRange(firstJob[sequences], (start, end) -> {
+            var tile = new OnlineSoftmaxTile(QUERY_BLOCK, headDim, keyBlocks);
             for (int job = start; job < end; job++) {
-                int first = starts[job / heads], tokens = starts[job / heads + 1] - first, head = job % heads;
-                if (tokens == 0) continue;
-                int qc = layout.queryColumn() + head * headDim, kc = layout.keyColumn() + head * headDim;
-                int vc = layout.valueColumn() + head * headDim;
-                for (int j = 0; j < tokens; j++) {
-                    int row = (first + j) * stride;
-                    for (int d = 0; d < headDim; d++) kt[d * tokens + j] = k[row + kc + d];
-                    System.arraycopy(v, row + vc, vh, j * headDim, headDim);
+                int s = sequenceOf(firstJob, job), first = starts[s], tokens = starts[s + 1] - first;
+                int blocks = queryBlocks(tokens), head = (job - firstJob[s]) / blocks, block = (job - firstJob[s]) % blocks;
+                int t0 = block * QUERY_BLOCK, count = Math.min(QUERY_BLOCK, tokens - t0);
+                int qc = layout.queryColumn() + head * headDim;
+                for (int i = 0; i < count; i++) {
+                    int row = (first + t0 + i) * stride + qc;
+                    // CLIP scales the query projection before the product: (q · scale) rounded, then q·k.
+                    for (int d = 0; d < headDim; d++) tile.queries[i * headDim + d] = q[row + d] * queryScale;
+                    tile.from[i] = 0;
+                    tile.to[i] = tokens;
+                    tile.outOffset[i] = (first + t0 + i) * width + head * headDim;
                 }
-                for (int t0 = 0; t0 < tokens; t0 += QUERIES) {
-                    int group = Math.min(QUERIES, tokens - t0);
-                    for (int i = 0; i < group; i++) {
-                        int row = (first + t0 + i) * stride + qc;
-                        for (int d = 0; d < headDim; d++) qs[i * headDim + d] = q[row + d] * queryScale;
-                    }
-                    if (vector) productVector(qs, kt, group, headDim, tokens, p);
-                    else productScalar(qs, kt, group, headDim, tokens, p);
-                    for (int i = 0; i < group; i++) {
-                        scaleAndMask(p, i * tokens, tokens, scaling, keyMask, first);
-                        if (vector) Softmax.vector(p, i * tokens, tokens);
-                        else Softmax.scalar(p, i * tokens, tokens);
-                    }
-                    if (vector) productVector(p, vh, group, tokens, headDim, o);
-                    else productScalar(p, vh, group, tokens, headDim, o);
-                    for (int i = 0; i < group; i++) System.arraycopy(o, i * headDim, out, (first + t0 + i) * width + head * headDim, headDim);
-                }
+                var kv = new OnlineSoftmaxTile.KeyValues((long) s * heads + head, k, v, stride, layout.keyColumn() + head * headDim,
+                        layout.valueColumn() + head * headDim, first, tokens, keyMask);
+                tile.attend(count, kv, scaling, out, vector);
             }
         });
     }
 
-    /** The score scaling after the product, and {@code −∞} at masked keys. */
-    private static void scaleAndMask(float[] p, int offset, int tokens, Scaling scaling, boolean[] keyMask, int first) {
-        float f = scaling.factor();
-        switch (scaling.where()) {
-            case SCORE -> { for (int j = 0; j < tokens; j++) p[offset + j] *= f; }
-            case SCORE_DIVIDED -> { for (int j = 0; j < tokens; j++) p[offset + j] /= f; }
-            case QUERY -> { }
-        }
-        if (keyMask != null) {
-            for (int j = 0; j < tokens; j++) if (!keyMask[first + j]) p[offset + j] = Float.NEGATIVE_INFINITY;
-        }
+    private static int queryBlocks(int tokens) {
+        return (tokens + QUERY_BLOCK - 1) / QUERY_BLOCK;
     }
 
-    /**
-     * {@code c[i·n + col] = Σ_r a[i·k + r] · b[r·n + col]} for the group's rows {@code i < group}:
-     * the scores ({@code a} = scaled queries, {@code b} = transposed keys, {@code k = headDim},
-     * {@code n = tokens}) and the weighted sums ({@code a} = probabilities, {@code b} = values,
-     * {@code k = tokens}, {@code n = headDim}). Every element is the fma chain over {@code r} in order,
-     * a lane per column; a full group shares each load of {@code b} between four accumulators.
-     */
-    static void productVector(float[] a, float[] b, int group, int k, int n, float[] c) {
-        int lanes = F.length(), col = 0, upper = F.loopBound(n);
-        if (group == QUERIES) {
-            for (; col < upper; col += lanes) {
-                FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-                for (int r = 0; r < k; r++) {
-                    FloatVector row = FloatVector.fromArray(F, b, r * n + col);
-                    c0 = row.fma(FloatVector.broadcast(F, a[r]), c0);
-                    c1 = row.fma(FloatVector.broadcast(F, a[k + r]), c1);
-                    c2 = row.fma(FloatVector.broadcast(F, a[2 * k + r]), c2);
-                    c3 = row.fma(FloatVector.broadcast(F, a[3 * k + r]), c3);
-                }
-                c0.intoArray(c, col);
-                c1.intoArray(c, n + col);
-                c2.intoArray(c, 2 * n + col);
-                c3.intoArray(c, 3 * n + col);
-            }
+    /** The sequence whose jobs include {@code job}: the last {@code s} with {@code firstJob[s] <= job} (empty sequences have none). */
+    private static int sequenceOf(int[] firstJob, int job) {
+        int lo = 0, hi = firstJob.length - 2;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (firstJob[mid] <= job) lo = mid;
+            else hi = mid - 1;
         }
-        for (int i = 0; i < group; i++) {
-            int cc = col;
-            for (; cc < upper; cc += lanes) {
-                FloatVector acc = FloatVector.zero(F);
-                for (int r = 0; r < k; r++) acc = FloatVector.fromArray(F, b, r * n + cc).fma(FloatVector.broadcast(F, a[i * k + r]), acc);
-                acc.intoArray(c, i * n + cc);
-            }
-            for (; cc < n; cc++) c[i * n + cc] = element(a, i * k, b, cc, k, n);
-        }
-    }
-
-    static void productScalar(float[] a, float[] b, int group, int k, int n, float[] c) {
-        for (int i = 0; i < group; i++) {
-            for (int col = 0; col < n; col++) c[i * n + col] = element(a, i * k, b, col, k, n);
-        }
-    }
-
-    private static float element(float[] a, int aOffset, float[] b, int col, int k, int n) {
-        float acc = 0f;
-        for (int r = 0; r < k; r++) acc = Math.fma(b[r * n + col], a[aOffset + r], acc);
-        return acc;
+        return lo;
     }
 }

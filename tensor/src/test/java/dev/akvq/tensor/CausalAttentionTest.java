@@ -60,13 +60,17 @@ class CausalAttentionTest {
                 float[] v = Inputs.uniform(random, tokens * kvHeads * headDim, 5);
                 float scale = (float) (1 / Math.sqrt(headDim));
                 double[] ref = oracle(q, k, v, s, scale);
+                float[][] forms = new float[2][];
                 for (boolean vector : new boolean[] {true, false}) {
                     float[] out = new float[ref.length + 3];
                     out[ref.length] = 7f;
                     CausalAttention.attend(q, k, v, out, s, scale, pool, vector);
                     assertBound(ref, out, q, k, v, s, scale, (vector ? "vector " : "scalar ") + s);
                     Closeness.same("past the output", out[ref.length], 7f);
+                    forms[vector ? 0 : 1] = out;
                 }
+                // The same arithmetic in both forms (OnlineSoftmaxTile): the same bits.
+                Closeness.sameArrays("vector vs scalar " + s, forms[0], forms[1]);
             });
         }
     }
