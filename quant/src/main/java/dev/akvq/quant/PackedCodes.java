@@ -399,16 +399,27 @@ public final class PackedCodes {
             c = plane(packed, 2, 3, 3, z);
             s30 = c.fma(p0, s30); s31 = c.fma(p1, s31); s32 = c.fma(p2, s32); s33 = c.fma(p3, s33);
         }
+        // The adds written out rather than through a helper: this method's 16 accumulators and 4 planes
+        // use up C2's inlining budget (NodeCountInliningCutoff), a helper taking a vector would then stay
+        // a call, and each vector passed to it would be boxed on the heap (1.6 KB a call); the Vector
+        // API's own methods are inlined whatever the budget.
         int h1 = accOffset + accStride, h2 = h1 + accStride, h3 = h2 + accStride;
-        addInto(acc, accOffset, s00); addInto(acc, h1, s01); addInto(acc, h2, s02); addInto(acc, h3, s03);
-        addInto(acc, accOffset + stride, s10); addInto(acc, h1 + stride, s11); addInto(acc, h2 + stride, s12); addInto(acc, h3 + stride, s13);
-        addInto(acc, accOffset + 2 * stride, s20); addInto(acc, h1 + 2 * stride, s21);
-        addInto(acc, h2 + 2 * stride, s22); addInto(acc, h3 + 2 * stride, s23);
-        addInto(acc, accOffset + 3 * stride, s30); addInto(acc, h1 + 3 * stride, s31);
-        addInto(acc, h2 + 3 * stride, s32); addInto(acc, h3 + 3 * stride, s33);
-    }
-
-    private static void addInto(float[] acc, int at, FloatVector v) {
-        FloatVector.fromArray(F, acc, at).add(v).intoArray(acc, at);
+        int m1 = stride, m2 = 2 * stride, m3 = 3 * stride;
+        FloatVector.fromArray(F, acc, accOffset).add(s00).intoArray(acc, accOffset);
+        FloatVector.fromArray(F, acc, h1).add(s01).intoArray(acc, h1);
+        FloatVector.fromArray(F, acc, h2).add(s02).intoArray(acc, h2);
+        FloatVector.fromArray(F, acc, h3).add(s03).intoArray(acc, h3);
+        FloatVector.fromArray(F, acc, accOffset + m1).add(s10).intoArray(acc, accOffset + m1);
+        FloatVector.fromArray(F, acc, h1 + m1).add(s11).intoArray(acc, h1 + m1);
+        FloatVector.fromArray(F, acc, h2 + m1).add(s12).intoArray(acc, h2 + m1);
+        FloatVector.fromArray(F, acc, h3 + m1).add(s13).intoArray(acc, h3 + m1);
+        FloatVector.fromArray(F, acc, accOffset + m2).add(s20).intoArray(acc, accOffset + m2);
+        FloatVector.fromArray(F, acc, h1 + m2).add(s21).intoArray(acc, h1 + m2);
+        FloatVector.fromArray(F, acc, h2 + m2).add(s22).intoArray(acc, h2 + m2);
+        FloatVector.fromArray(F, acc, h3 + m2).add(s23).intoArray(acc, h3 + m2);
+        FloatVector.fromArray(F, acc, accOffset + m3).add(s30).intoArray(acc, accOffset + m3);
+        FloatVector.fromArray(F, acc, h1 + m3).add(s31).intoArray(acc, h1 + m3);
+        FloatVector.fromArray(F, acc, h2 + m3).add(s32).intoArray(acc, h2 + m3);
+        FloatVector.fromArray(F, acc, h3 + m3).add(s33).intoArray(acc, h3 + m3);
     }
 }

@@ -63,8 +63,13 @@ public enum DType {
 
     /** A copy of {@code values}, each rounded to the nearest F16 and widened back: what an F16 store gives back. */
     public static float[] roundToF16(float[] values) {
-        float[] out = new float[values.length];
-        for (int i = 0; i < values.length; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(values[i]));
+        return roundToF16(values, values.length, new float[values.length]);
+    }
+
+    /** The first {@code count} of {@code values}, rounded as {@link #roundToF16(float[])} does, into {@code out}; returns {@code out}. */
+    public static float[] roundToF16(float[] values, int count, float[] out) {
+        java.util.Objects.checkFromIndexSize(0, count, Math.min(values.length, out.length));
+        for (int i = 0; i < count; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(values[i]));
         return out;
     }
 }

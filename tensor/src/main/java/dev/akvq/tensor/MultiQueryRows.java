@@ -16,9 +16,18 @@ import jdk.incubator.vector.VectorSpecies;
  *       a zeroed {@code acc} give {@link WeightedRowSum}'s result bit for bit (each column adds its
  *       rows in row order, one FMA each).</li>
  * </ul>
- * Heads are taken four at a time (four accumulators in registers share each row vector), then one
- * at a time; a head's arithmetic does not depend on which block it falls in, so results do not
+ * Heads are taken four at a time (four accumulators in registers share each row vector; a last
+ * block overlaps the one before when the count is not a multiple of four), fewer than four one at
+ * a time; a head's arithmetic does not depend on which block it falls in, so results do not
  * depend on the number of heads asked for together.
+ *
+ * <p>No garbage per call: C2 stops inlining a method's callees once its graph holds about 18,000
+ * nodes ({@code NodeCountInliningCutoff}), and a vector handed to a callee left as a call is boxed
+ * on the heap. Each Vector API operation costs C2 hundreds of nodes, so the four-head block (one
+ * F16 widening, four FMAs, four lane sums) used to run out before its fourth {@link LaneSum#of}
+ * and boxed a vector per call (2 MB per decode step of the fp16 cache). It now sums its four
+ * accumulators with one {@link LaneSum#ofFour} and widens F16 with constant vectors, about 14,700
+ * nodes at 512 bits (JDK 25, {@code -XX:+LogCompilation}).
  */
 public final class MultiQueryRows {
     private MultiQueryRows() {}
@@ -69,8 +78,12 @@ public final class MultiQueryRows {
         int cols = rows.cols(), upper = F.loopBound(cols);
         long base = (long) row * cols;
         boolean half = rows.dtype() == DType.F16;
-        int h = 0;
-        for (; h + 4 <= heads; h += 4) {
+        // Four heads at a time; when heads is not a multiple of four the last block overlaps the one
+        // before it (heads 2-5 of 6), which recomputes those heads' same bits rather than adding a
+        // one-head loop: that loop's own widening and lane sum would not fit C2's budget (see above).
+        // Fewer than four heads (multi-head attention, groups of 2 or 3) go one at a time.
+        for (int next = 0; heads >= 4 && next < heads; next += 4) {
+            int h = Math.min(next, heads - 4);
             int q0 = qOffset + h * qStride, q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int i = 0; i < upper; i += F.length()) {
@@ -80,13 +93,14 @@ public final class MultiQueryRows {
                 a2 = r.fma(FloatVector.fromArray(F, q, q2 + i), a2);
                 a3 = r.fma(FloatVector.fromArray(F, q, q3 + i), a3);
             }
-            int o = outOffset + h * outStride;
-            out[o] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q0, LaneSum.of(a0));
-            out[o + outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q1, LaneSum.of(a1));
-            out[o + 2 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q2, LaneSum.of(a2));
-            out[o + 3 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q3, LaneSum.of(a3));
+            FloatVector sums = LaneSum.ofFour(a0, a1, a2, a3);
+            int o = outOffset + h * outStride, quarter = LaneSum.QUARTER;
+            out[o] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q0, sums.lane(0));
+            out[o + outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q1, sums.lane(quarter));
+            out[o + 2 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q2, sums.lane(2 * quarter));
+            out[o + 3 * outStride] = MatrixVector.tail(rows.dtype(), rows.data(), base, cols, upper, q, q3, sums.lane(3 * quarter));
         }
-        for (; h < heads; h++) {
+        for (int h = 0; heads < 4 && h < heads; h++) {
             int q0 = qOffset + h * qStride;
             FloatVector a0 = FloatVector.zero(F);
             for (int i = 0; i < upper; i += F.length()) {

@@ -52,7 +52,7 @@ public final class Softmax {
             sums = sums.add(e.convertShape(VectorOperators.F2D, D, 0));
         }
         double sum = 0;
-        for (double lane : sums.toArray()) sum += lane;
+        for (int lane = 0; lane < D.length(); lane++) sum += sums.lane(lane);   // lane by lane: toArray would allocate per call
         for (; i < length; i++) {
             float e = (float) Math.exp((double) a[offset + i] - max);
             a[offset + i] = e;

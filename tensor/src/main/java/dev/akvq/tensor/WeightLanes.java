@@ -33,6 +33,13 @@ final class WeightLanes {
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class,
             jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
+    // The F16 widening's constants, as vectors: one broadcast each at class initialisation, not per call.
+    private static final IntVector MAGNITUDE = IntVector.broadcast(I, 0x7FFF);
+    private static final IntVector HALF_EXPONENT = IntVector.broadcast(I, 0x7C00);
+    private static final IntVector FLOAT_EXPONENT = IntVector.broadcast(I, 0x7F80_0000);
+    private static final IntVector QUIET_BIT = IntVector.broadcast(I, 0x0040_0000);
+    private static final IntVector SIGN = IntVector.broadcast(I, 0x8000_0000);
+    private static final FloatVector TWO_POW_112 = FloatVector.broadcast(F, 0x1p112f);
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -50,16 +57,14 @@ final class WeightLanes {
 
     /** F16 weights widened exactly (see the class comment): {@code F.length()} values from {@code index}. */
     static FloatVector f16(MemorySegment data, long index) {
+        // S2I sign-extends: a negative half's int has bit 31 set, which is the float's sign bit.
         IntVector half = (IntVector) ShortVector.fromMemorySegment(S, data, index * 2, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(VectorOperators.S2I, I, 0);
-        IntVector magnitude = half.and(0x7FFF);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        IntVector special = shifted.or(0x7F80_0000);
-        special = special.blend(special.or(0x0040_0000), magnitude.compare(VectorOperators.GT, 0x7C00));
-        VectorMask<Integer> infOrNan = magnitude.compare(VectorOperators.GE, 0x7C00);
-        IntVector bits = finite.blend(special, infOrNan);
-        return bits.or(half.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        IntVector magnitude = half.and(MAGNITUDE);
+        IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(TWO_POW_112).reinterpretAsInts();
+        bits = bits.lanewise(VectorOperators.OR, FLOAT_EXPONENT, magnitude.compare(VectorOperators.GE, HALF_EXPONENT));
+        bits = bits.lanewise(VectorOperators.OR, QUIET_BIT, magnitude.compare(VectorOperators.GT, HALF_EXPONENT));
+        return bits.or(half.and(SIGN)).reinterpretAsFloats();
     }
 
     /** One stored weight as a float: the scalar twin of the three vector loads. */

@@ -96,7 +96,8 @@ final class ChannelKeyBlocks {
      */
     void logits(int head, int from, int to, float[] queries, int queryOffset, int heads, float[] out, int outOffset, int outStride) {
         if (from < 0 || to > rows) throw new IllegalArgumentException("ChannelKeyBlocks: rows [" + from + ", " + to + ") of " + rows);
-        float[] w = new float[heads * headDim], minTerms = new float[heads], dots = new float[heads * block];
+        // Each is written before it is read, block by block.
+        float[] w = SCRATCH.get(0, heads * headDim), minTerms = SCRATCH.get(1, heads), dots = SCRATCH.get(2, heads * block);
         for (int b = from / block * block; b < to; b += block) {
             int params = b / block * headDim;
             for (int h = 0; h < heads; h++) {
@@ -118,6 +119,8 @@ final class ChannelKeyBlocks {
             }
         }
     }
+
+    private static final ThreadScratch SCRATCH = new ThreadScratch(3);
 
     /** Channel {@code c} of head {@code head}'s key in quantized row {@code r}, as attention sees it. */
     float key(int head, int r, int c) {

@@ -258,13 +258,16 @@ public final class KiviKeyValueStore implements KeyValueStore {
             for (int h = 0; h < heads; h++) probabilities[h * n + t - from] *= scale;
         }
         for (int h = 0; h < heads; h++) Softmax.inPlace(probabilities, h * n, n);
-        float[] acc = new float[heads * headDim];
+        float[] acc = SCRATCH.zeroed(0, heads * headDim);
         accumulateQuantizedValues(kvHead, from, Math.min(to, valueQuantized), probabilities, n, heads, acc);
         for (int t = Math.max(from, valueQuantized); t < to; t++) {
             MultiQueryRows.accumulate(valueRows[kvHead], t % rowCapacity, probabilities, t - from, n, heads, acc, 0, headDim);
         }
         System.arraycopy(acc, 0, out, outOffset, heads * headDim);
     }
+
+    /** Per thread: attendGroup's sums and accumulateQuantizedValues' factors, zeroed as fresh arrays were. */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(6);
 
     /** Floats of padding after each head's per-group factors: the narrow kernel reads a whole vector from any group. */
     private static final int LANE_PADDING = 64;
@@ -278,10 +281,10 @@ public final class KiviKeyValueStore implements KeyValueStore {
     private void accumulateQuantizedValues(int kvHead, int from, int to, float[] probabilities, int n, int heads, float[] acc) {
         if (from >= to) return;
         int aStride = valueGroups + LANE_PADDING;
-        float[] a = new float[heads * aStride], zeros = new float[aStride], perHead = new float[heads];
-        float[] minSums = new float[heads * valueGroups];
+        float[] a = SCRATCH.zeroed(1, heads * aStride), zeros = SCRATCH.zeroed(2, aStride), perHead = SCRATCH.get(3, heads);
+        float[] minSums = SCRATCH.zeroed(4, heads * valueGroups);
         boolean narrow = NarrowCodes.narrowRows(valueGroup, bits, valueRowBytes);
-        float[] sums = narrow ? new float[heads * headDim] : acc;
+        float[] sums = narrow ? SCRATCH.zeroed(5, heads * headDim) : acc;
         for (int t = from; t < to; t++) {
             for (int g = 0; g < valueGroups; g++) {
                 float s = Float.float16ToFloat(valueScales[kvHead][t * valueGroups + g]);
