@@ -14,9 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008 (as BLIS
  * writes it, Van Zee and van de Geijn, ACM TOMS 41(3), 2015):
  * <ul>
- *   <li>{@code X} is packed once per call: for each group of {@link #MR} tokens, column by column,
- *       the group's {@code MR} values of a column side by side (missing tokens of the last group
- *       are zeros);</li>
+ *   <li>{@code X} is packed a block of up to {@link #PACK_FLOATS} floats of tokens at a time: for
+ *       each group of {@link #MR} tokens, column by column, the group's {@code MR} values of a
+ *       column side by side (missing tokens of the last group are zeros);</li>
  *   <li>each thread owns whole panels of {@code NR = 2·lanes} output rows and packs each panel
  *       transposed, column by column, {@code NR} floats (two vectors) per column, into its own
  *       scratch, widening BF16/F16 to float once there;</li>
@@ -83,26 +83,50 @@ public final class MatrixMatrix {
         } else if (tokens < MIN_TOKENS) {
             for (int t = 0; t < tokens; t++) MatrixVector.multiply(w, x, t * in, y, t * out, pool, true);
         } else {
-            int groups = (tokens + MR - 1) / MR;
-            if ((long) groups * MR * in > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("MatrixMatrix: " + tokens + " tokens x " + in + " exceed one packed float[]; split the tokens");
+            int blockTokens = Math.max(MR, PACK_FLOATS / in / MR * MR);
+            float[] xp = tokenPack(((Math.min(tokens, blockTokens) + MR - 1) / MR) * MR * in);
+            for (int first = 0; first < tokens; first += blockTokens) {
+                multiplyBlock(x, first, Math.min(blockTokens, tokens - first), w, y, xp, pool);
             }
-            float[] xp = new float[groups * MR * in];
-            pool.forRange(groups, (g0, g1) -> packTokens(x, tokens, in, xp, g0, g1));
-            pool.forRange((out + NR - 1) / NR, (p0, p1) -> panelsVector(xp, tokens, w, y, p0, p1));
         }
+    }
+
+    /**
+     * Floats of one packed block of tokens (8 MiB): a long prompt is packed and multiplied a block
+     * at a time into a buffer each calling thread keeps, so no copy of the whole input is made per
+     * product (at 4000 tokens down_proj's would be 65 MB, allocated straight into the old
+     * generation and promoted there seven times a layer), while each packed weight panel still
+     * serves {@code 8 MiB / in} tokens (512 at {@code in = 4096}), so its packing stays a small share.
+     */
+    static final int PACK_FLOATS = 1 << 21;
+
+    private static final ThreadLocal<float[][]> TOKEN_PACK = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    private static float[] tokenPack(int floats) {
+        float[][] holder = TOKEN_PACK.get();
+        if (holder[0].length < floats) holder[0] = new float[floats];
+        return holder[0];
+    }
+
+    /** Tokens {@code [first, first + count)}: packs them into {@code xp}, then every output panel for them. */
+    private static void multiplyBlock(float[] x, int first, int count, MatrixView w, float[] y, float[] xp, WorkerPool pool) {
+        int in = w.cols(), out = w.rows();
+        pool.forRange((count + MR - 1) / MR, (g0, g1) -> packTokens(x, first, count, in, xp, g0, g1));
+        pool.forRange((out + NR - 1) / NR, (p0, p1) -> panelsVector(xp, count, w, y, first * out, p0, p1));
     }
 
     /**
      * Packs token groups {@code [g0, g1)}: token {@code g·MR + r}, column {@code k} goes to
      * {@code xp[g·MR·in + c(k)·MR + r]}, where the packed column {@code c(q·lanes + i) = i·segment + q}
      * below {@code upper = loopBound(in)} ({@code segment = upper / lanes}) and {@code c(k) = k}
-     * from there. Tokens past {@code tokens} stay zero (a new array).
+     * from there, for the {@code tokens} tokens from row {@code first} of {@code x}. A last group's
+     * missing tokens are packed as zeros (the buffer is reused; their results are discarded).
      */
-    static void packTokens(float[] x, int tokens, int in, float[] xp, int g0, int g1) {
+    static void packTokens(float[] x, int first, int tokens, int in, float[] xp, int g0, int g1) {
         int upper = F.loopBound(in), lanes = F.length(), segment = upper / lanes;
         for (int g = g0; g < g1; g++) {
-            int base = g * MR * in, valid = Math.min(MR, tokens - g * MR), row = g * MR * in;
+            int base = g * MR * in, valid = Math.min(MR, tokens - g * MR), row = (first + g * MR) * in;
+            if (valid < MR) Arrays.fill(xp, base, base + MR * in, 0f);
             // Column k = q·lanes + i goes to (i·segment + q)·MR: q outer keeps the reads in MR cache
             // lines, r inner writes MR consecutive floats.
             for (int q = 0; q < segment; q++) {
@@ -117,8 +141,11 @@ public final class MatrixMatrix {
         }
     }
 
-    /** Output panels {@code [p0, p1)} (rows {@code [p0·NR, min(out, p1·NR))}) for all tokens, vector form. */
-    static void panelsVector(float[] xp, int tokens, MatrixView w, float[] y, int p0, int p1) {
+    /**
+     * Output panels {@code [p0, p1)} (rows {@code [p0·NR, min(out, p1·NR))}) for the {@code tokens}
+     * packed tokens, written to {@code y} from {@code yFirst}, vector form.
+     */
+    static void panelsVector(float[] xp, int tokens, MatrixView w, float[] y, int yFirst, int p0, int p1) {
         int in = w.cols(), out = w.rows(), groups = (tokens + MR - 1) / MR, lanes = F.length();
         int upper = F.loopBound(in), segment = upper / lanes, tile = MR * NR;
         PanelScratch scratch = PANEL_SCRATCH.get().fit(in);
@@ -144,13 +171,13 @@ public final class MatrixMatrix {
                     }
                     // The tail columns, one FMA each, on the lane sums.
                     if (mr == MR && nr == NR) {
-                        for (int r = 0; r < MR; r++) System.arraycopy(partial, at + r * NR, y, (t0 + r) * out + o0, NR);
-                        tile(xp, xo + upper * MR, wp, upper * NR, in - upper, y, t0 * out + o0, out);
+                        for (int r = 0; r < MR; r++) System.arraycopy(partial, at + r * NR, y, yFirst + (t0 + r) * out + o0, NR);
+                        tile(xp, xo + upper * MR, wp, upper * NR, in - upper, y, yFirst + t0 * out + o0, out);
                     } else {
                         // A partial tile finishes in a copy: padded tokens and rows are discarded.
                         System.arraycopy(partial, at, edge, 0, tile);
                         tile(xp, xo + upper * MR, wp, upper * NR, in - upper, edge, 0, NR);
-                        for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, y, (t0 + r) * out + o0, nr);
+                        for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, y, yFirst + (t0 + r) * out + o0, nr);
                     }
                 }
             }

@@ -73,6 +73,23 @@ class MatrixMatrixTest {
     }
 
     @Test
+    void promptsLongerThanOnePackedBlockEqualDecodeRowByRow() {
+        // in = 1000: a packed block holds 2,096 tokens; 2,096 + 2,096 + 11 tokens make two whole blocks and
+        // a last one of 11 (a partial group), after a longer call left other values in the reused pack.
+        int in = 1000, rows = 5, block = MatrixMatrix.PACK_FLOATS / in / MR * MR, tokens = 2 * block + 11;
+        SplittableRandom random = new SplittableRandom(11);
+        MatrixView w = MatrixView.of(DType.BF16, rows, in, Inputs.uniform(random, rows * in, 1.0));
+        float[] x = Inputs.uniform(random, tokens * in, 1.0);
+        float[] y = filled(tokens * rows), decode = new float[rows];
+        MatrixMatrix.multiplyTransposed(x, tokens, w, y, MatrixVectorTest.TWO, true);
+        for (int t = 0; t < tokens; t++) {
+            MatrixVector.multiply(w, x, t * in, decode, 0, MatrixVectorTest.ONE, true);
+            for (int o = 0; o < rows; o++) Closeness.same("token " + t + " equals decode, row " + o, y[t * rows + o], decode[o]);
+        }
+        for (int t : new int[] {0, block - 1, block, 2 * block, tokens - 1}) MatrixVectorTest.checkRows("token " + t, w, x, t * in, y, t * rows);
+    }
+
+    @Test
     void biasIsAddedAfterTheProduct() {
         int tokens = MR + 1;
         float[] x = new float[tokens * 3];

@@ -389,27 +389,14 @@ public final class LlamaDecoder {
         Add.add(x, 0, projected, 0, n * hidden);
     }
 
-    /**
-     * Floats per input or output chunk of a long prompt's matrix-matrix calls (2 MiB). A prompt's
-     * temporaries that live through a young collection and are larger than a survivor space (6.4 MB
-     * with the launcher's 64 MiB young generation) are promoted to the old generation, which
-     * ParallelGC grows rather than collects: {@code MatrixMatrix} packs its whole input per call
-     * ({@code [tokens, in]} floats, 65 MB for down_proj at 4000 tokens, so large that it goes to the
-     * old generation at once), and 16 layers of such copies took a 4000-token run to 2.2 GB resident.
-     * In chunks of at most this many floats (in and out) each packed copy is small enough to die
-     * young, and the bits are the same: a row's result does not depend on the rows beside it
-     * ({@code MatrixMatrix} equals {@code MatrixVector} row by row).
-     */
-    static final int MATRIX_CHUNK_FLOATS = 1 << 19;
-
-    // Slots of promptScratch: the chunks' input and output, the F16-rounded keys and values.
-    private static final int CHUNK_IN = 0, CHUNK_OUT = 1, KEYS_F16 = 2, VALUES_F16 = 3;
+    // Slots of promptScratch: the F16-rounded keys and values.
+    private static final int KEYS_F16 = 0, VALUES_F16 = 1;
 
     /**
      * Per calling thread: a prompt's temporaries, reused by every layer and prompt rather than
      * allocated per call (allocated per call, each lived through young collections and was promoted).
      */
-    private static final ThreadLocal<float[][]> PROMPT_SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);
+    private static final ThreadLocal<float[][]> PROMPT_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private static float[] promptScratch(int slot, int floats) {
         float[][] holder = PROMPT_SCRATCH.get();
@@ -421,17 +408,8 @@ public final class LlamaDecoder {
     private void linear(float[] x, int n, MatrixView w, Optional<float[]> bias, float[] y) {
         if (n == 1) {
             MatrixVector.multiply(w, x, 0, y, 0, pool);
-        } else if ((long) n * Math.max(w.cols(), w.rows()) <= MATRIX_CHUNK_FLOATS) {
-            MatrixMatrix.multiplyTransposed(x, n, w, y, pool);
         } else {
-            int in = w.cols(), out = w.rows(), chunk = Math.max(64, MATRIX_CHUNK_FLOATS / Math.max(in, out));
-            float[] xChunk = promptScratch(CHUNK_IN, chunk * in), yChunk = promptScratch(CHUNK_OUT, chunk * out);
-            for (int t0 = 0; t0 < n; t0 += chunk) {
-                int count = Math.min(chunk, n - t0);
-                System.arraycopy(x, t0 * in, xChunk, 0, count * in);
-                MatrixMatrix.multiplyTransposed(xChunk, count, w, yChunk, pool);
-                System.arraycopy(yChunk, 0, y, t0 * out, count * out);
-            }
+            MatrixMatrix.multiplyTransposed(x, n, w, y, pool);
         }
         if (bias.isPresent()) {
             for (int t = 0; t < n; t++) Add.add(y, t * w.rows(), bias.get(), 0, w.rows());
