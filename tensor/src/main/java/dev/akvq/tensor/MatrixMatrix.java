@@ -84,7 +84,7 @@ public final class MatrixMatrix {
             for (int t = 0; t < tokens; t++) MatrixVector.multiply(w, x, t * in, y, t * out, pool, true);
         } else {
             int blockTokens = Math.max(MR, PACK_FLOATS / in / MR * MR);
-            float[] xp = tokenPack(((Math.min(tokens, blockTokens) + MR - 1) / MR) * MR * in);
+            float[] xp = TOKEN_PACK.get(0, ((Math.min(tokens, blockTokens) + MR - 1) / MR) * MR * in);
             for (int first = 0; first < tokens; first += blockTokens) {
                 multiplyBlock(x, first, Math.min(blockTokens, tokens - first), w, y, xp, pool);
             }
@@ -100,13 +100,7 @@ public final class MatrixMatrix {
      */
     static final int PACK_FLOATS = 1 << 21;
 
-    private static final ThreadLocal<float[][]> TOKEN_PACK = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
-    private static float[] tokenPack(int floats) {
-        float[][] holder = TOKEN_PACK.get();
-        if (holder[0].length < floats) holder[0] = new float[floats];
-        return holder[0];
-    }
+    private static final ThreadScratch TOKEN_PACK = new ThreadScratch(1);
 
     /** Tokens {@code [first, first + count)}: packs them into {@code xp}, then every output panel for them. */
     private static void multiplyBlock(float[] x, int first, int count, MatrixView w, float[] y, float[] xp, WorkerPool pool) {

@@ -15,6 +15,7 @@ import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.RmsNorm;
 import dev.akvq.tensor.RotaryEmbedding;
 import dev.akvq.tensor.SwiGlu;
+import dev.akvq.tensor.ThreadScratch;
 import dev.akvq.tensor.WorkerPool;
 import dev.akvq.weights.Checkpoint;
 import dev.akvq.weights.config.SlidingWindow;
@@ -309,12 +310,8 @@ public final class LlamaDecoder {
     }
 
     /** Per worker thread: one attention job's probabilities, grown to the longest context seen (no per-step array). */
-    private static final ThreadLocal<float[][]> PROBABILITIES = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
     private static float[] probabilities(int floats) {
-        float[][] holder = PROBABILITIES.get();
-        if (holder[0].length < floats) holder[0] = new float[floats];
-        return holder[0];
+        return SCRATCH.get(PROBABILITIES, floats);
     }
 
     /**
@@ -335,8 +332,8 @@ public final class LlamaDecoder {
             var shape = new CausalAttention.Shape(n, heads, kvHeads, headDim, window.map(SlidingWindow::size).orElse(Integer.MAX_VALUE));
             boolean f16 = precision.get() == DType.F16;
             int kvFloats = n * kvHeads * headDim;
-            CausalAttention.attend(q, f16 ? DType.roundToF16(k, kvFloats, promptScratch(KEYS_F16, kvFloats)) : k,
-                    f16 ? DType.roundToF16(v, kvFloats, promptScratch(VALUES_F16, kvFloats)) : v, out, shape, scale, pool);
+            CausalAttention.attend(q, f16 ? DType.roundToF16(k, kvFloats, SCRATCH.get(KEYS_F16, kvFloats)) : k,
+                    f16 ? DType.roundToF16(v, kvFloats, SCRATCH.get(VALUES_F16, kvFloats)) : v, out, shape, scale, pool);
             return null;
         }
         float[] kept = keepProbabilities ? new float[heads * n * n] : null;
@@ -389,20 +386,14 @@ public final class LlamaDecoder {
         Add.add(x, 0, projected, 0, n * hidden);
     }
 
-    // Slots of promptScratch: the F16-rounded keys and values.
-    private static final int KEYS_F16 = 0, VALUES_F16 = 1;
+    // Slots of SCRATCH: decode attention's probabilities; a prompt's F16-rounded keys and values.
+    private static final int PROBABILITIES = 0, KEYS_F16 = 1, VALUES_F16 = 2;
 
     /**
      * Per calling thread: a prompt's temporaries, reused by every layer and prompt rather than
      * allocated per call (allocated per call, each lived through young collections and was promoted).
      */
-    private static final ThreadLocal<float[][]> PROMPT_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
-
-    private static float[] promptScratch(int slot, int floats) {
-        float[][] holder = PROMPT_SCRATCH.get();
-        if (holder[slot].length < floats) holder[slot] = new float[floats];
-        return holder[slot];
-    }
+    private static final ThreadScratch SCRATCH = new ThreadScratch(3);
 
     /** {@code y = x Wᵀ (+ bias)} for {@code n} tokens: matrix-vector for one, matrix-matrix for more. */
     private void linear(float[] x, int n, MatrixView w, Optional<float[]> bias, float[] y) {

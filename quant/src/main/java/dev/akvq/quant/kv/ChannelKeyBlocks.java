@@ -4,6 +4,7 @@ import dev.akvq.quant.HeadRows;
 import dev.akvq.quant.KiviQuantizer;
 import dev.akvq.quant.PackedCodes;
 import dev.akvq.quant.PackedRun;
+import dev.akvq.tensor.ThreadScratch;
 import java.util.Arrays;
 
 /**

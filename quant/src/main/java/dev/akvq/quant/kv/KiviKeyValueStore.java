@@ -10,6 +10,7 @@ import dev.akvq.tensor.DType;
 import dev.akvq.tensor.MatrixView;
 import dev.akvq.tensor.MultiQueryRows;
 import dev.akvq.tensor.Softmax;
+import dev.akvq.tensor.ThreadScratch;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;

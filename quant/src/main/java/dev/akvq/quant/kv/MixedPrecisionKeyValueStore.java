@@ -3,6 +3,7 @@ package dev.akvq.quant.kv;
 import dev.akvq.quant.GroupQuantizer;
 import dev.akvq.tensor.DType;
 import dev.akvq.tensor.Softmax;
+import dev.akvq.tensor.ThreadScratch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -55,7 +56,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
     private DenseKeyValueStore prefillRows;
     private final float[] rowK, rowV;
     /** Per thread: the weighted sums of one attention call ({@code queryHeads · headDim}), reused by every decode step. */
-    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch ACC = new ThreadScratch(1);
 
     /** AKVQ-VL's store of one layer (RTN-2: PSA, window 0, no pivots, clip2 1.0): keys and values per token. */
     public MixedPrecisionKeyValueStore(int kvHeads, int headDim, int group, LayerPattern pattern, int window, int pivots,
@@ -269,8 +270,7 @@ public final class MixedPrecisionKeyValueStore implements KeyValueStore {
             Softmax.inPlace(probabilities, h * n, n);
         }
         // One weighted sum of values per head; quantized tokens in runs of consecutive slots of one segment.
-        float[] acc = ACC.get();
-        if (acc.length < queryHeads * headDim) ACC.set(acc = new float[queryHeads * headDim]);
+        float[] acc = ACC.get(0, queryHeads * headDim);
         Arrays.fill(acc, 0, queryHeads * headDim, 0f);
         for (int j = from, end; j < to; j = end) {
             end = runEnd(j, to);

@@ -1,6 +1,7 @@
 package dev.akvq.quant.kv;
 
 import dev.akvq.quant.Hadamard;
+import dev.akvq.tensor.ThreadScratch;
 
 /**
  * The Walsh-Hadamard rotation of keys and values around any store (docs/akvq-vl.md,
@@ -22,7 +23,7 @@ public final class RotatedKeyValueStore extends ForwardingKeyValueStore {
     private final int headDim;
     private final float[] rotatedKeys, rotatedValues;
     /** Per worker thread: the rotated queries of one KV head's group (grown to the largest group seen). */
-    private final ThreadLocal<float[][]> rotatedQueries = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private final ThreadScratch rotatedQueries = new ThreadScratch(1);
 
     public RotatedKeyValueStore(KeyValueStore inner) {
         super(checkPowerOfTwo(inner));
@@ -81,8 +82,6 @@ public final class RotatedKeyValueStore extends ForwardingKeyValueStore {
     }
 
     private float[] scratch(int floats) {
-        float[][] holder = rotatedQueries.get();
-        if (holder[0].length < floats) holder[0] = new float[floats];
-        return holder[0];
+        return rotatedQueries.get(0, floats);
     }
 }

@@ -4,6 +4,7 @@ import dev.akvq.quant.GroupQuantizer;
 import dev.akvq.quant.HeadRows;
 import dev.akvq.quant.PackedCodes;
 import dev.akvq.quant.PackedRun;
+import dev.akvq.tensor.ThreadScratch;
 import java.util.Arrays;
 
 /**
@@ -64,12 +65,10 @@ final class TokenGroupCodes {
     private static final int TILE = 256;
 
     /** Per thread: the dots or weights of one piece (at most {@code heads · TILE} floats), so decode allocates none per step. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private static final ThreadScratch SCRATCH = new ThreadScratch(1);
 
     private static float[] scratch(int floats) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < floats) holder[0] = new float[floats];
-        return holder[0];
+        return SCRATCH.get(0, floats);
     }
 
     /**
